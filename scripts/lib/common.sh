@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Shared settings for the scripts: paths, ports, tool locations and helpers.
+# Sourced, never run. Everything here can be overridden from the environment.
+
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export REPO_ROOT
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/wabot/target}"
+export PATH="$HOME/.cargo/bin:$REPO_ROOT/scripts/node_modules/.bin:/usr/lib/postgresql/15/bin:$PATH"
+# Deno keeps its npm cache outside the clone so fresh clones reuse it.
+export DENO_DIR="${DENO_DIR:-/var/cache/wabot/deno}"
+export DENO_NO_UPDATE_CHECK=1
+
+# The wasm-bindgen version the CLI must match (the crate is pinned with "=").
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$REPO_ROOT/Cargo.toml")"
+export WASM_BINDGEN_VERSION
+
+# The local JWT secret: Supabase's public local-development default. Hosted
+# projects have their own secret, which never appears in this repository.
+export SUPABASE_JWT_SECRET="${SUPABASE_JWT_SECRET:-super-secret-jwt-token-with-at-least-32-characters-long}"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as the postgres user (initdb and postgres refuse root).
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# True when something listens on 127.0.0.1:$1.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Waits up to $2 seconds for an HTTP URL to answer (any status).
+wait_for_http() {
+  local url=$1 seconds=${2:-30} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if curl -s -o /dev/null "$url"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Starting and stopping the local stack's processes: the functions gateway
+# and the session daemon. Each runs in the background with a pid file and a
+# log under its state directory. Sourced after common.sh and db.sh.
+
+# Prints a JWT signed HS256 with SUPABASE_JWT_SECRET for role $1, expiring at
+# Unix time $2 (default: 2032-11-12, like Supabase's local demo keys).
+mint_jwt() {
+  local role=$1 expires_at=${2:-1983812996} header payload signature
+  b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+  header=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | b64url)
+  payload=$(printf '{"iss":"supabase-demo","role":"%s","exp":%s}' "$role" "$expires_at" | b64url)
+  signature=$(printf '%s' "$header.$payload" | openssl dgst -sha256 -hmac "$SUPABASE_JWT_SECRET" -binary | b64url)
+  printf '%s.%s.%s\n' "$header" "$payload" "$signature"
+}
+
+# Writes (once) and loads the stack's secrets: the service-role key minted from
+# the local JWT secret and a random daemon token. Never committed: they live in
+# the git-ignored state directory.
+stack_secrets() {
+  local state_dir=$1 secrets="$1/secrets.env"
+  mkdir -p "$state_dir"
+  if [ ! -s "$secrets" ]; then
+    umask 077
+    {
+      echo "SUPABASE_ANON_KEY=$(mint_jwt anon)"
+      echo "SUPABASE_SERVICE_ROLE_KEY=$(mint_jwt service_role)"
+      echo "WABOT_DAEMON_TOKEN=$(openssl rand -hex 24)"
+    } > "$secrets"
+  fi
+  set -a
+  # shellcheck disable=SC1090
+  source "$secrets"
+  set +a
+}
+
+# Starts "$@" in the background as service $2 under state dir $1 unless its
+# pid file names a live process.
+start_service() {
+  local state_dir=$1 name=$2
+  shift 2
+  local pid_file="$state_dir/$name.pid"
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    log "$name already running (pid $(cat "$pid_file"))"
+    return 0
+  fi
+  setsid "$@" >"$state_dir/$name.log" 2>&1 < /dev/null &
+  echo $! > "$pid_file"
+}
+
+stop_service() {
+  local state_dir=$1 name=$2 pid_file="$1/$2.pid" pid i
+  [ -f "$pid_file" ] || return 0
+  pid=$(cat "$pid_file")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$pid_file"
+}
+
+# The functions gateway on port $2, for the database on port $3.
+start_gateway() {
+  local state_dir=$1 port=$2 db_port=$3
+  if ! { [ -f "$state_dir/gateway.pid" ] && kill -0 "$(cat "$state_dir/gateway.pid")" 2>/dev/null; } \
+    && port_in_use "$port"; then
+    die "port $port (functions gateway) is taken by another program"
+  fi
+  start_service "$state_dir" gateway env \
+    GATEWAY_PORT="$port" \
+    SUPABASE_URL="http://127.0.0.1:$port" \
+    SUPABASE_DB_URL="$(db_url "$db_port")" \
+    deno run --allow-net --allow-env --allow-read "$REPO_ROOT/supabase/local/gateway.ts"
+  wait_for_http "http://127.0.0.1:$port/functions/v1/" 60 \
+    || { tail -20 "$state_dir/gateway.log" >&2; die "the functions gateway did not start"; }
+}
+
+# The session daemon (simulator transport) listening on port $2.
+start_daemon() {
+  local state_dir=$1 port=$2 db_port=$3 gateway_port=$4
+  if ! { [ -f "$state_dir/daemon.pid" ] && kill -0 "$(cat "$state_dir/daemon.pid")" 2>/dev/null; } \
+    && port_in_use "$port"; then
+    die "port $port (session daemon) is taken by another program"
+  fi
+  start_service "$state_dir" daemon env \
+    WABOT_DATABASE_URL="$(db_url "$db_port")" \
+    WABOT_FUNCTIONS_URL="http://127.0.0.1:$gateway_port/functions/v1" \
+    WABOT_LISTEN="127.0.0.1:$port" \
+    WABOT_SESSION_STORAGE_PATH="$state_dir/sessions" \
+    RUST_LOG="${RUST_LOG:-info}" \
+    "$CARGO_TARGET_DIR/debug/wabot" daemon
+  wait_for_http "http://127.0.0.1:$port/status" 60 \
+    || { tail -20 "$state_dir/daemon.log" >&2; die "the session daemon did not start"; }
+}

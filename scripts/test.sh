@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Runs every test suite against real parts, on ports of its own so it does
+# not disturb a running ./scripts/dev.sh stack:
+#   static checks (cargo fmt, clippy -D warnings, the Wasm module's freshness,
+#   deno check), Rust unit tests, the Wasm boundary under Node
+#   (wasm-bindgen-test), pgTAP on a fresh Postgres, Deno tests of the gateway
+#   and functions, and the end-to-end tests of the real daemon process.
+# Stops what it started, even on failure; exits non-zero if any suite failed.
+source "$(dirname "$0")/lib/common.sh"
+source "$REPO_ROOT/scripts/lib/db.sh"
+source "$REPO_ROOT/scripts/lib/stack.sh"
+
+STATE_DIR="$REPO_ROOT/.local/test"
+DB_PORT=${WABOT_TEST_DB_PORT:-55322}
+GATEWAY_PORT=${WABOT_TEST_GATEWAY_PORT:-55321}
+
+started_at=$(date +%s)
+"$REPO_ROOT/scripts/install.sh"
+
+failures=()
+timings=()
+suite() {
+  local name=$1 suite_started_at
+  shift
+  suite_started_at=$(date +%s)
+  log "suite: $name"
+  if "$@"; then
+    timings+=("ok      $name ($(( $(date +%s) - suite_started_at )) s)")
+  else
+    failures+=("$name")
+    timings+=("FAILED  $name ($(( $(date +%s) - suite_started_at )) s)")
+  fi
+}
+
+cleanup() {
+  stop_service "$STATE_DIR" gateway
+  db_stop "$STATE_DIR"
+}
+trap cleanup EXIT
+
+deno_files() {
+  find "$REPO_ROOT/functions" "$REPO_ROOT/supabase/local" -name '*.ts' -not -path '*/_shared/core/*' | sort
+}
+
+suite "cargo fmt --check" cargo fmt --all -- --check
+suite "cargo clippy -D warnings" cargo clippy --quiet --workspace --all-targets --locked -- -D warnings
+suite "Wasm module is fresh" "$REPO_ROOT/scripts/build-wasm.sh" --check
+suite "deno check" deno check --quiet $(deno_files)
+suite "Rust unit tests" cargo test --quiet --workspace --locked
+suite "Wasm boundary under Node (wasm-bindgen-test)" env \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --quiet --locked -p core-wasm --target wasm32-unknown-unknown
+
+# A fresh database for every run, so no test depends on an earlier one.
+cleanup
+rm -rf "$STATE_DIR"
+mkdir -p "$STATE_DIR"
+WABOT_PG_FSYNC=off db_start "$STATE_DIR" "$DB_PORT"
+db_migrate "$DB_PORT"
+TEST_DB_URL="$(db_url "$DB_PORT")"
+
+run_pgtap() {
+  PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$DB_PORT" -U postgres -d postgres \
+    -c "create extension if not exists pgtap with schema extensions" >/dev/null &&
+    PGPASSWORD=postgres pg_prove -h 127.0.0.1 -p "$DB_PORT" -U postgres -d postgres \
+      --ext .sql -r "$REPO_ROOT/supabase/tests"
+}
+suite "pgTAP (pg_prove)" run_pgtap
+
+suite "Deno tests (gateway and functions)" env \
+  SUPABASE_DB_URL="$TEST_DB_URL" \
+  deno test --allow-all --quiet "$REPO_ROOT/functions/tests/"
+
+stack_secrets "$STATE_DIR"
+start_gateway "$STATE_DIR" "$GATEWAY_PORT" "$DB_PORT"
+suite "end-to-end: the real daemon, gateway, function and Postgres" env \
+  WABOT_TEST_DATABASE_URL="$TEST_DB_URL" \
+  WABOT_TEST_FUNCTIONS_URL="http://127.0.0.1:$GATEWAY_PORT/functions/v1" \
+  WABOT_TEST_SERVICE_ROLE_KEY="$SUPABASE_SERVICE_ROLE_KEY" \
+  cargo test --quiet --locked -p session-daemon --test end_to_end -- --include-ignored --test-threads 2
+
+echo
+log "summary ($(( $(date +%s) - started_at )) s in all)"
+printf '  %s\n' "${timings[@]}"
+if [ ${#failures[@]} -gt 0 ]; then
+  printf '\033[31m%d suite(s) failed:\033[0m %s\n' "${#failures[@]}" "${failures[*]}"
+  exit 1
+fi
+echo "all suites passed"

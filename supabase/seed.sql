@@ -1,0 +1,17 @@
+-- Demo data for the local stack: one bot with the demo definition published,
+-- and one simulator number assigned to it. Idempotent. Run by scripts/dev.sh:
+--   psql -v definition="$(cat crates/routing/fixtures/demo-bot.json)" -f supabase/seed.sql
+
+insert into public.bots (id, name)
+values ('00000000-0000-4000-8000-00000000b001', 'Demo bot')
+on conflict (id) do update set name = excluded.name;
+
+insert into public.bot_versions (id, bot_id, version, definition, status, published_at)
+values ('00000000-0000-4000-8000-00000000b101', '00000000-0000-4000-8000-00000000b001', 1,
+        :'definition'::jsonb, 'published', now())
+on conflict (id) do update set definition = excluded.definition;
+
+insert into public.numbers (id, phone_number, label, transport, bot_id)
+values ('00000000-0000-4000-8000-00000000a001', '+15550100001', 'Demo number', 'simulator',
+        '00000000-0000-4000-8000-00000000b001')
+on conflict (id) do update set bot_id = excluded.bot_id, transport = excluded.transport;

@@ -49,7 +49,7 @@ suite "deno check" deno check --quiet $(deno_files)
 suite "Rust unit tests" cargo test --quiet --workspace --locked
 suite "Wasm boundary under Node (wasm-bindgen-test)" env \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --quiet --locked -p core-wasm --target wasm32-unknown-unknown
+  cargo test --locked -p core-wasm --target wasm32-unknown-unknown
 
 # A fresh database for every run, so no test depends on an earlier one.
 cleanup

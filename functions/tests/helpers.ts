@@ -1,0 +1,335 @@
+/**
+ * Shared pieces of the Deno tests: the local gateway as a subprocess, JWTs
+ * minted like Supabase's local keys, a connection to the real local Postgres
+ * and fixture rows.
+ *
+ * Environment (all optional):
+ * - `SUPABASE_DB_URL`: the local database, default
+ *   `postgresql://postgres:postgres@127.0.0.1:54322/postgres`.
+ * - `SUPABASE_JWT_SECRET`: the HS256 secret, default the Supabase CLI's
+ *   local default.
+ *
+ * @module
+ */
+
+import postgres from "npm:postgres@3.4.5";
+import { SignJWT } from "npm:jose@5";
+
+/** The repository's root directory. */
+export const REPO_ROOT = new URL("../../", import.meta.url);
+
+/** The local gateway's entry point. */
+export const GATEWAY_PATH = new URL("supabase/local/gateway.ts", REPO_ROOT);
+
+/** The demo bot definition shared with the Rust and Wasm tests. */
+export const DEMO_BOT_FIXTURE = new URL("crates/routing/fixtures/demo-bot.json", REPO_ROOT);
+
+/** The database the tests and the gateway use. */
+export const DB_URL = Deno.env.get("SUPABASE_DB_URL") ??
+  "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+
+/** The secret that signs and verifies the test JWTs. */
+export const JWT_SECRET = Deno.env.get("SUPABASE_JWT_SECRET") ??
+  "super-secret-jwt-token-with-at-least-32-characters-long";
+
+/** Options for {@link mintJwt}. */
+export interface MintOptions {
+  /** The HS256 secret; defaults to {@link JWT_SECRET}. */
+  secret?: string;
+  /** Seconds until expiry; negative for an already expired token. Default one hour. */
+  expiresInSeconds?: number;
+  /** Extra claims, such as `sub`. */
+  claims?: Record<string, unknown>;
+}
+
+/** Mints an HS256 JWT for `role`, shaped like the Supabase CLI's local keys. */
+export async function mintJwt(role: string, options: MintOptions = {}): Promise<string> {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  return await new SignJWT({ role, ...options.claims })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuer("supabase-demo")
+    .setIssuedAt(nowSeconds - 60)
+    .setExpirationTime(nowSeconds + (options.expiresInSeconds ?? 3600))
+    .sign(new TextEncoder().encode(options.secret ?? JWT_SECRET));
+}
+
+/** The environment a gateway subprocess gets, before per-test overrides. */
+export async function gatewayEnv(): Promise<Record<string, string>> {
+  const inherited = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(
+      ([name]) => !name.startsWith("SUPABASE_") && !name.startsWith("GATEWAY_"),
+    ),
+  );
+  return {
+    ...inherited,
+    NO_COLOR: "1",
+    GATEWAY_PORT: "0",
+    SUPABASE_DB_URL: DB_URL,
+    SUPABASE_JWT_SECRET: JWT_SECRET,
+    SUPABASE_ANON_KEY: await mintJwt("anon"),
+    SUPABASE_SERVICE_ROLE_KEY: await mintJwt("service_role"),
+  };
+}
+
+function gatewayCommand(env: Record<string, string>): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", GATEWAY_PATH.pathname],
+    cwd: REPO_ROOT.pathname,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Options for {@link startGateway}. */
+export interface GatewayOptions {
+  /** A config.toml to serve instead of `supabase/config.toml`. */
+  configPath?: string;
+  /** Variables to set on top of {@link gatewayEnv}. */
+  env?: Record<string, string>;
+}
+
+/** A running gateway subprocess. */
+export interface Gateway {
+  /** The gateway's origin, e.g. `http://127.0.0.1:40123`. */
+  origin: string;
+  /** The URL of `/functions/v1/<path>`. */
+  functionUrl(path: string): string;
+  /** Lines the gateway printed on stdout so far. */
+  stdoutLines(): string[];
+  /** What the gateway printed on stderr so far. */
+  stderrText(): string;
+  /** Sends SIGTERM and waits for the process and its output to end. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts `supabase/local/gateway.ts` on a free port and resolves once it
+ * reports it is listening (every function loaded). Rejects with the
+ * gateway's stderr when it exits first or takes longer than `timeoutMs`.
+ */
+export async function startGateway(options: GatewayOptions = {}, timeoutMs = 120_000): Promise<Gateway> {
+  const env = { ...await gatewayEnv(), ...options.env };
+  if (options.configPath !== undefined) env.GATEWAY_CONFIG = options.configPath;
+  const child = gatewayCommand(env).spawn();
+
+  const stdoutLines: string[] = [];
+  let stderrText = "";
+  let resolveOrigin: (origin: string) => void = () => {};
+  const listening = new Promise<string>((resolve) => (resolveOrigin = resolve));
+
+  const stdoutDone = (async () => {
+    let buffer = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      for (let newline = buffer.indexOf("\n"); newline >= 0; newline = buffer.indexOf("\n")) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        stdoutLines.push(line);
+        const match = /^gateway listening on (http:\/\/\S+)$/.exec(line);
+        if (match !== null) resolveOrigin(match[1]);
+      }
+    }
+    if (buffer !== "") stdoutLines.push(buffer);
+  })();
+  const stderrDone = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      stderrText += chunk;
+    }
+  })();
+  const exitedEarly = child.status.then(async (status) => {
+    await Promise.all([stdoutDone, stderrDone]);
+    return status;
+  });
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  const first = await Promise.race([listening, exitedEarly, timedOut]);
+  clearTimeout(timer);
+
+  if (typeof first !== "string" || first === "timeout") {
+    if (first === "timeout") {
+      child.kill("SIGKILL");
+      await exitedEarly;
+    }
+    const how = first === "timeout" ? `did not start within ${timeoutMs} ms` : `exited with ${first.code}`;
+    throw new Error(`gateway ${how}\nstdout:\n${stdoutLines.join("\n")}\nstderr:\n${stderrText}`);
+  }
+
+  const origin = first;
+  return {
+    origin,
+    functionUrl: (path) => `${origin}/functions/v1/${path.replace(/^\//, "")}`,
+    stdoutLines: () => [...stdoutLines],
+    stderrText: () => stderrText,
+    stop: async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already exited.
+      }
+      return await exitedEarly;
+    },
+  };
+}
+
+/** Runs the gateway expecting it to exit by itself (e.g. on bad configuration). */
+export async function runGatewayToExit(env: Record<string, string>): Promise<Deno.CommandOutput> {
+  return await gatewayCommand(env).output();
+}
+
+/** A response read whole, so no body is left open. */
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown;
+}
+
+/** Options for {@link call}. */
+export interface CallOptions {
+  method?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Serialised as JSON unless already a string, bytes or a stream. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Makes a request and reads its whole response. */
+export async function call(url: string, options: CallOptions = {}): Promise<CallResult> {
+  const headers = new Headers(options.headers);
+  if (options.token !== undefined) headers.set("authorization", `Bearer ${options.token}`);
+  let body: BodyInit | undefined;
+  if (options.body !== undefined) {
+    const raw = options.body;
+    if (typeof raw === "string" || raw instanceof Uint8Array || raw instanceof ReadableStream) {
+      body = raw as BodyInit;
+    } else {
+      body = JSON.stringify(raw);
+      headers.set("content-type", "application/json");
+    }
+  }
+  const response = await fetch(url, {
+    method: options.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+/** The tests' own database connection (as `postgres`, bypassing RLS). */
+export type Db = postgres.Sql;
+
+/**
+ * Connects to the local Postgres. Resolves to null, with the reason, when it
+ * is not reachable, so the caller can fail one step clearly and skip the
+ * rest.
+ */
+export async function connectDb(): Promise<{ db: Db | null; error: string | null }> {
+  const db = postgres(DB_URL, { max: 2, connect_timeout: 5, onnotice: () => {} });
+  try {
+    await db`select 1`;
+    return { db, error: null };
+  } catch (error) {
+    await db.end({ timeout: 1 });
+    return { db: null, error: `local Postgres is not reachable at ${DB_URL}: ${error}` };
+  }
+}
+
+/** A random E.164 phone number that satisfies `numbers.phone_number`'s check. */
+export function randomPhoneNumber(): string {
+  let digits = String(1 + Math.floor(Math.random() * 9));
+  for (let i = 0; i < 13; i++) digits += String(Math.floor(Math.random() * 10));
+  return `+${digits}`;
+}
+
+/** Rows created by a test, deleted by {@link Fixtures.cleanUp}. */
+export class Fixtures {
+  private readonly botIds: string[] = [];
+  private readonly numberIds: string[] = [];
+
+  constructor(private readonly db: Db) {}
+
+  /** Reads the demo bot definition fixture. */
+  static async demoBotDefinition(): Promise<Record<string, unknown>> {
+    return JSON.parse(await Deno.readTextFile(DEMO_BOT_FIXTURE));
+  }
+
+  /** Creates a bot; returns its id. */
+  async bot(name = "test bot"): Promise<string> {
+    const [bot] = await this.db`insert into public.bots (name) values (${name}) returning id`;
+    this.botIds.push(bot.id);
+    return bot.id;
+  }
+
+  /** Adds a version to a bot; returns its id. */
+  async botVersion(
+    botId: string,
+    version: number,
+    definition: unknown,
+    status: "draft" | "published" | "archived" = "published",
+  ): Promise<string> {
+    const [row] = await this.db`
+      insert into public.bot_versions (bot_id, version, definition, status, published_at)
+      values (${botId}, ${version}, ${this.db.json(definition as postgres.JSONValue)}, ${status},
+              ${status === "draft" ? null : new Date()})
+      returning id`;
+    return row.id;
+  }
+
+  /** Creates a simulator number with a random phone, optionally serving a bot. */
+  async number(botId: string | null): Promise<string> {
+    const [row] = await this.db`
+      insert into public.numbers (phone_number, label, bot_id)
+      values (${randomPhoneNumber()}, 'deno test', ${botId})
+      returning id`;
+    this.numberIds.push(row.id);
+    return row.id;
+  }
+
+  /**
+   * Inserts an inbound message (which enqueues its outbox row); returns the
+   * message id and that outbox row's id.
+   */
+  async inbound(
+    numberId: string,
+    body: string,
+    contact: { waId: string; name: string | null },
+  ): Promise<{ messageId: string; outboxId: number }> {
+    const [message] = await this.db`
+      insert into public.messages (number_id, direction, contact_wa_id, contact_name, wa_message_id, body, status)
+      values (${numberId}, 'inbound', ${contact.waId}, ${contact.name}, ${crypto.randomUUID()}, ${body}, 'received')
+      returning id`;
+    const [outbox] = await this.db`
+      select id from public.outbox where payload ->> 'message_id' = ${message.id}`;
+    return { messageId: message.id, outboxId: Number(outbox.id) };
+  }
+
+  /** Deletes everything created through this object (messages cascade with their number). */
+  async cleanUp(): Promise<void> {
+    const numberIds = this.db.array(this.numberIds);
+    const botIds = this.db.array(this.botIds);
+    if (this.numberIds.length > 0) {
+      await this.db`
+        delete from public.outbox where payload ->> 'message_id' in (
+          select id::text from public.messages where number_id = any(${numberIds}::uuid[]))`;
+      await this.db`delete from public.numbers where id = any(${numberIds}::uuid[])`;
+    }
+    if (this.botIds.length > 0) {
+      await this.db`delete from public.bots where id = any(${botIds}::uuid[])`;
+    }
+  }
+}

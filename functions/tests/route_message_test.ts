@@ -1,0 +1,240 @@
+/**
+ * End-to-end tests of `route-message` through the local gateway serving the
+ * repository's `supabase/config.toml`, against the real local Postgres
+ * (`SUPABASE_DB_URL`, default 127.0.0.1:54322) and the real Wasm routing.
+ *
+ * The steps that need the database fail one step ("the local database is
+ * reachable") and are reported as ignored when it is down.
+ */
+
+import { deepStrictEqual, equal, match, notEqual, ok } from "node:assert/strict";
+
+import { call, connectDb, Fixtures, type Gateway, mintJwt, startGateway } from "./helpers.ts";
+
+/** A definition the routing rejects: its trigger starts at a node that does not exist. */
+const INVALID_DEFINITION = {
+  format: 1,
+  name: "Broken bot",
+  triggers: [{ match: "keyword", value: "hi", start: "nowhere" }],
+  nodes: [{ id: "only", type: "end" }],
+};
+
+Deno.test("route-message", async (t) => {
+  let gateway: Gateway | null = null;
+  const { db, error: dbError } = await connectDb();
+  const fixtures = db === null ? null : new Fixtures(db);
+  try {
+    gateway = await startGateway();
+    const url = gateway.functionUrl("route-message");
+    const serviceRoleToken = await mintJwt("service_role");
+
+    await t.step("an anon-role JWT is refused with 403", async () => {
+      const result = await call(url, {
+        token: await mintJwt("anon"),
+        body: { outbox_id: 1, message_id: crypto.randomUUID() },
+      });
+      equal(result.status, 403, result.text);
+    });
+
+    await t.step("an authenticated user's JWT is refused with 403", async () => {
+      const result = await call(url, {
+        token: await mintJwt("authenticated", { claims: { sub: crypto.randomUUID() } }),
+        body: { outbox_id: 1, message_id: crypto.randomUUID() },
+      });
+      equal(result.status, 403, result.text);
+    });
+
+    await t.step("a malformed body is a 400", async () => {
+      const notJson = await call(url, { token: serviceRoleToken, body: "{not json" });
+      equal(notJson.status, 400, notJson.text);
+      const badId = await call(url, { token: serviceRoleToken, body: { message_id: "42" } });
+      equal(badId.status, 400, badId.text);
+      match(String((badId.json as Record<string, unknown>).error), /message_id/);
+    });
+
+    await t.step("the local database is reachable", () => {
+      ok(db !== null, `${dbError}\nStart the local stack; the database steps below are skipped.`);
+    });
+    const needsDb = db === null || fixtures === null;
+
+    await t.step({
+      name: "an unknown message id is a 404",
+      ignore: needsDb,
+      fn: async () => {
+        const messageId = crypto.randomUUID();
+        const result = await call(url, {
+          token: serviceRoleToken,
+          body: { outbox_id: 1, message_id: messageId },
+        });
+        equal(result.status, 404, result.text);
+        deepStrictEqual(result.json, { error: `unknown inbound message ${messageId}` });
+      },
+    });
+
+    await t.step({
+      name: "an inbound message is routed once, its replies queued in order",
+      ignore: needsDb,
+      fn: async () => {
+        const sql = db!;
+        const botId = await fixtures!.bot("demo bot (deno test)");
+        const firstVersionId = await fixtures!.botVersion(botId, 1, await Fixtures.demoBotDefinition());
+        const numberId = await fixtures!.number(botId);
+        const contact = { waId: `+4915${Math.floor(Math.random() * 1e9)}`, name: "Ada" };
+        const first = await fixtures!.inbound(numberId, "hi", contact);
+
+        const routed = await call(url, {
+          token: serviceRoleToken,
+          body: { outbox_id: first.outboxId, message_id: first.messageId },
+        });
+        equal(routed.status, 200, routed.text);
+        const result = routed.json as { replies: number; outcome: string };
+        ok(result.replies >= 1, `the demo bot answers "hi": ${routed.text}`);
+        equal(typeof result.outcome, "string");
+
+        const replies = await sql`
+          select direction, status, body, reply_index, number_id, conversation_id, contact_wa_id
+          from public.messages where in_reply_to = ${first.messageId} order by reply_index`;
+        equal(replies.length, result.replies);
+        replies.forEach((reply, index) => {
+          equal(reply.direction, "outbound");
+          equal(reply.status, "queued");
+          equal(reply.reply_index, index);
+          equal(reply.number_id, numberId);
+          equal(reply.contact_wa_id, contact.waId);
+          ok(reply.body.length > 0, "replies have text");
+        });
+
+        const [inbound] = await sql`
+          select routed_at, conversation_id from public.messages where id = ${first.messageId}`;
+        notEqual(inbound.routed_at, null);
+        notEqual(inbound.conversation_id, null);
+        equal(replies[0].conversation_id, inbound.conversation_id);
+        const [conversation] = await sql`
+          select bot_version_id, flow_state, contact_name from public.conversations
+          where id = ${inbound.conversation_id}`;
+        equal(conversation.bot_version_id, firstVersionId);
+        equal(conversation.contact_name, "Ada");
+
+        // A redelivery of the same outbox row writes nothing.
+        const again = await call(url, {
+          token: serviceRoleToken,
+          body: { outbox_id: first.outboxId, message_id: first.messageId },
+        });
+        equal(again.status, 200, again.text);
+        deepStrictEqual(again.json, { duplicate: true, replies: result.replies });
+        const [{ n_replies }] = await sql`
+          select count(*)::int as n_replies from public.messages where in_reply_to = ${first.messageId}`;
+        equal(n_replies, result.replies);
+
+        // A new published version does not move the running conversation.
+        await sql`update public.bot_versions set status = 'archived' where id = ${firstVersionId}`;
+        await fixtures!.botVersion(botId, 2, {
+          ...await Fixtures.demoBotDefinition(),
+          name: "Demo bot v2",
+        });
+        const second = await fixtures!.inbound(numberId, "1", contact);
+        const followUp = await call(url, {
+          token: serviceRoleToken,
+          body: { outbox_id: second.outboxId, message_id: second.messageId },
+        });
+        equal(followUp.status, 200, followUp.text);
+        const [stillOnFirst] = await sql`
+          select bot_version_id from public.conversations where id = ${inbound.conversation_id}`;
+        equal(stillOnFirst.bot_version_id, firstVersionId);
+        const [secondInbound] = await sql`
+          select conversation_id, routed_at from public.messages where id = ${second.messageId}`;
+        equal(secondInbound.conversation_id, inbound.conversation_id);
+        notEqual(secondInbound.routed_at, null);
+
+        // A conversation a human took over gets no bot replies.
+        await sql`update public.conversations set mode = 'human' where id = ${inbound.conversation_id}`;
+        const third = await fixtures!.inbound(numberId, "hi", contact);
+        const skipped = await call(url, {
+          token: serviceRoleToken,
+          body: { outbox_id: third.outboxId, message_id: third.messageId },
+        });
+        equal(skipped.status, 200, skipped.text);
+        deepStrictEqual(skipped.json, { replies: 0, skipped: "conversation_mode_human" });
+        const [thirdInbound] = await sql`
+          select routed_at, conversation_id from public.messages where id = ${third.messageId}`;
+        notEqual(thirdInbound.routed_at, null);
+        equal(thirdInbound.conversation_id, inbound.conversation_id);
+      },
+    });
+
+    await t.step({
+      name: "concurrent deliveries of one message route it exactly once",
+      ignore: needsDb,
+      fn: async () => {
+        const botId = await fixtures!.bot("demo bot, concurrent (deno test)");
+        await fixtures!.botVersion(botId, 1, await Fixtures.demoBotDefinition());
+        const numberId = await fixtures!.number(botId);
+        const inbound = await fixtures!.inbound(numberId, "hello", { waId: "+15550003333", name: null });
+        const body = { outbox_id: inbound.outboxId, message_id: inbound.messageId };
+        const results = await Promise.all(
+          [1, 2, 3].map(() => call(url, { token: serviceRoleToken, body })),
+        );
+        for (const result of results) equal(result.status, 200, result.text);
+        const bodies = results.map((result) => result.json as { replies: number; duplicate?: boolean });
+        equal(bodies.filter((body) => body.duplicate !== true).length, 1, JSON.stringify(bodies));
+        const replies = bodies[0].replies;
+        ok(bodies.every((body) => body.replies === replies), JSON.stringify(bodies));
+        const [{ n_replies }] = await db!`
+          select count(*)::int as n_replies from public.messages where in_reply_to = ${inbound.messageId}`;
+        equal(n_replies, replies);
+      },
+    });
+
+    await t.step({
+      name: "a number without a bot marks the message routed with no replies",
+      ignore: needsDb,
+      fn: async () => {
+        const numberId = await fixtures!.number(null);
+        const inbound = await fixtures!.inbound(numberId, "hello?", { waId: "+15550001111", name: null });
+        const result = await call(url, {
+          token: serviceRoleToken,
+          body: { outbox_id: inbound.outboxId, message_id: inbound.messageId },
+        });
+        equal(result.status, 200, result.text);
+        deepStrictEqual(result.json, { replies: 0, skipped: "no_bot" });
+        const [row] = await db!`select routed_at from public.messages where id = ${inbound.messageId}`;
+        notEqual(row.routed_at, null);
+      },
+    });
+
+    await t.step({
+      name: "an invalid bot definition is a 422 and leaves the message unrouted",
+      ignore: needsDb,
+      fn: async () => {
+        const sql = db!;
+        const botId = await fixtures!.bot("broken bot (deno test)");
+        await fixtures!.botVersion(botId, 1, INVALID_DEFINITION);
+        const numberId = await fixtures!.number(botId);
+        const inbound = await fixtures!.inbound(numberId, "hi", { waId: "+15550002222", name: "Bob" });
+
+        const result = await call(url, {
+          token: serviceRoleToken,
+          body: { outbox_id: inbound.outboxId, message_id: inbound.messageId },
+        });
+        equal(result.status, 422, result.text);
+        const error = (result.json as Record<string, unknown>).error;
+        ok(typeof error === "string" && error.length > 0, result.text);
+
+        const [row] = await sql`
+          select routed_at, conversation_id from public.messages where id = ${inbound.messageId}`;
+        equal(row.routed_at, null);
+        equal(row.conversation_id, null);
+        const [{ n_replies }] = await sql`
+          select count(*)::int as n_replies from public.messages where in_reply_to = ${inbound.messageId}`;
+        equal(n_replies, 0);
+        const [{ n_conversations }] = await sql`
+          select count(*)::int as n_conversations from public.conversations where number_id = ${numberId}`;
+        equal(n_conversations, 0, "the conversation insert rolled back");
+      },
+    });
+  } finally {
+    await gateway?.stop();
+    await fixtures?.cleanUp();
+    await db?.end({ timeout: 5 });
+  }
+});

@@ -1,0 +1,330 @@
+/**
+ * The local stand-in for Supabase's Edge Functions router.
+ *
+ * Hosted Supabase (and `supabase functions serve`, which needs Docker) put a
+ * router in front of the functions; this file plays that part on machines
+ * without Docker. It is never deployed.
+ *
+ * ```sh
+ * deno run --allow-net --allow-env --allow-read supabase/local/gateway.ts
+ * ```
+ *
+ * What it does, like the hosted router:
+ *
+ * - Serves `http://127.0.0.1:${GATEWAY_PORT ?? 54321}/functions/v1/<slug>[/…]`
+ *   and hands the function the request with its path rewritten to
+ *   `/<slug>[/…]` (the query string is kept), as the hosted runtime does.
+ * - Builds its function table from the `[functions.<slug>]` tables of
+ *   `supabase/config.toml` (`GATEWAY_CONFIG` overrides the path):
+ *   `entrypoint` relative to the config's directory (default
+ *   `functions/<slug>/index.ts`), `enabled` and `verify_jwt` defaulting to
+ *   true. Unknown or disabled slugs answer 404
+ *   `{"error": "function not found: <slug>"}`.
+ * - Imports every enabled function once, at start-up. A function module's
+ *   default export is `{ fetch(req: Request): Response | Promise<Response> }`,
+ *   the form the hosted runtime also accepts.
+ * - `verify_jwt`: requires `Authorization: Bearer <jwt>` signed HS256 with
+ *   `SUPABASE_JWT_SECRET` and not expired; otherwise 401
+ *   `{"code": 401, "message": "Missing authorization header" | "Invalid JWT"}`.
+ * - Environment: `SUPABASE_DB_URL`, `SUPABASE_ANON_KEY`,
+ *   `SUPABASE_SERVICE_ROLE_KEY` and `SUPABASE_JWT_SECRET` must be set (it
+ *   exits at start naming any that is missing); `SUPABASE_URL` defaults to
+ *   `http://127.0.0.1:<port>`. Functions run in this process, so they see
+ *   the same environment.
+ *
+ * Local conveniences the hosted router does not offer (so functions called
+ * from a browser must still answer CORS themselves once deployed):
+ *
+ * - Request bodies over 1 MiB are refused with 413 JSON.
+ * - `OPTIONS` preflights are answered here with permissive
+ *   `Access-Control-Allow-*` headers, and every response carries
+ *   `Access-Control-Allow-Origin` (the admin UI runs on localhost:3000).
+ * - One log line per request: method, path, status, milliseconds.
+ *
+ * It prints `gateway listening on http://127.0.0.1:<port>` once every
+ * function is loaded (`GATEWAY_PORT=0` picks a free port), and exits with
+ * status 0 on SIGTERM or SIGINT after in-flight requests finish.
+ *
+ * @module
+ */
+
+import { jwtVerify } from "npm:jose@5";
+import { parse as parseToml } from "npm:smol-toml@1";
+
+/** The largest request body passed to a function. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const FUNCTIONS_PREFIX = "/functions/v1/";
+
+/** Variables the hosted runtime injects and the functions rely on. */
+const REQUIRED_ENV = [
+  "SUPABASE_DB_URL",
+  "SUPABASE_ANON_KEY",
+  "SUPABASE_SERVICE_ROLE_KEY",
+  "SUPABASE_JWT_SECRET",
+] as const;
+
+const CORS_ALLOW_HEADERS = "authorization, x-client-info, apikey, content-type";
+const CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/** One `[functions.<slug>]` table of config.toml, resolved. */
+export interface FunctionConfig {
+  /** The function's name, the first path segment after `/functions/v1/`. */
+  slug: string;
+  /** Whether the function is served at all. */
+  enabled: boolean;
+  /** Whether a valid JWT is required to call it. */
+  verifyJwt: boolean;
+  /** The absolute URL of the module to import. */
+  entrypoint: URL;
+}
+
+/** The shape every function module's default export has. */
+interface FunctionHandler {
+  fetch(req: Request): Response | Promise<Response>;
+}
+
+interface LoadedFunction {
+  config: FunctionConfig;
+  handler: FunctionHandler;
+}
+
+/**
+ * Reads the `[functions.*]` tables of a Supabase config.toml. Throws when the
+ * file is not valid TOML or a table has a key of the wrong type.
+ */
+export async function loadFunctionConfigs(configUrl: URL): Promise<FunctionConfig[]> {
+  const document = parseToml(await Deno.readTextFile(configUrl)) as Record<string, unknown>;
+  const functions = document.functions ?? {};
+  if (typeof functions !== "object" || functions === null || Array.isArray(functions)) {
+    throw new Error(`${configUrl.pathname}: [functions] must be a table`);
+  }
+  const configs: FunctionConfig[] = [];
+  for (const [slug, raw] of Object.entries(functions as Record<string, unknown>)) {
+    const where = `${configUrl.pathname}: [functions.${slug}]`;
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw new Error(`${where} must be a table`);
+    }
+    const table = raw as Record<string, unknown>;
+    const enabled = table.enabled ?? true;
+    const verifyJwt = table.verify_jwt ?? true;
+    const entrypoint = table.entrypoint ?? `./functions/${slug}/index.ts`;
+    if (typeof enabled !== "boolean") throw new Error(`${where} enabled must be a boolean`);
+    if (typeof verifyJwt !== "boolean") throw new Error(`${where} verify_jwt must be a boolean`);
+    if (typeof entrypoint !== "string") throw new Error(`${where} entrypoint must be a string`);
+    configs.push({ slug, enabled, verifyJwt, entrypoint: new URL(entrypoint, configUrl) });
+  }
+  return configs;
+}
+
+function jsonResponse(status: number, body: unknown, headers: HeadersInit = {}): Response {
+  const responseHeaders = new Headers(headers);
+  responseHeaders.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(body), { status, headers: responseHeaders });
+}
+
+/** Returns the response to send when the JWT is missing or invalid, else null. */
+async function checkJwt(req: Request, secret: Uint8Array): Promise<Response | null> {
+  const header = req.headers.get("authorization");
+  if (header === null || header.trim() === "") {
+    return jsonResponse(401, { code: 401, message: "Missing authorization header" });
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null) {
+    return jsonResponse(401, { code: 401, message: "Invalid JWT" });
+  }
+  try {
+    await jwtVerify(match[1], secret, { algorithms: ["HS256"] });
+    return null;
+  } catch {
+    return jsonResponse(401, { code: 401, message: "Invalid JWT" });
+  }
+}
+
+/**
+ * Reads the whole body, refusing more than `MAX_BODY_BYTES` (by the declared
+ * `Content-Length` or as streamed). Returns null when the body is too large.
+ */
+async function readBoundedBody(
+  req: Request,
+  body: ReadableStream<Uint8Array>,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+  const declaredLength = req.headers.get("content-length");
+  if (declaredLength !== null && Number(declaredLength) > MAX_BODY_BYTES) {
+    await body.cancel().catch(() => {});
+    return null;
+  }
+  const chunks: Uint8Array[] = [];
+  let totalBytes = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    totalBytes += value.byteLength;
+    if (totalBytes > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(totalBytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function preflightResponse(req: Request): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-origin": "*",
+      "access-control-allow-methods": CORS_ALLOW_METHODS,
+      "access-control-allow-headers": req.headers.get("access-control-request-headers") ??
+        CORS_ALLOW_HEADERS,
+      "access-control-max-age": "86400",
+    },
+  });
+}
+
+/** Copies a response, adding `Access-Control-Allow-Origin` unless it has one. */
+function withCors(response: Response): Response {
+  if (response.headers.has("access-control-allow-origin")) return response;
+  const headers = new Headers(response.headers);
+  headers.set("access-control-allow-origin", "*");
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+}
+
+/** Routes one request to its function; everything but logging and CORS. */
+async function dispatch(
+  req: Request,
+  functions: Map<string, LoadedFunction>,
+  jwtSecret: Uint8Array,
+): Promise<Response> {
+  const url = new URL(req.url);
+  if (!url.pathname.startsWith(FUNCTIONS_PREFIX)) {
+    return jsonResponse(404, { error: `not found: ${url.pathname}` });
+  }
+  const functionPath = url.pathname.slice(FUNCTIONS_PREFIX.length - 1); // "/<slug>[/…]"
+  const slug = functionPath.split("/")[1];
+  const target = functions.get(slug);
+  if (target === undefined) {
+    return jsonResponse(404, { error: `function not found: ${slug}` });
+  }
+  if (req.method === "OPTIONS") {
+    return preflightResponse(req);
+  }
+  if (target.config.verifyJwt) {
+    const denied = await checkJwt(req, jwtSecret);
+    if (denied !== null) return denied;
+  }
+
+  // The body is buffered (at most 1 MiB) so an oversized one is refused
+  // before the function sees any of it.
+  let body: Uint8Array<ArrayBuffer> | null = null;
+  if (req.body !== null) {
+    body = await readBoundedBody(req, req.body);
+    if (body === null) {
+      return jsonResponse(413, { error: `request body is larger than ${MAX_BODY_BYTES} bytes` });
+    }
+  }
+
+  const forwardedUrl = new URL(url);
+  forwardedUrl.pathname = functionPath;
+  const headers = new Headers(req.headers);
+  headers.delete("content-length");
+  const forwarded = new Request(forwardedUrl, {
+    method: req.method,
+    headers,
+    body,
+  });
+  try {
+    return await target.handler.fetch(forwarded);
+  } catch (error) {
+    console.error(`function ${slug} threw:`, error);
+    return jsonResponse(500, { error: `function ${slug} failed` });
+  }
+}
+
+async function main(): Promise<void> {
+  const missing = REQUIRED_ENV.filter((name) => !Deno.env.get(name));
+  if (missing.length > 0) {
+    console.error(`gateway: missing environment variables: ${missing.join(", ")}`);
+    Deno.exit(1);
+  }
+  const port = Number(Deno.env.get("GATEWAY_PORT") ?? "54321");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`gateway: GATEWAY_PORT must be a port number, got ${Deno.env.get("GATEWAY_PORT")}`);
+    Deno.exit(1);
+  }
+  const configPath = Deno.env.get("GATEWAY_CONFIG");
+  const configUrl = configPath === undefined
+    ? new URL("../config.toml", import.meta.url)
+    : new URL(configPath, `file://${Deno.cwd()}/`);
+  const jwtSecret = new TextEncoder().encode(Deno.env.get("SUPABASE_JWT_SECRET"));
+
+  const functions = new Map<string, LoadedFunction>();
+  let resolveReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const shutdown = new AbortController();
+
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port,
+    signal: shutdown.signal,
+    onListen: () => {},
+  }, async (req) => {
+    await ready;
+    const started = performance.now();
+    const response = withCors(await dispatch(req, functions, jwtSecret));
+    const elapsedMs = Math.round(performance.now() - started);
+    console.log(`${req.method} ${new URL(req.url).pathname} ${response.status} ${elapsedMs}ms`);
+    return response;
+  });
+  const boundPort = server.addr.port;
+  if (!Deno.env.get("SUPABASE_URL")) {
+    Deno.env.set("SUPABASE_URL", `http://127.0.0.1:${boundPort}`);
+  }
+
+  const stop = () => shutdown.abort();
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+
+  try {
+    for (const config of await loadFunctionConfigs(configUrl)) {
+      if (!config.enabled) continue;
+      const module = await import(config.entrypoint.href);
+      const handler = module.default as Partial<FunctionHandler> | undefined;
+      if (typeof handler?.fetch !== "function") {
+        throw new Error(
+          `${config.entrypoint.pathname} must export default { fetch(req: Request): Promise<Response> }`,
+        );
+      }
+      functions.set(config.slug, { config, handler: handler as FunctionHandler });
+    }
+  } catch (error) {
+    console.error("gateway: could not load the functions:", error);
+    Deno.exit(1);
+  }
+  resolveReady();
+
+  const slugs = [...functions.keys()].join(", ") || "none";
+  console.log(`gateway serving functions: ${slugs}`);
+  console.log(`gateway listening on http://127.0.0.1:${boundPort}`);
+
+  await server.finished;
+  console.log("gateway stopped");
+  // Function modules may hold database pools open; they must not keep the
+  // process alive once the server has drained.
+  Deno.exit(0);
+}
+
+if (import.meta.main) {
+  await main();
+}

@@ -75,7 +75,11 @@ pub fn plan(alert: &AlertSummary, channels: &[Channel]) -> Vec<Delivery> {
     if alert.status == "acknowledged" {
         return Vec::new();
     }
-    let verb = if alert.status == "resolved" { "resolved" } else { "open" };
+    let verb = if alert.status == "resolved" {
+        "resolved"
+    } else {
+        "open"
+    };
     let severity = match alert.severity {
         Severity::Info => "info",
         Severity::Warning => "warning",
@@ -97,11 +101,21 @@ mod tests {
     use super::*;
 
     fn channel(id: &str, min_severity: Severity, enabled: bool) -> Channel {
-        Channel { id: id.into(), kind: "webhook".into(), min_severity, enabled }
+        Channel {
+            id: id.into(),
+            kind: "webhook".into(),
+            min_severity,
+            enabled,
+        }
     }
 
     fn alert(severity: Severity, status: &str) -> AlertSummary {
-        AlertSummary { id: "a1".into(), kind: "number_disconnected".into(), severity, status: status.into() }
+        AlertSummary {
+            id: "a1".into(),
+            kind: "number_disconnected".into(),
+            severity,
+            status: status.into(),
+        }
     }
 
     #[test]
@@ -111,7 +125,10 @@ mod tests {
             channel("ops", Severity::Warning, true),
             channel("off", Severity::Info, false),
         ];
-        let warning: Vec<String> = plan(&alert(Severity::Warning, "open"), &channels).into_iter().map(|d| d.channel_id).collect();
+        let warning: Vec<String> = plan(&alert(Severity::Warning, "open"), &channels)
+            .into_iter()
+            .map(|d| d.channel_id)
+            .collect();
         assert_eq!(warning, vec!["ops"]);
         let critical = plan(&alert(Severity::Critical, "open"), &channels);
         assert_eq!(critical.len(), 2);
@@ -122,6 +139,9 @@ mod tests {
     fn acknowledged_alerts_are_silent_and_resolutions_are_announced() {
         let channels = [channel("ops", Severity::Info, true)];
         assert!(plan(&alert(Severity::Critical, "acknowledged"), &channels).is_empty());
-        assert_eq!(plan(&alert(Severity::Critical, "resolved"), &channels)[0].text, "[critical] number_disconnected is resolved");
+        assert_eq!(
+            plan(&alert(Severity::Critical, "resolved"), &channels)[0].text,
+            "[critical] number_disconnected is resolved"
+        );
     }
 }

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|error| JsError::new(&format!("invalid {what}: {error}")))
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|error| JsError::new(&format!("invalid {what}: {error}")))
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
@@ -71,8 +72,11 @@ struct HealthInput {
 pub fn evaluate_health(input: JsValue) -> Result<JsValue, JsError> {
     let input: HealthInput = from_js(input, "health input")?;
     let policy = input.policy.unwrap_or_default();
-    let verdicts: Vec<health::Verdict> =
-        input.snapshots.iter().map(|snapshot| health::evaluate(snapshot, &policy, input.now_ms)).collect();
+    let verdicts: Vec<health::Verdict> = input
+        .snapshots
+        .iter()
+        .map(|snapshot| health::evaluate(snapshot, &policy, input.now_ms))
+        .collect();
     to_js(&verdicts)
 }
 

@@ -36,7 +36,10 @@ fn route_through_the_boundary_matches_native_routing() {
     let native_input: routing::RouteInput = serde_json::from_value(input).unwrap();
     let native = serde_json::to_value(routing::route(&native_input).unwrap()).unwrap();
     assert_eq!(through_wasm, native);
-    assert_eq!(through_wasm["replies"][0]["text"], "Hi there! I'm the demo bot.");
+    assert_eq!(
+        through_wasm["replies"][0]["text"],
+        "Hi there! I'm the demo bot."
+    );
     assert_eq!(through_wasm["state"]["awaiting"], "menu");
 }
 
@@ -44,14 +47,20 @@ fn route_through_the_boundary_matches_native_routing() {
 fn state_round_trips_as_a_plain_object() {
     let first = json(core_wasm::route(js(route_input("hi", serde_json::Value::Null))).unwrap());
     let second = json(core_wasm::route(js(route_input("2", first["state"].clone()))).unwrap());
-    assert_eq!(second["replies"][0]["text"], "You can find us at 1 Demo Street, Springfield.");
+    assert_eq!(
+        second["replies"][0]["text"],
+        "You can find us at 1 Demo Street, Springfield."
+    );
 }
 
 #[wasm_bindgen_test]
 fn malformed_input_is_an_error_naming_the_field() {
     let error = core_wasm::route(js(serde_json::json!({"definition": {}}))).unwrap_err();
     let message = js_sys::Error::from(JsValue::from(error)).message();
-    assert!(String::from(message).contains("missing field"), "unexpected error");
+    assert!(
+        String::from(message).contains("missing field"),
+        "unexpected error"
+    );
 }
 
 #[wasm_bindgen_test]

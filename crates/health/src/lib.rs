@@ -25,7 +25,10 @@ pub struct HealthPolicy {
 
 impl Default for HealthPolicy {
     fn default() -> Self {
-        Self { heartbeat_stale_after_ms: 30_000, heartbeat_dead_after_ms: 120_000 }
+        Self {
+            heartbeat_stale_after_ms: 30_000,
+            heartbeat_dead_after_ms: 120_000,
+        }
     }
 }
 
@@ -83,7 +86,9 @@ pub struct Verdict {
 pub fn evaluate(snapshot: &SessionSnapshot, policy: &HealthPolicy, now_ms: i64) -> Verdict {
     let mut reasons = Vec::new();
     let mut actions = Vec::new();
-    let heartbeat_age_ms = snapshot.last_heartbeat_ms.map(|last| now_ms.saturating_sub(last).max(0));
+    let heartbeat_age_ms = snapshot
+        .last_heartbeat_ms
+        .map(|last| now_ms.saturating_sub(last).max(0));
     let state = match snapshot.session_status.as_str() {
         "stopped" => HealthState::Stopped,
         "logged_out" => {
@@ -126,7 +131,12 @@ pub fn evaluate(snapshot: &SessionSnapshot, policy: &HealthPolicy, now_ms: i64) 
             HealthState::Down
         }
     };
-    Verdict { number_id: snapshot.number_id.clone(), state, reasons, actions }
+    Verdict {
+        number_id: snapshot.number_id.clone(),
+        state,
+        reasons,
+        actions,
+    }
 }
 
 #[cfg(test)]
@@ -145,7 +155,11 @@ mod tests {
 
     #[test]
     fn a_fresh_connected_session_is_healthy() {
-        let verdict = evaluate(&snapshot("connected", Some(5_000)), &HealthPolicy::default(), NOW);
+        let verdict = evaluate(
+            &snapshot("connected", Some(5_000)),
+            &HealthPolicy::default(),
+            NOW,
+        );
         assert_eq!(verdict.state, HealthState::Healthy);
         assert!(verdict.actions.is_empty());
     }
@@ -154,7 +168,10 @@ mod tests {
     fn heartbeat_age_degrades_then_downs_a_connected_session() {
         let policy = HealthPolicy::default();
         let late = evaluate(&snapshot("connected", Some(45_000)), &policy, NOW);
-        assert_eq!((late.state, late.reasons.clone()), (HealthState::Degraded, vec!["heartbeat 45s old".to_string()]));
+        assert_eq!(
+            (late.state, late.reasons.clone()),
+            (HealthState::Degraded, vec!["heartbeat 45s old".to_string()])
+        );
         let dead = evaluate(&snapshot("connected", Some(121_000)), &policy, NOW);
         assert_eq!(dead.state, HealthState::Down);
         assert_eq!(dead.actions, vec![RecommendedAction::RestartSession]);
@@ -163,8 +180,17 @@ mod tests {
     #[test]
     fn logged_out_needs_pairing_and_stopped_is_not_a_fault() {
         let policy = HealthPolicy::default();
-        assert_eq!(evaluate(&snapshot("logged_out", Some(0)), &policy, NOW).actions, vec![RecommendedAction::RePair]);
-        assert_eq!(evaluate(&snapshot("stopped", None), &policy, NOW).state, HealthState::Stopped);
-        assert_eq!(evaluate(&snapshot("disconnected", Some(0)), &policy, NOW).state, HealthState::Down);
+        assert_eq!(
+            evaluate(&snapshot("logged_out", Some(0)), &policy, NOW).actions,
+            vec![RecommendedAction::RePair]
+        );
+        assert_eq!(
+            evaluate(&snapshot("stopped", None), &policy, NOW).state,
+            HealthState::Stopped
+        );
+        assert_eq!(
+            evaluate(&snapshot("disconnected", Some(0)), &policy, NOW).state,
+            HealthState::Down
+        );
     }
 }

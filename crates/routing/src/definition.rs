@@ -128,8 +128,15 @@ impl Node {
     /// to the node) of the field naming each.
     fn references(&self) -> Vec<(String, &str)> {
         match self {
-            Node::Message { next, .. } => next.iter().map(|next| ("next".to_string(), next.as_str())).collect(),
-            Node::Menu { options, on_retries_exhausted, .. } => {
+            Node::Message { next, .. } => next
+                .iter()
+                .map(|next| ("next".to_string(), next.as_str()))
+                .collect(),
+            Node::Menu {
+                options,
+                on_retries_exhausted,
+                ..
+            } => {
                 let mut references: Vec<(String, &str)> = options
                     .iter()
                     .enumerate()
@@ -157,7 +164,10 @@ pub struct DefinitionError {
 
 impl DefinitionError {
     fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into() }
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -165,7 +175,8 @@ impl BotDefinition {
     /// Parses a definition from JSON, reporting a malformed document as one
     /// error with the position serde found it at.
     pub fn from_json(json: &serde_json::Value) -> Result<Self, Vec<DefinitionError>> {
-        BotDefinition::deserialize(json).map_err(|error| vec![DefinitionError::new("$", error.to_string())])
+        BotDefinition::deserialize(json)
+            .map_err(|error| vec![DefinitionError::new("$", error.to_string())])
     }
 
     /// Returns the node with `id`, if any.
@@ -180,26 +191,38 @@ impl BotDefinition {
         if self.format != FORMAT_VERSION {
             errors.push(DefinitionError::new(
                 "$.format",
-                format!("unsupported format {}, expected {FORMAT_VERSION}", self.format),
+                format!(
+                    "unsupported format {}, expected {FORMAT_VERSION}",
+                    self.format
+                ),
             ));
         }
         if self.name.trim().is_empty() {
             errors.push(DefinitionError::new("$.name", "name must not be empty"));
         }
         if self.nodes.is_empty() {
-            errors.push(DefinitionError::new("$.nodes", "a bot needs at least one node"));
+            errors.push(DefinitionError::new(
+                "$.nodes",
+                "a bot needs at least one node",
+            ));
         }
 
         let mut first_index_by_id: BTreeMap<&str, usize> = BTreeMap::new();
         for (index, node) in self.nodes.iter().enumerate() {
             if node.id().trim().is_empty() {
-                errors.push(DefinitionError::new(format!("$.nodes[{index}].id"), "node id must not be empty"));
+                errors.push(DefinitionError::new(
+                    format!("$.nodes[{index}].id"),
+                    "node id must not be empty",
+                ));
             }
             if let Some(first_index) = first_index_by_id.insert(node.id(), index) {
                 first_index_by_id.insert(node.id(), first_index);
                 errors.push(DefinitionError::new(
                     format!("$.nodes[{index}].id"),
-                    format!("duplicate node id {:?}, first used at $.nodes[{first_index}]", node.id()),
+                    format!(
+                        "duplicate node id {:?}, first used at $.nodes[{first_index}]",
+                        node.id()
+                    ),
                 ));
             }
         }
@@ -231,7 +254,9 @@ impl BotDefinition {
                     format!("unknown node {:?}", trigger.start),
                 ));
             }
-            if trigger.match_kind != TriggerMatch::Any && crate::normalize::normalize(&trigger.value).is_empty() {
+            if trigger.match_kind != TriggerMatch::Any
+                && crate::normalize::normalize(&trigger.value).is_empty()
+            {
                 errors.push(DefinitionError::new(
                     format!("$.triggers[{index}].value"),
                     "value must contain a letter or digit",
@@ -264,10 +289,20 @@ mod tests {
         json["nodes"][3]["id"] = "hours".into();
         json["triggers"][0]["start"] = "missing".into();
         let definition = BotDefinition::from_json(&json).unwrap();
-        let paths: Vec<String> = definition.validate().into_iter().map(|error| error.path).collect();
+        let paths: Vec<String> = definition
+            .validate()
+            .into_iter()
+            .map(|error| error.path)
+            .collect();
         assert_eq!(
             paths,
-            vec!["$.format", "$.nodes[3].id", "$.nodes[1].options[1].next", "$.nodes[2].next", "$.triggers[0].start"]
+            vec![
+                "$.format",
+                "$.nodes[3].id",
+                "$.nodes[1].options[1].next",
+                "$.nodes[2].next",
+                "$.triggers[0].start"
+            ]
         );
     }
 

@@ -106,13 +106,18 @@ pub enum RoutingError {
 }
 
 fn join_errors(errors: &[DefinitionError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Decides the replies and the next conversation state for one inbound
 /// message. Pure: the same input always gives the same output.
 pub fn route(input: &RouteInput) -> Result<RouteOutput, RoutingError> {
-    let definition = BotDefinition::from_json(&input.definition).map_err(RoutingError::InvalidDefinition)?;
+    let definition =
+        BotDefinition::from_json(&input.definition).map_err(RoutingError::InvalidDefinition)?;
     let errors = definition.validate();
     if !errors.is_empty() {
         return Err(RoutingError::InvalidDefinition(errors));
@@ -121,15 +126,27 @@ pub fn route(input: &RouteInput) -> Result<RouteOutput, RoutingError> {
     let mut state = input.state.clone().unwrap_or_default();
     state.last_inbound_at_ms = Some(input.now_ms);
     let text = normalize(&input.message.text);
-    let mut run = Run { definition: &definition, contact: &input.contact, replies: Vec::new() };
+    let mut run = Run {
+        definition: &definition,
+        contact: &input.contact,
+        replies: Vec::new(),
+    };
 
     if let Some(menu_id) = state.awaiting.clone() {
-        if let Some(Node::Menu { options, invalid_text, max_retries, on_retries_exhausted, .. }) =
-            definition.node(&menu_id)
+        if let Some(Node::Menu {
+            options,
+            invalid_text,
+            max_retries,
+            on_retries_exhausted,
+            ..
+        }) = definition.node(&menu_id)
         {
             let chosen = options.iter().find(|option| {
                 normalize(&option.key) == text
-                    || option.keywords.iter().any(|keyword| contains_words(&text, &normalize(keyword)))
+                    || option
+                        .keywords
+                        .iter()
+                        .any(|keyword| contains_words(&text, &normalize(keyword)))
             });
             if let Some(option) = chosen {
                 run.from(&option.next, &mut state);
@@ -240,7 +257,11 @@ impl Run<'_> {
     }
 
     fn finish(self, state: ConversationState, outcome: String) -> RouteOutput {
-        RouteOutput { replies: self.replies, state, outcome }
+        RouteOutput {
+            replies: self.replies,
+            state,
+            outcome,
+        }
     }
 }
 
@@ -252,18 +273,32 @@ mod tests {
         serde_json::from_str(include_str!("../fixtures/demo-bot.json")).unwrap()
     }
 
-    fn input(definition: serde_json::Value, state: Option<ConversationState>, text: &str) -> RouteInput {
+    fn input(
+        definition: serde_json::Value,
+        state: Option<ConversationState>,
+        text: &str,
+    ) -> RouteInput {
         RouteInput {
             definition,
             state,
-            message: InboundMessage { id: "m1".into(), text: text.into() },
-            contact: Contact { wa_id: "+15550100002".into(), name: Some("Ada".into()) },
+            message: InboundMessage {
+                id: "m1".into(),
+                text: text.into(),
+            },
+            contact: Contact {
+                wa_id: "+15550100002".into(),
+                name: Some("Ada".into()),
+            },
             now_ms: 1_700_000_000_000,
         }
     }
 
     fn texts(output: &RouteOutput) -> Vec<&str> {
-        output.replies.iter().map(|reply| reply.text.as_str()).collect()
+        output
+            .replies
+            .iter()
+            .map(|reply| reply.text.as_str())
+            .collect()
     }
 
     #[test]
@@ -285,10 +320,21 @@ mod tests {
     fn answers_menu_choices_by_key_and_keyword() {
         let greeted = route(&input(demo(), None, "hello")).unwrap();
         let by_key = route(&input(demo(), Some(greeted.state.clone()), " 2 ")).unwrap();
-        assert_eq!(texts(&by_key), vec!["You can find us at 1 Demo Street, Springfield."]);
+        assert_eq!(
+            texts(&by_key),
+            vec!["You can find us at 1 Demo Street, Springfield."]
+        );
         assert_eq!(by_key.state.awaiting, None);
-        let by_keyword = route(&input(demo(), Some(greeted.state), "what are your OPENING hours?")).unwrap();
-        assert_eq!(texts(&by_keyword), vec!["We are open Monday to Friday, 9:00 to 17:00."]);
+        let by_keyword = route(&input(
+            demo(),
+            Some(greeted.state),
+            "what are your OPENING hours?",
+        ))
+        .unwrap();
+        assert_eq!(
+            texts(&by_keyword),
+            vec!["We are open Monday to Friday, 9:00 to 17:00."]
+        );
         assert_eq!(by_keyword.outcome, "menu:menu");
     }
 
@@ -302,7 +348,10 @@ mod tests {
             state = output.state;
         }
         let exhausted = route(&input(demo(), Some(state), "banana")).unwrap();
-        assert_eq!(texts(&exhausted), vec!["A person will get back to you soon. Say hi to start again."]);
+        assert_eq!(
+            texts(&exhausted),
+            vec!["A person will get back to you soon. Say hi to start again."]
+        );
         assert_eq!(exhausted.state.awaiting, None);
         assert_eq!(exhausted.outcome, "menu_exhausted:menu");
     }
@@ -310,7 +359,10 @@ mod tests {
     #[test]
     fn unmatched_text_gets_the_fallback() {
         let output = route(&input(demo(), None, "what is this")).unwrap();
-        assert_eq!(texts(&output), vec!["Sorry, I didn't get that. Say hi to see the menu."]);
+        assert_eq!(
+            texts(&output),
+            vec!["Sorry, I didn't get that. Say hi to see the menu."]
+        );
         assert_eq!(output.outcome, "fallback");
     }
 
@@ -341,6 +393,9 @@ mod tests {
         let mut definition = demo();
         definition["nodes"][0]["next"] = "ghost".into();
         let error = route(&input(definition, None, "hi")).unwrap_err();
-        assert_eq!(error.to_string(), "invalid bot definition: $.nodes[0].next: unknown node \"ghost\"");
+        assert_eq!(
+            error.to_string(),
+            "invalid bot definition: $.nodes[0].next: unknown node \"ghost\""
+        );
     }
 }

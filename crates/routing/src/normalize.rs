@@ -13,7 +13,10 @@ use unicode_normalization::UnicodeNormalization;
 pub fn normalize(text: &str) -> String {
     let mut normalized = String::with_capacity(text.len());
     let mut pending_space = false;
-    for character in text.nfd().filter(|character| !is_combining_mark(*character)) {
+    for character in text
+        .nfd()
+        .filter(|character| !is_combining_mark(*character))
+    {
         if character.is_alphanumeric() {
             if pending_space && !normalized.is_empty() {
                 normalized.push(' ');

@@ -58,14 +58,19 @@ mod tests {
     use super::*;
 
     fn values<'a>(name: Option<&'a str>, vars: &'a BTreeMap<String, String>) -> TemplateValues<'a> {
-        TemplateValues { contact_name: name, contact_wa_id: "+15550100002", vars }
+        TemplateValues {
+            contact_name: name,
+            contact_wa_id: "+15550100002",
+            vars,
+        }
     }
 
     #[test]
     fn substitutes_known_values_and_defaults() {
         let mut vars = BTreeMap::new();
         vars.insert("order_id".to_string(), "A-17".to_string());
-        let template = "Hi {{contact.name|there}}, order {{ vars.order_id }} from {{contact.phone}}";
+        let template =
+            "Hi {{contact.name|there}}, order {{ vars.order_id }} from {{contact.phone}}";
         assert_eq!(
             render(template, &values(Some("Ada"), &vars)),
             "Hi Ada, order A-17 from +15550100002"
@@ -79,7 +84,13 @@ mod tests {
     #[test]
     fn unknown_placeholders_render_their_default_and_unclosed_braces_stay() {
         let vars = BTreeMap::new();
-        assert_eq!(render("a{{nope|b}}c{{vars.x}}d", &values(None, &vars)), "abcd");
-        assert_eq!(render("open {{ never closed", &values(None, &vars)), "open {{ never closed");
+        assert_eq!(
+            render("a{{nope|b}}c{{vars.x}}d", &values(None, &vars)),
+            "abcd"
+        );
+        assert_eq!(
+            render("open {{ never closed", &values(None, &vars)),
+            "open {{ never closed"
+        );
     }
 }

@@ -1,0 +1,681 @@
+//! The command line and environment of `wabot`, and their validation.
+//!
+//! Every setting of `wabot daemon` has an environment variable and a flag that
+//! overrides it; `wabot daemon --help` lists both with their defaults. The
+//! parsed [`DaemonArguments`] are turned into a checked [`DaemonConfig`] by
+//! [`DaemonConfig::resolve`], a pure function, so the rules (the token's
+//! length, the service-role key the relay needs, the relay switch) are tested
+//! without touching the process environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::phone::{validate_e164, InvalidPhoneNumber};
+
+/// The default Postgres URL: the local cluster of `scripts/`.
+pub const DEFAULT_DATABASE_URL: &str = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+
+/// The default role the daemon drops to after connecting.
+pub const DEFAULT_DATABASE_ROLE: &str = "service_role";
+
+/// The default base URL of the Supabase Edge Functions: the local gateway.
+pub const DEFAULT_FUNCTIONS_URL: &str = "http://127.0.0.1:54321/functions/v1";
+
+/// The default address of the daemon's HTTP API.
+pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1:54380";
+
+/// The default URL `wabot contact` uses to reach the daemon.
+pub const DEFAULT_DAEMON_URL: &str = "http://127.0.0.1:54380";
+
+/// The default folder for session credentials.
+pub const DEFAULT_SESSION_STORAGE_PATH: &str = ".local/sessions";
+
+/// The default backstop polling interval, in milliseconds.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1000;
+
+/// The shortest bearer token the daemon accepts.
+pub const MINIMUM_DAEMON_TOKEN_LENGTH: usize = 16;
+
+/// The environment variable holding the daemon's bearer token, read by both
+/// the daemon and `wabot contact`.
+pub const DAEMON_TOKEN_VARIABLE: &str = "WABOT_DAEMON_TOKEN";
+
+/// `wabot`: the WhatsApp bot platform's session daemon and its tools.
+#[derive(Debug, Parser)]
+#[command(name = "wabot", version, about, long_about = None)]
+pub struct CommandLine {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: TopLevelCommand,
+}
+
+/// The subcommands of `wabot`.
+#[derive(Debug, Subcommand)]
+pub enum TopLevelCommand {
+    /// Run the session daemon: hold the sessions, store inbound messages,
+    /// relay the outbox and send queued replies.
+    Daemon(Box<DaemonArguments>),
+    /// Act as a WhatsApp contact talking to a simulated number, through the
+    /// daemon's HTTP API (the bearer token comes from WABOT_DAEMON_TOKEN).
+    Contact(ContactArguments),
+}
+
+/// The flags of `wabot daemon`; each one may also come from its environment
+/// variable.
+#[derive(Clone, Args)]
+pub struct DaemonArguments {
+    /// Postgres connection URL (password auth, no TLS).
+    #[arg(long, env = "WABOT_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Role to `set role` to after connecting; an empty value skips the
+    /// `set role`.
+    #[arg(long, env = "WABOT_DB_ROLE", default_value = DEFAULT_DATABASE_ROLE)]
+    pub db_role: String,
+
+    /// Base URL of the Supabase Edge Functions; outbox rows are posted to
+    /// `<url>/<topic>`.
+    #[arg(long, env = "WABOT_FUNCTIONS_URL", default_value = DEFAULT_FUNCTIONS_URL)]
+    pub functions_url: String,
+
+    /// Service-role key sent to the functions as `Authorization: Bearer` and
+    /// `apikey`; required when the relay is on.
+    #[arg(long, env = "SUPABASE_SERVICE_ROLE_KEY", hide_env_values = true)]
+    pub service_role_key: Option<String>,
+
+    /// Address (IP and port) of the HTTP API.
+    #[arg(long, env = "WABOT_LISTEN", default_value = DEFAULT_LISTEN_ADDRESS)]
+    pub listen: String,
+
+    /// Bearer token required on every POST endpoint; at least 16 characters.
+    #[arg(long, env = DAEMON_TOKEN_VARIABLE, hide_env_values = true)]
+    pub daemon_token: Option<String>,
+
+    /// Whether this daemon delivers outbox rows to the functions: `on` or
+    /// `off` (when the hosted pg_net doorbell and the outbox-relay function
+    /// deliver them).
+    #[arg(long, env = "WABOT_RELAY", default_value = "on")]
+    pub relay: String,
+
+    /// Name of this daemon in leases and logs [default: <hostname>-<pid>].
+    #[arg(long, env = "WABOT_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+
+    /// Folder for session credentials (created when missing).
+    #[arg(long, env = "WABOT_SESSION_STORAGE_PATH", default_value = DEFAULT_SESSION_STORAGE_PATH)]
+    pub session_storage_path: PathBuf,
+
+    /// Backstop polling interval in milliseconds (wake-ups come from LISTEN).
+    #[arg(long, env = "WABOT_POLL_INTERVAL_MS", default_value_t = DEFAULT_POLL_INTERVAL_MS)]
+    pub poll_interval_ms: u64,
+
+    /// Comma-separated E.164 numbers this daemon holds; empty holds every
+    /// number whose transport is `simulator`.
+    #[arg(long, env = "WABOT_HOLD_NUMBERS", value_delimiter = ',')]
+    pub hold_numbers: Vec<String>,
+}
+
+impl fmt::Debug for DaemonArguments {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("DaemonArguments")
+            .field("database_url", &"<redacted>")
+            .field("db_role", &self.db_role)
+            .field("functions_url", &self.functions_url)
+            .field("service_role_key", &redacted(&self.service_role_key))
+            .field("listen", &self.listen)
+            .field("daemon_token", &redacted(&self.daemon_token))
+            .field("relay", &self.relay)
+            .field("instance_id", &self.instance_id)
+            .field("session_storage_path", &self.session_storage_path)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("hold_numbers", &self.hold_numbers)
+            .finish()
+    }
+}
+
+/// The flags of `wabot contact`.
+#[derive(Debug, Args)]
+pub struct ContactArguments {
+    /// What the contact does.
+    #[command(subcommand)]
+    pub command: ContactCommand,
+}
+
+/// The subcommands of `wabot contact`.
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Send a message to a number, then print the bot's replies as `bot> …`.
+    Send(ContactSendArguments),
+    /// Print the whole conversation between the contact and a number.
+    Read(ContactReadArguments),
+}
+
+/// The flags of `wabot contact send`.
+#[derive(Debug, Args)]
+pub struct ContactSendArguments {
+    /// The simulated number to write to, in E.164 form.
+    #[arg(long)]
+    pub to: String,
+
+    /// The contact's own number, in E.164 form.
+    #[arg(long)]
+    pub from: String,
+
+    /// The contact's display name.
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// WhatsApp message id to use (the simulator makes `SIM-<uuid>` when
+    /// absent); send the same id twice to test redelivery.
+    #[arg(long)]
+    pub message_id: Option<String>,
+
+    /// How long to wait for replies, in seconds.
+    #[arg(long, default_value_t = 5)]
+    pub wait_secs: u64,
+
+    /// Base URL of the daemon's HTTP API.
+    #[arg(long, env = "WABOT_DAEMON_URL", default_value = DEFAULT_DAEMON_URL)]
+    pub daemon_url: String,
+
+    /// The message text.
+    pub text: String,
+}
+
+/// The flags of `wabot contact read`.
+#[derive(Debug, Args)]
+pub struct ContactReadArguments {
+    /// The simulated number, in E.164 form.
+    #[arg(long)]
+    pub to: String,
+
+    /// The contact's own number, in E.164 form.
+    #[arg(long)]
+    pub from: String,
+
+    /// Base URL of the daemon's HTTP API.
+    #[arg(long, env = "WABOT_DAEMON_URL", default_value = DEFAULT_DAEMON_URL)]
+    pub daemon_url: String,
+}
+
+/// Whether the daemon delivers outbox rows itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayMode {
+    /// The daemon delivers outbox rows to the Edge Functions.
+    On,
+    /// Someone else (the hosted pg_net doorbell and the outbox-relay
+    /// function) delivers them.
+    Off,
+}
+
+impl RelayMode {
+    /// Returns the mode as written in `WABOT_RELAY` and in `/status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelayMode::On => "on",
+            RelayMode::Off => "off",
+        }
+    }
+}
+
+impl FromStr for RelayMode {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "on" => Ok(RelayMode::On),
+            "off" => Ok(RelayMode::Off),
+            _ => Err(ConfigError::InvalidRelayMode {
+                value: value.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A setting that keeps the daemon from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The bearer token is missing.
+    #[error("WABOT_DAEMON_TOKEN is not set: the daemon refuses to start without a bearer token (at least 16 characters) for its POST endpoints")]
+    MissingDaemonToken,
+
+    /// The bearer token is too short to be a secret.
+    #[error("WABOT_DAEMON_TOKEN is {length} characters long: it must be at least 16")]
+    ShortDaemonToken {
+        /// The length of the given token, in characters.
+        length: usize,
+    },
+
+    /// The relay is on but has no key to call the functions with.
+    #[error("SUPABASE_SERVICE_ROLE_KEY is not set: the outbox relay (WABOT_RELAY=on) needs it to call the Edge Functions; set it, or run with WABOT_RELAY=off")]
+    MissingServiceRoleKey,
+
+    /// `WABOT_RELAY` is neither `on` nor `off`.
+    #[error("WABOT_RELAY must be \"on\" or \"off\", got {value:?}")]
+    InvalidRelayMode {
+        /// The rejected value.
+        value: String,
+    },
+
+    /// `WABOT_DATABASE_URL` cannot be parsed.
+    #[error("WABOT_DATABASE_URL is not a valid Postgres URL: {reason}")]
+    InvalidDatabaseUrl {
+        /// Why the parser rejected it.
+        reason: String,
+    },
+
+    /// `WABOT_FUNCTIONS_URL` is not an http(s) URL.
+    #[error("WABOT_FUNCTIONS_URL must be an http or https URL, got {value:?}")]
+    InvalidFunctionsUrl {
+        /// The rejected value.
+        value: String,
+    },
+
+    /// `WABOT_LISTEN` is not an IP address and port.
+    #[error("WABOT_LISTEN must be an IP address and port like 127.0.0.1:54380, got {value:?}")]
+    InvalidListenAddress {
+        /// The rejected value.
+        value: String,
+    },
+
+    /// `WABOT_POLL_INTERVAL_MS` is zero.
+    #[error("WABOT_POLL_INTERVAL_MS must be at least 1")]
+    ZeroPollInterval,
+
+    /// An entry of `WABOT_HOLD_NUMBERS` is not an E.164 number.
+    #[error("WABOT_HOLD_NUMBERS: {0}")]
+    InvalidHeldNumber(#[from] InvalidPhoneNumber),
+
+    /// `WABOT_INSTANCE_ID` is empty.
+    #[error("WABOT_INSTANCE_ID must not be empty")]
+    EmptyInstanceId,
+}
+
+/// The checked settings of a running daemon.
+#[derive(Clone)]
+pub struct DaemonConfig {
+    /// The parsed Postgres connection settings.
+    pub database: tokio_postgres::Config,
+    /// The role to `set role` to after connecting, if any.
+    pub database_role: Option<String>,
+    /// The Edge Functions' base URL, without a trailing slash.
+    pub functions_url: String,
+    /// The service-role key for the functions; always present when the relay
+    /// is on.
+    pub service_role_key: Option<String>,
+    /// Where the HTTP API listens.
+    pub listen_address: SocketAddr,
+    /// The bearer token of the POST endpoints.
+    pub daemon_token: String,
+    /// Whether this daemon delivers the outbox.
+    pub relay_mode: RelayMode,
+    /// The name of this daemon in leases and logs.
+    pub instance_id: String,
+    /// The folder for session credentials.
+    pub session_storage_path: PathBuf,
+    /// The backstop polling interval.
+    pub poll_interval: Duration,
+    /// The numbers this daemon holds, or `None` for every simulator number.
+    pub held_phone_numbers: Option<Vec<String>>,
+}
+
+impl fmt::Debug for DaemonConfig {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("DaemonConfig")
+            .field("database_role", &self.database_role)
+            .field("functions_url", &self.functions_url)
+            .field("service_role_key", &redacted(&self.service_role_key))
+            .field("listen_address", &self.listen_address)
+            .field("daemon_token", &"<redacted>")
+            .field("relay_mode", &self.relay_mode)
+            .field("instance_id", &self.instance_id)
+            .field("session_storage_path", &self.session_storage_path)
+            .field("poll_interval", &self.poll_interval)
+            .field("held_phone_numbers", &self.held_phone_numbers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DaemonConfig {
+    /// Checks the parsed arguments and turns them into a configuration.
+    ///
+    /// `default_instance_id` is called only when no instance id was given; the
+    /// binary passes `<hostname>-<pid>`.
+    pub fn resolve(
+        arguments: DaemonArguments,
+        default_instance_id: impl FnOnce() -> String,
+    ) -> Result<Self, ConfigError> {
+        let daemon_token = match arguments.daemon_token {
+            None => return Err(ConfigError::MissingDaemonToken),
+            Some(token) if token.is_empty() => return Err(ConfigError::MissingDaemonToken),
+            Some(token) => token,
+        };
+        let token_length = daemon_token.chars().count();
+        if token_length < MINIMUM_DAEMON_TOKEN_LENGTH {
+            return Err(ConfigError::ShortDaemonToken {
+                length: token_length,
+            });
+        }
+
+        let relay_mode: RelayMode = arguments.relay.parse()?;
+        let service_role_key = arguments
+            .service_role_key
+            .filter(|key| !key.trim().is_empty());
+        if relay_mode == RelayMode::On && service_role_key.is_none() {
+            return Err(ConfigError::MissingServiceRoleKey);
+        }
+
+        let mut database =
+            tokio_postgres::Config::from_str(&arguments.database_url).map_err(|error| {
+                ConfigError::InvalidDatabaseUrl {
+                    reason: error.to_string(),
+                }
+            })?;
+        if database.get_connect_timeout().is_none() {
+            database.connect_timeout(Duration::from_secs(5));
+        }
+        if database.get_application_name().is_none() {
+            database.application_name("wabot-daemon");
+        }
+
+        let database_role =
+            Some(arguments.db_role.trim().to_owned()).filter(|role| !role.is_empty());
+
+        let functions_url = arguments
+            .functions_url
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
+        let functions_url_is_valid = reqwest::Url::parse(&functions_url)
+            .map(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+            .unwrap_or(false);
+        if !functions_url_is_valid {
+            return Err(ConfigError::InvalidFunctionsUrl {
+                value: arguments.functions_url,
+            });
+        }
+
+        let listen_address = arguments.listen.trim().parse::<SocketAddr>().map_err(|_| {
+            ConfigError::InvalidListenAddress {
+                value: arguments.listen.clone(),
+            }
+        })?;
+
+        if arguments.poll_interval_ms == 0 {
+            return Err(ConfigError::ZeroPollInterval);
+        }
+
+        let instance_id = match arguments.instance_id {
+            Some(instance_id) if instance_id.trim().is_empty() => {
+                return Err(ConfigError::EmptyInstanceId)
+            }
+            Some(instance_id) => instance_id.trim().to_owned(),
+            None => default_instance_id(),
+        };
+
+        let mut held_phone_numbers = Vec::new();
+        for phone_number in arguments.hold_numbers {
+            let phone_number = phone_number.trim();
+            if phone_number.is_empty() {
+                continue;
+            }
+            validate_e164(phone_number)?;
+            held_phone_numbers.push(phone_number.to_owned());
+        }
+
+        Ok(DaemonConfig {
+            database,
+            database_role,
+            functions_url,
+            service_role_key,
+            listen_address,
+            daemon_token,
+            relay_mode,
+            instance_id,
+            session_storage_path: arguments.session_storage_path,
+            poll_interval: Duration::from_millis(arguments.poll_interval_ms),
+            held_phone_numbers: Some(held_phone_numbers).filter(|numbers| !numbers.is_empty()),
+        })
+    }
+}
+
+/// Returns `<hostname>-<pid>`, the default instance id.
+pub fn default_instance_id() -> String {
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .or_else(|| {
+            std::env::var("HOSTNAME")
+                .ok()
+                .filter(|name| !name.is_empty())
+        })
+        .unwrap_or_else(|| "wabot".to_owned());
+    format!("{hostname}-{}", std::process::id())
+}
+
+fn redacted(secret: &Option<String>) -> &'static str {
+    match secret {
+        Some(_) => "<redacted>",
+        None => "<unset>",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "0123456789abcdef";
+
+    /// Parses `wabot daemon <flags>` without reading the environment's values
+    /// for the flags given explicitly.
+    fn daemon_arguments(flags: &[&str]) -> DaemonArguments {
+        let mut all_flags = vec!["wabot", "daemon"];
+        all_flags.extend_from_slice(flags);
+        let command_line = CommandLine::try_parse_from(all_flags).expect("the flags parse");
+        match command_line.command {
+            TopLevelCommand::Daemon(arguments) => *arguments,
+            TopLevelCommand::Contact(_) => panic!("expected the daemon command"),
+        }
+    }
+
+    fn complete_flags() -> Vec<&'static str> {
+        vec![
+            "--daemon-token",
+            TOKEN,
+            "--service-role-key",
+            "key",
+            "--relay",
+            "on",
+            "--database-url",
+            DEFAULT_DATABASE_URL,
+            "--db-role",
+            "service_role",
+            "--functions-url",
+            "http://127.0.0.1:54321/functions/v1/",
+            "--listen",
+            "127.0.0.1:54380",
+            "--instance-id",
+            "test-instance",
+            "--poll-interval-ms",
+            "250",
+        ]
+    }
+
+    #[test]
+    fn complete_flags_resolve() {
+        let config = DaemonConfig::resolve(daemon_arguments(&complete_flags()), || {
+            unreachable!("an instance id was given")
+        })
+        .unwrap();
+        assert_eq!(config.functions_url, "http://127.0.0.1:54321/functions/v1");
+        assert_eq!(config.database_role.as_deref(), Some("service_role"));
+        assert_eq!(config.relay_mode, RelayMode::On);
+        assert_eq!(config.instance_id, "test-instance");
+        assert_eq!(config.poll_interval, Duration::from_millis(250));
+        assert_eq!(config.listen_address.port(), 54380);
+        assert_eq!(config.held_phone_numbers, None);
+        assert_eq!(
+            config.database.get_connect_timeout(),
+            Some(&Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn a_missing_token_is_refused() {
+        let mut flags = complete_flags();
+        flags.drain(0..2);
+        let mut arguments = daemon_arguments(&flags);
+        arguments.daemon_token = None;
+        let error = DaemonConfig::resolve(arguments, || "x".into()).unwrap_err();
+        assert!(matches!(error, ConfigError::MissingDaemonToken), "{error}");
+    }
+
+    #[test]
+    fn a_short_token_is_refused() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.daemon_token = Some("short".into());
+        let error = DaemonConfig::resolve(arguments, || "x".into()).unwrap_err();
+        assert!(
+            matches!(error, ConfigError::ShortDaemonToken { length: 5 }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("at least 16"));
+    }
+
+    #[test]
+    fn the_relay_needs_the_service_role_key() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.service_role_key = None;
+        let error = DaemonConfig::resolve(arguments.clone(), || "x".into()).unwrap_err();
+        assert!(
+            matches!(error, ConfigError::MissingServiceRoleKey),
+            "{error}"
+        );
+
+        arguments.relay = "off".into();
+        let config = DaemonConfig::resolve(arguments, || "x".into()).unwrap();
+        assert_eq!(config.relay_mode, RelayMode::Off);
+        assert_eq!(config.service_role_key, None);
+    }
+
+    #[test]
+    fn relay_mode_accepts_only_on_and_off() {
+        assert_eq!("on".parse::<RelayMode>().unwrap(), RelayMode::On);
+        assert_eq!("OFF".parse::<RelayMode>().unwrap(), RelayMode::Off);
+        let error = "yes".parse::<RelayMode>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "WABOT_RELAY must be \"on\" or \"off\", got \"yes\""
+        );
+    }
+
+    #[test]
+    fn an_empty_role_skips_set_role() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.db_role = String::new();
+        let config = DaemonConfig::resolve(arguments, || "x".into()).unwrap();
+        assert_eq!(config.database_role, None);
+    }
+
+    #[test]
+    fn the_instance_id_defaults_to_the_callback() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.instance_id = None;
+        let config = DaemonConfig::resolve(arguments, || "host-42".into()).unwrap();
+        assert_eq!(config.instance_id, "host-42");
+        assert!(default_instance_id().ends_with(&format!("-{}", std::process::id())));
+    }
+
+    #[test]
+    fn bad_urls_and_addresses_are_refused() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.functions_url = "ftp://example".into();
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::InvalidFunctionsUrl { .. })
+        ));
+
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.listen = "localhost".into();
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::InvalidListenAddress { .. })
+        ));
+
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.database_url = "postgresql://[".into();
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::InvalidDatabaseUrl { .. })
+        ));
+
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.poll_interval_ms = 0;
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::ZeroPollInterval)
+        ));
+    }
+
+    #[test]
+    fn held_numbers_are_validated() {
+        let mut flags = complete_flags();
+        flags.extend_from_slice(&["--hold-numbers", "+15550100001,+15550100002"]);
+        let config = DaemonConfig::resolve(daemon_arguments(&flags), || "x".into()).unwrap();
+        assert_eq!(
+            config.held_phone_numbers,
+            Some(vec!["+15550100001".to_owned(), "+15550100002".to_owned()])
+        );
+
+        let mut flags = complete_flags();
+        flags.extend_from_slice(&["--hold-numbers", "15550100001"]);
+        let error = DaemonConfig::resolve(daemon_arguments(&flags), || "x".into()).unwrap_err();
+        assert!(
+            matches!(error, ConfigError::InvalidHeldNumber(_)),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let config =
+            DaemonConfig::resolve(daemon_arguments(&complete_flags()), || "x".into()).unwrap();
+        let printed = format!("{config:?} {:?}", daemon_arguments(&complete_flags()));
+        assert!(!printed.contains(TOKEN), "{printed}");
+        assert!(!printed.contains("postgres:postgres"), "{printed}");
+    }
+
+    #[test]
+    fn contact_send_parses() {
+        let command_line = CommandLine::try_parse_from([
+            "wabot",
+            "contact",
+            "send",
+            "--to",
+            "+15550100001",
+            "--from",
+            "+15550199999",
+            "--name",
+            "Ada",
+            "hi",
+        ])
+        .unwrap();
+        let TopLevelCommand::Contact(ContactArguments {
+            command: ContactCommand::Send(send),
+        }) = command_line.command
+        else {
+            panic!("expected contact send");
+        };
+        assert_eq!(send.text, "hi");
+        assert_eq!(send.wait_secs, 5);
+        assert_eq!(send.name.as_deref(), Some("Ada"));
+    }
+}

@@ -1,0 +1,267 @@
+//! The outbox relay: delivers due outbox rows to the Edge Functions.
+//!
+//! Each row is posted as `{"outbox_id": <id>, ...payload}` to
+//! `<WABOT_FUNCTIONS_URL>/<topic>` with the service-role key, within ten
+//! seconds. A 2xx answer marks the row delivered; anything else records the
+//! status and the start of the body in `last_error` and schedules the next
+//! attempt with exponential backoff ([`crate::backoff::outbox_retry_delay`]),
+//! until the row is given up after ten attempts.
+//!
+//! Rows are claimed with `FOR UPDATE SKIP LOCKED` and a 30-second lease
+//! (`next_attempt_at`), longer than a whole batch can take (the batch's
+//! requests run concurrently, each bounded by the timeout), so two daemons
+//! never deliver a row at the same time. Delivery is at least once: the
+//! functions are idempotent on their payload.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use serde_json::{Map, Value};
+use tokio::sync::{watch, Notify};
+
+use crate::backoff::{outbox_retry_delay, outbox_row_is_dead};
+use crate::database::{error_chain, DatabaseError, DatabasePool};
+use crate::store::{self, ClaimedOutboxRow, CLAIM_BATCH_SIZE};
+
+/// How long one delivery may take.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How much of a failed response's body is kept in `outbox.last_error`, in
+/// characters.
+pub const ERROR_BODY_CHARACTERS: usize = 500;
+
+/// A failure to set up the relay.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The service-role key cannot be sent in an HTTP header.
+    #[error("SUPABASE_SERVICE_ROLE_KEY contains characters that cannot be sent in an http header")]
+    InvalidServiceRoleKey,
+
+    /// The HTTP client could not be built.
+    #[error("could not build the http client: {0}")]
+    HttpClient(#[from] reqwest::Error),
+}
+
+/// Delivers outbox rows to the Edge Functions.
+#[derive(Debug, Clone)]
+pub struct OutboxRelay {
+    pool: DatabasePool,
+    http: reqwest::Client,
+    functions_url: String,
+}
+
+impl OutboxRelay {
+    /// Creates a relay that posts to `functions_url` with the service-role
+    /// key.
+    pub fn new(
+        pool: DatabasePool,
+        functions_url: &str,
+        service_role_key: &str,
+    ) -> Result<Self, RelayError> {
+        let mut headers = HeaderMap::new();
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {service_role_key}"))
+            .map_err(|_| RelayError::InvalidServiceRoleKey)?;
+        bearer.set_sensitive(true);
+        let mut api_key = HeaderValue::from_str(service_role_key)
+            .map_err(|_| RelayError::InvalidServiceRoleKey)?;
+        api_key.set_sensitive(true);
+        headers.insert(AUTHORIZATION, bearer);
+        headers.insert("apikey", api_key);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(DELIVERY_TIMEOUT)
+            .user_agent(concat!("wabot-session-daemon/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(OutboxRelay {
+            pool,
+            http,
+            functions_url: functions_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Delivers due rows whenever `wakeup` is notified and at least every
+    /// `poll_interval`, until `shutdown` turns true. A batch in flight is
+    /// finished before stopping.
+    pub async fn run(
+        self,
+        poll_interval: Duration,
+        wakeup: Arc<Notify>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut n_consecutive_failures: u32 = 0;
+        loop {
+            loop {
+                match self.deliver_due_rows().await {
+                    Ok(n_claimed) => {
+                        n_consecutive_failures = 0;
+                        if n_claimed < usize::try_from(CLAIM_BATCH_SIZE).unwrap_or(usize::MAX) {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        if n_consecutive_failures % 30 == 0 {
+                            tracing::warn!("could not claim outbox rows: {error}");
+                        }
+                        n_consecutive_failures = n_consecutive_failures.saturating_add(1);
+                        break;
+                    }
+                }
+                if *shutdown.borrow() {
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = wakeup.notified() => {}
+                _ = tokio::time::sleep(poll_interval) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// Claims one batch of due rows, delivers them concurrently and records
+    /// the outcomes; returns how many rows were claimed.
+    pub async fn deliver_due_rows(&self) -> Result<usize, DatabaseError> {
+        let rows = {
+            let client = self.pool.get().await?;
+            store::claim_due_outbox_rows(&client).await?
+        };
+        let n_claimed = rows.len();
+        if n_claimed == 0 {
+            return Ok(0);
+        }
+        tracing::debug!(n_claimed, "claimed outbox rows");
+        let outcomes: Vec<(ClaimedOutboxRow, Result<(), String>)> =
+            futures_util::stream::iter(rows)
+                .map(|row| async move {
+                    let outcome = self.deliver(&row).await;
+                    (row, outcome)
+                })
+                .buffer_unordered(n_claimed)
+                .collect()
+                .await;
+
+        let client = self.pool.get().await?;
+        for (row, outcome) in outcomes {
+            match outcome {
+                Ok(()) => {
+                    store::mark_outbox_delivered(&client, row.outbox_id).await?;
+                    tracing::info!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "delivered an outbox row");
+                }
+                Err(last_error) => {
+                    let give_up = outbox_row_is_dead(row.attempts);
+                    let retry_in = outbox_retry_delay(row.attempts);
+                    store::mark_outbox_failed(
+                        &client,
+                        row.outbox_id,
+                        &last_error,
+                        retry_in,
+                        give_up,
+                    )
+                    .await?;
+                    if give_up {
+                        tracing::error!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "gave up an outbox row: {last_error}");
+                    } else {
+                        tracing::warn!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, retry_in_seconds = retry_in.as_secs(), "could not deliver an outbox row: {last_error}");
+                    }
+                }
+            }
+        }
+        Ok(n_claimed)
+    }
+
+    /// Posts one row; returns the text for `last_error` on failure.
+    async fn deliver(&self, row: &ClaimedOutboxRow) -> Result<(), String> {
+        let url = topic_url(&self.functions_url, &row.topic);
+        let body = request_body(row.outbox_id, &row.payload);
+        let response = self
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|error| format!("request to {url} failed: {}", error_chain(&error)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(describe_failed_response(status.as_u16(), &text))
+    }
+}
+
+/// Returns the URL of the Edge Function for `topic`.
+pub fn topic_url(functions_url: &str, topic: &str) -> String {
+    format!("{}/{topic}", functions_url.trim_end_matches('/'))
+}
+
+/// Returns the JSON posted for an outbox row: the payload's fields with
+/// `outbox_id` added (a payload that is not an object is sent under
+/// `payload`).
+pub fn request_body(outbox_id: i64, payload: &Value) -> Value {
+    let mut body = Map::new();
+    body.insert("outbox_id".to_owned(), Value::from(outbox_id));
+    match payload {
+        Value::Object(fields) => {
+            for (key, value) in fields {
+                if key != "outbox_id" {
+                    body.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        other => {
+            body.insert("payload".to_owned(), other.clone());
+        }
+    }
+    Value::Object(body)
+}
+
+/// Returns the `last_error` text of a non-2xx answer: the status and the
+/// first [`ERROR_BODY_CHARACTERS`] characters of the body.
+pub fn describe_failed_response(status: u16, body: &str) -> String {
+    let start_of_body: String = body.chars().take(ERROR_BODY_CHARACTERS).collect();
+    format!("HTTP {status}: {start_of_body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_body_merges_the_outbox_id_into_the_payload() {
+        let body = request_body(7, &json!({"message_id": "abc"}));
+        assert_eq!(body, json!({"outbox_id": 7, "message_id": "abc"}));
+    }
+
+    #[test]
+    fn the_outbox_id_cannot_be_overridden_by_the_payload() {
+        let body = request_body(7, &json!({"outbox_id": 99}));
+        assert_eq!(body, json!({"outbox_id": 7}));
+    }
+
+    #[test]
+    fn a_payload_that_is_not_an_object_is_nested() {
+        assert_eq!(
+            request_body(1, &json!([1, 2])),
+            json!({"outbox_id": 1, "payload": [1, 2]})
+        );
+    }
+
+    #[test]
+    fn failed_responses_keep_500_characters_of_body() {
+        let body = "é".repeat(600);
+        let description = describe_failed_response(503, &body);
+        assert!(description.starts_with("HTTP 503: "));
+        assert_eq!(description.chars().count(), "HTTP 503: ".len() + 500);
+    }
+
+    #[test]
+    fn topic_urls_join_with_one_slash() {
+        assert_eq!(
+            topic_url("http://127.0.0.1:54321/functions/v1/", "route-message"),
+            "http://127.0.0.1:54321/functions/v1/route-message"
+        );
+    }
+}

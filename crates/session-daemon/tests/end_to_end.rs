@@ -1,0 +1,972 @@
+//! End-to-end tests of the real `wabot daemon` process against the local
+//! stack: Postgres with the migrations applied, the functions gateway and the
+//! `route-message` function.
+//!
+//! Every test is ignored by default; `scripts/test.sh` starts the stack and
+//! runs them with `--include-ignored`, passing the stack through
+//! `WABOT_TEST_DATABASE_URL`, `WABOT_TEST_FUNCTIONS_URL` and
+//! `WABOT_TEST_SERVICE_ROLE_KEY`.
+//!
+//! Each test makes its own bot, published version (the shared
+//! `crates/routing/fixtures/demo-bot.json`) and number with a random phone
+//! number, and starts its own daemons on free ports, holding only that
+//! number (`WABOT_HOLD_NUMBERS`), so tests can share a database. The test
+//! that kills a daemon between storing and routing needs to be the only one
+//! relaying the outbox, so it runs alone (a write lock); the others share a
+//! read lock.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::sync::RwLock;
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+/// The bearer token every test daemon is started with.
+const DAEMON_TOKEN: &str = "end-to-end-test-token-0123456789";
+
+/// The name the test contacts give.
+const CONTACT_NAME: &str = "Ada";
+
+/// How long a test waits for something the stack does asynchronously.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Tests that relay the outbox share this lock; the one that needs to be the
+/// only relay takes it exclusively.
+static OUTBOX_RELAYS: RwLock<()> = RwLock::const_new(());
+
+/// Where the local stack is.
+struct Stack {
+    database_url: String,
+    functions_url: String,
+    service_role_key: String,
+}
+
+fn required_variable(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{name} is not set: these tests need the local stack; run them through scripts/test.sh, \
+             which starts Postgres, the functions gateway and route-message and sets \
+             WABOT_TEST_DATABASE_URL, WABOT_TEST_FUNCTIONS_URL and WABOT_TEST_SERVICE_ROLE_KEY"
+        ),
+    }
+}
+
+fn stack() -> Stack {
+    Stack {
+        database_url: required_variable("WABOT_TEST_DATABASE_URL"),
+        functions_url: required_variable("WABOT_TEST_FUNCTIONS_URL"),
+        service_role_key: required_variable("WABOT_TEST_SERVICE_ROLE_KEY"),
+    }
+}
+
+async fn connect_database(stack: &Stack) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(&stack.database_url, NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("could not connect to WABOT_TEST_DATABASE_URL: {error}"));
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            eprintln!("the test's database connection failed: {error}");
+        }
+    });
+    client
+}
+
+/// The demo bot's definition, shared with the routing crate's tests.
+fn demo_bot_definition() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../routing/fixtures/demo-bot.json"
+    );
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("could not read the demo bot at {path}: {error}"));
+    serde_json::from_str(&text).expect("the demo bot is JSON")
+}
+
+/// The bot's first reply to "hi": the `welcome` node's text, templated with
+/// the contact's name.
+fn expected_welcome_reply(contact_name: Option<&str>) -> String {
+    let definition = demo_bot_definition();
+    let welcome = definition["nodes"]
+        .as_array()
+        .expect("the demo bot has nodes")
+        .iter()
+        .find(|node| node["id"] == "welcome")
+        .expect("the demo bot has a welcome node");
+    welcome["text"]
+        .as_str()
+        .expect("the welcome node has a text")
+        .replace("{{contact.name|there}}", contact_name.unwrap_or("there"))
+}
+
+/// A random E.164 number starting with `+1` and `prefix`.
+fn random_phone_number(prefix: char) -> String {
+    let digits = Uuid::new_v4().as_u128() % 1_000_000_000_000;
+    format!("+1{prefix}{digits:012}")
+}
+
+/// The test's bot, published version and number.
+struct TestNumber {
+    number_id: Uuid,
+    phone_number: String,
+}
+
+async fn create_bot_and_number(database: &tokio_postgres::Client) -> TestNumber {
+    let bot_id: Uuid = database
+        .query_one(
+            "insert into public.bots (name) values ('end-to-end demo bot') returning id",
+            &[],
+        )
+        .await
+        .expect("insert the bot")
+        .get(0);
+    database
+        .execute(
+            "insert into public.bot_versions (bot_id, version, definition, status, published_at)
+             values ($1, 1, $2, 'published', now())",
+            &[&bot_id, &demo_bot_definition()],
+        )
+        .await
+        .expect("insert the published version");
+    let phone_number = random_phone_number('9');
+    let number_id: Uuid = database
+        .query_one(
+            "insert into public.numbers (phone_number, label, transport, bot_id)
+             values ($1, 'end-to-end test', 'simulator', $2) returning id",
+            &[&phone_number, &bot_id],
+        )
+        .await
+        .expect("insert the number")
+        .get(0);
+    TestNumber {
+        number_id,
+        phone_number,
+    }
+}
+
+/// How a test daemon is started.
+struct DaemonOptions<'a> {
+    relay_on: bool,
+    database_url: Option<&'a str>,
+    held_phone_number: &'a str,
+}
+
+/// A running `wabot daemon`, killed (SIGKILL) when dropped.
+struct Daemon {
+    child: Child,
+    base_url: String,
+    log_path: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+impl Daemon {
+    fn spawn(stack: &Stack, options: DaemonOptions<'_>) -> Daemon {
+        let port = free_port();
+        let log_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("end-to-end-daemon-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("create the daemon's log");
+        let storage =
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("end-to-end-sessions-{port}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_wabot"))
+            .arg("daemon")
+            .env(
+                "WABOT_DATABASE_URL",
+                options.database_url.unwrap_or(&stack.database_url),
+            )
+            .env("WABOT_DB_ROLE", "service_role")
+            .env("WABOT_FUNCTIONS_URL", &stack.functions_url)
+            .env("SUPABASE_SERVICE_ROLE_KEY", &stack.service_role_key)
+            .env("WABOT_LISTEN", format!("127.0.0.1:{port}"))
+            .env("WABOT_DAEMON_TOKEN", DAEMON_TOKEN)
+            .env("WABOT_RELAY", if options.relay_on { "on" } else { "off" })
+            .env("WABOT_INSTANCE_ID", format!("end-to-end-{port}"))
+            .env("WABOT_SESSION_STORAGE_PATH", storage)
+            .env("WABOT_POLL_INTERVAL_MS", "250")
+            .env("WABOT_HOLD_NUMBERS", options.held_phone_number)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone the log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start wabot daemon");
+        Daemon {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            log_path,
+        }
+    }
+
+    /// Waits until `GET /status` answers at all, and returns its status.
+    async fn wait_until_answering(&mut self) -> StatusCode {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the daemon exited early with {status}");
+            }
+            if let Ok(response) = http.get(format!("{}/status", self.base_url)).send().await {
+                return response.status();
+            }
+            assert!(Instant::now() < deadline, "the daemon never answered");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills the process with SIGKILL and reaps it.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+            let start = log.len().saturating_sub(6000);
+            let start = (start..log.len())
+                .find(|index| log.is_char_boundary(*index))
+                .unwrap_or(log.len());
+            eprintln!(
+                "--- the daemon's log ({}) ---\n{}",
+                self.log_path.display(),
+                &log[start..]
+            );
+        }
+    }
+}
+
+/// Polls `check` until it returns something, or panics naming `what`.
+async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {PATIENCE:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_until_connected(database: &tokio_postgres::Client, number_id: Uuid) {
+    wait_for("the number's session to connect", || async {
+        let row = database
+            .query_one(
+                "select session_status from public.numbers where id = $1",
+                &[&number_id],
+            )
+            .await
+            .expect("read the number");
+        (row.get::<_, String>(0) == "connected").then_some(())
+    })
+    .await;
+}
+
+/// Posts `body` to `POST /simulator/inbound` and returns the status and JSON.
+async fn post_inbound(daemon: &Daemon, token: Option<&str>, body: String) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/simulator/inbound", daemon.base_url))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("post the inbound message");
+    let status = response.status();
+    let json = response.json().await.expect("the answer is JSON");
+    (status, json)
+}
+
+fn inbound_body(to: &str, from: &str, text: &str, message_id: Option<&str>) -> String {
+    let mut body = json!({ "to": to, "from": from, "name": CONTACT_NAME, "text": text });
+    if let Some(message_id) = message_id {
+        body["message_id"] = json!(message_id);
+    }
+    body.to_string()
+}
+
+/// Returns the simulator's transcript between the number and the contact.
+async fn transcript(daemon: &Daemon, to: &str, from: &str) -> Vec<Value> {
+    let answer: Value = reqwest::Client::new()
+        .get(format!("{}/simulator/transcript", daemon.base_url))
+        .query(&[("to", to), ("from", from)])
+        .send()
+        .await
+        .expect("get the transcript")
+        .error_for_status()
+        .expect("the transcript answers 200")
+        .json()
+        .await
+        .expect("the transcript is JSON");
+    answer["messages"]
+        .as_array()
+        .expect("the transcript has messages")
+        .clone()
+}
+
+fn texts_in_direction(transcript: &[Value], direction: &str) -> Vec<String> {
+    transcript
+        .iter()
+        .filter(|message| message["direction"] == direction)
+        .map(|message| message["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn inbound_message_id(
+    database: &tokio_postgres::Client,
+    number_id: Uuid,
+    wa_message_id: &str,
+) -> Uuid {
+    database
+        .query_one(
+            "select id from public.messages
+             where number_id = $1 and wa_message_id = $2 and direction = 'inbound'",
+            &[&number_id, &wa_message_id],
+        )
+        .await
+        .expect("the inbound message is stored")
+        .get(0)
+}
+
+/// The replies to an inbound message, in order: (body, status).
+async fn replies_to(database: &tokio_postgres::Client, inbound_id: Uuid) -> Vec<(String, String)> {
+    database
+        .query(
+            "select body, status from public.messages
+             where in_reply_to = $1 and direction = 'outbound'
+             order by created_at, reply_index",
+            &[&inbound_id],
+        )
+        .await
+        .expect("read the replies")
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+/// Waits until the inbound message has replies and all of them are sent.
+async fn wait_until_replies_sent(
+    database: &tokio_postgres::Client,
+    inbound_id: Uuid,
+) -> Vec<(String, String)> {
+    wait_for("the replies to be sent", || async {
+        let replies = replies_to(database, inbound_id).await;
+        let all_sent = !replies.is_empty() && replies.iter().all(|(_, status)| status == "sent");
+        all_sent.then_some(replies)
+    })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn a_contact_says_hi_and_gets_the_bots_replies() {
+    let stack = stack();
+    let _shared = OUTBOX_RELAYS.read().await;
+    let database = connect_database(&stack).await;
+    let number = create_bot_and_number(&database).await;
+    let contact = random_phone_number('8');
+    let mut daemon = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: true,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
+        .args([
+            "contact",
+            "send",
+            "--to",
+            &number.phone_number,
+            "--from",
+            &contact,
+        ])
+        .args(["--name", CONTACT_NAME, "--wait-secs", "20"])
+        .args(["--daemon-url", &daemon.base_url, "hi"])
+        .env("WABOT_DAEMON_TOKEN", DAEMON_TOKEN)
+        .output()
+        .await
+        .expect("run wabot contact send");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "wabot contact send failed: {}{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed_replies: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        printed_replies.first().copied(),
+        Some(format!("bot> {}", expected_welcome_reply(Some(CONTACT_NAME))).as_str()),
+        "the first reply is the welcome text; printed: {stdout}"
+    );
+
+    let contact_wa_id = contact.trim_start_matches('+');
+    let inbound_ids: Vec<Uuid> = database
+        .query(
+            "select id from public.messages
+             where number_id = $1 and contact_wa_id = $2 and direction = 'inbound'",
+            &[&number.number_id, &contact_wa_id],
+        )
+        .await
+        .expect("read the inbound messages")
+        .into_iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(inbound_ids.len(), 1, "exactly one inbound message");
+    let replies = wait_until_replies_sent(&database, inbound_ids[0]).await;
+    let n_outbound: i64 = database
+        .query_one(
+            "select count(*) from public.messages
+             where number_id = $1 and contact_wa_id = $2 and direction = 'outbound'",
+            &[&number.number_id, &contact_wa_id],
+        )
+        .await
+        .expect("count the outbound messages")
+        .get(0);
+    assert_eq!(n_outbound, i64::try_from(replies.len()).unwrap());
+
+    let transcript = transcript(&daemon, &number.phone_number, &contact).await;
+    let reply_bodies: Vec<String> = replies.into_iter().map(|(body, _)| body).collect();
+    assert_eq!(texts_in_direction(&transcript, "to_number"), ["hi"]);
+    assert_eq!(
+        texts_in_direction(&transcript, "to_contact"),
+        reply_bodies,
+        "the transcript shows exactly the bot's replies, in order"
+    );
+    let printed: Vec<String> = printed_replies
+        .iter()
+        .map(|line| line.trim_start_matches("bot> ").to_owned())
+        .collect();
+    assert_eq!(printed, reply_bodies, "the command printed every reply");
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn a_redelivered_inbound_message_is_answered_once() {
+    let stack = stack();
+    let _shared = OUTBOX_RELAYS.read().await;
+    let database = connect_database(&stack).await;
+    let number = create_bot_and_number(&database).await;
+    let contact = random_phone_number('8');
+    let mut daemon = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: true,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+
+    let wa_message_id = format!("E2E-DUPLICATE-{}", Uuid::new_v4());
+    let body = inbound_body(&number.phone_number, &contact, "hi", Some(&wa_message_id));
+    let (status, first) = post_inbound(&daemon, Some(DAEMON_TOKEN), body.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    assert_eq!(
+        first,
+        json!({ "wa_message_id": wa_message_id, "duplicate": false })
+    );
+
+    let inbound_id = inbound_message_id(&database, number.number_id, &wa_message_id).await;
+    let replies = wait_until_replies_sent(&database, inbound_id).await;
+
+    let (status, second) = post_inbound(&daemon, Some(DAEMON_TOKEN), body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    assert_eq!(
+        second,
+        json!({ "wa_message_id": wa_message_id, "duplicate": true })
+    );
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        replies_to(&database, inbound_id).await,
+        replies,
+        "no second set of replies"
+    );
+    let transcript = transcript(&daemon, &number.phone_number, &contact).await;
+    assert_eq!(texts_in_direction(&transcript, "to_number"), ["hi"]);
+    let reply_bodies: Vec<String> = replies.into_iter().map(|(body, _)| body).collect();
+    assert_eq!(texts_in_direction(&transcript, "to_contact"), reply_bodies);
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn a_message_stored_before_a_sigkill_is_answered_after_the_restart() {
+    let stack = stack();
+    // This test checks that the outbox row waits undelivered, so no other
+    // test's daemon may relay while it runs.
+    let _exclusive = OUTBOX_RELAYS.write().await;
+    let database = connect_database(&stack).await;
+    let number = create_bot_and_number(&database).await;
+    let contact = random_phone_number('8');
+
+    let mut daemon_a = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: false,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon_a.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+    let (status, answer) = post_inbound(
+        &daemon_a,
+        Some(DAEMON_TOKEN),
+        inbound_body(&number.phone_number, &contact, "hi", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let wa_message_id = answer["wa_message_id"].as_str().expect("an id").to_owned();
+    let inbound_id = inbound_message_id(&database, number.number_id, &wa_message_id).await;
+    let outbox_id: i64 = database
+        .query_one(
+            "select id from public.outbox
+             where topic = 'route-message' and payload ->> 'message_id' = $1
+               and delivered_at is null",
+            &[&inbound_id.to_string()],
+        )
+        .await
+        .expect("an undelivered outbox row routes the inbound message")
+        .get(0);
+
+    daemon_a.kill();
+
+    let mut daemon_b = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: true,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon_b.wait_until_answering().await;
+    let replies = wait_until_replies_sent(&database, inbound_id).await;
+    wait_for("the outbox row to be marked delivered", || async {
+        let row = database
+            .query_one(
+                "select delivered_at is not null from public.outbox where id = $1",
+                &[&outbox_id],
+            )
+            .await
+            .expect("read the outbox row");
+        row.get::<_, bool>(0).then_some(())
+    })
+    .await;
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        replies_to(&database, inbound_id).await,
+        replies,
+        "exactly one set of replies, all sent"
+    );
+    let n_outbox_rows: i64 = database
+        .query_one(
+            "select count(*) from public.outbox where payload ->> 'message_id' = $1",
+            &[&inbound_id.to_string()],
+        )
+        .await
+        .expect("count the outbox rows")
+        .get(0);
+    assert_eq!(n_outbox_rows, 1);
+    let transcript = transcript(&daemon_b, &number.phone_number, &contact).await;
+    let reply_bodies: Vec<String> = replies.into_iter().map(|(body, _)| body).collect();
+    assert_eq!(texts_in_direction(&transcript, "to_contact"), reply_bodies);
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn status_reports_the_database() {
+    let stack = stack();
+    let _shared = OUTBOX_RELAYS.read().await;
+    let database = connect_database(&stack).await;
+    let number = create_bot_and_number(&database).await;
+    let mut daemon = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: true,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+
+    let response = reqwest::get(format!("{}/status", daemon.base_url))
+        .await
+        .expect("get /status");
+    assert_eq!(response.status(), StatusCode::OK);
+    let status: Value = response.json().await.expect("/status is JSON");
+    assert_eq!(status["database"], json!({ "reachable": true }));
+    assert_eq!(status["relay"], "on");
+    assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
+    assert!(status["instance_id"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("end-to-end-")));
+    assert!(status["uptime_seconds"].is_u64());
+    assert_eq!(status["sessions"]["total"], 1);
+    assert_eq!(status["sessions"]["by_state"]["connected"], 1);
+
+    let closed_port = free_port();
+    let unreachable_url =
+        format!("postgresql://postgres:postgres@127.0.0.1:{closed_port}/postgres");
+    let mut cut_off = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: true,
+            database_url: Some(&unreachable_url),
+            held_phone_number: &number.phone_number,
+        },
+    );
+    assert_eq!(
+        cut_off.wait_until_answering().await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let response = reqwest::get(format!("{}/status", cut_off.base_url))
+        .await
+        .expect("get /status");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let status: Value = response.json().await.expect("/status is JSON");
+    assert_eq!(status["database"]["reachable"], false);
+    assert!(
+        status["database"]["error"]
+            .as_str()
+            .is_some_and(|error| !error.is_empty()),
+        "{status}"
+    );
+    assert_eq!(status["sessions"]["total"], 0);
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn the_runbook_restart_needs_the_token_and_records_an_event() {
+    let stack = stack();
+    let _shared = OUTBOX_RELAYS.read().await;
+    let database = connect_database(&stack).await;
+    let number = create_bot_and_number(&database).await;
+    let mut daemon = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: true,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+    let http = reqwest::Client::new();
+    let command_url = |number_id: &str, action: &str| {
+        format!("{}/numbers/{number_id}/session/{action}", daemon.base_url)
+    };
+    let number_id = number.number_id.to_string();
+
+    let response = http
+        .post(command_url(&number_id, "restart"))
+        .send()
+        .await
+        .expect("post restart");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let answer: Value = response.json().await.expect("JSON");
+    assert!(answer["error"].is_string(), "{answer}");
+
+    let response = http
+        .post(command_url(&number_id, "restart"))
+        .bearer_auth("not-the-token-not-the-token")
+        .send()
+        .await
+        .expect("post restart");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let response = http
+        .post(command_url(&number_id, "restart"))
+        .bearer_auth(DAEMON_TOKEN)
+        .send()
+        .await
+        .expect("post restart");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let answer: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        answer,
+        json!({ "number_id": number_id, "action": "restart", "session_status": "connected" })
+    );
+    let n_restarted: i64 = database
+        .query_one(
+            "select count(*) from public.number_connection_events
+             where number_id = $1 and event = 'restarted'",
+            &[&number.number_id],
+        )
+        .await
+        .expect("count the events")
+        .get(0);
+    assert_eq!(n_restarted, 1);
+
+    // Stop, then a contact cannot reach the number; start brings it back.
+    let response = http
+        .post(command_url(&number_id, "stop"))
+        .bearer_auth(DAEMON_TOKEN)
+        .send()
+        .await
+        .expect("post stop");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let answer: Value = response.json().await.expect("JSON");
+    assert_eq!(answer["session_status"], "stopped");
+    let session_status: String = database
+        .query_one(
+            "select session_status from public.numbers where id = $1",
+            &[&number.number_id],
+        )
+        .await
+        .expect("read the number")
+        .get(0);
+    assert_eq!(session_status, "stopped");
+    let contact = random_phone_number('8');
+    let (status, answer) = post_inbound(
+        &daemon,
+        Some(DAEMON_TOKEN),
+        inbound_body(&number.phone_number, &contact, "hi", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+
+    let response = http
+        .post(command_url(&number_id, "start"))
+        .bearer_auth(DAEMON_TOKEN)
+        .send()
+        .await
+        .expect("post start");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let answer: Value = response.json().await.expect("JSON");
+    assert_eq!(answer["session_status"], "connected");
+
+    // Ids that are not UUIDs, unknown numbers and unknown actions.
+    let response = http
+        .post(command_url("not-a-uuid", "restart"))
+        .bearer_auth(DAEMON_TOKEN)
+        .send()
+        .await
+        .expect("post restart");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let unknown_id = Uuid::new_v4().to_string();
+    let response = http
+        .post(command_url(&unknown_id, "restart"))
+        .bearer_auth(DAEMON_TOKEN)
+        .send()
+        .await
+        .expect("post restart");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let answer: Value = response.json().await.expect("JSON");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|error| error.contains(&unknown_id)),
+        "{answer}"
+    );
+    let response = http
+        .post(command_url(&number_id, "reboot"))
+        .bearer_auth(DAEMON_TOKEN)
+        .send()
+        .await
+        .expect("post reboot");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn bad_inbound_requests_are_refused_with_json_errors() {
+    let stack = stack();
+    let _shared = OUTBOX_RELAYS.read().await;
+    let database = connect_database(&stack).await;
+    let number = create_bot_and_number(&database).await;
+    let mut daemon = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: true,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+    let contact = random_phone_number('8');
+
+    let unknown_number = random_phone_number('7');
+    let (status, answer) = post_inbound(
+        &daemon,
+        Some(DAEMON_TOKEN),
+        inbound_body(&unknown_number, &contact, "hi", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        answer["error"],
+        format!("unknown number {unknown_number}: no simulator session holds it")
+    );
+
+    let (status, answer) = post_inbound(&daemon, Some(DAEMON_TOKEN), "{\"to\": ".to_owned()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("JSON")),
+        "{answer}"
+    );
+
+    let (status, answer) = post_inbound(
+        &daemon,
+        Some(DAEMON_TOKEN),
+        json!({ "to": number.phone_number, "from": contact }).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("\"text\"")),
+        "{answer}"
+    );
+
+    let (status, answer) = post_inbound(
+        &daemon,
+        Some(DAEMON_TOKEN),
+        json!({ "to": "5550100", "from": contact, "text": "hi" }).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("\"to\"")),
+        "{answer}"
+    );
+
+    let huge_text = "x".repeat(70 * 1024);
+    let (status, answer) = post_inbound(
+        &daemon,
+        Some(DAEMON_TOKEN),
+        inbound_body(&number.phone_number, &contact, &huge_text, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer["error"].is_string(), "{answer}");
+
+    let (status, answer) = post_inbound(
+        &daemon,
+        None,
+        inbound_body(&number.phone_number, &contact, "hi", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(answer["error"].is_string(), "{answer}");
+
+    let n_messages: i64 = database
+        .query_one(
+            "select count(*) from public.messages where number_id = $1",
+            &[&number.number_id],
+        )
+        .await
+        .expect("count the messages")
+        .get(0);
+    assert_eq!(n_messages, 0, "no refused request stored anything");
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn an_inbound_message_is_stored_with_its_outbox_row() {
+    let stack = stack();
+    let _shared = OUTBOX_RELAYS.read().await;
+    let database = connect_database(&stack).await;
+    let number = create_bot_and_number(&database).await;
+    let mut daemon = Daemon::spawn(
+        &stack,
+        DaemonOptions {
+            relay_on: false,
+            database_url: None,
+            held_phone_number: &number.phone_number,
+        },
+    );
+    daemon.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+    let contact = random_phone_number('8');
+
+    let (status, answer) = post_inbound(
+        &daemon,
+        Some(DAEMON_TOKEN),
+        inbound_body(&number.phone_number, &contact, "hello there", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let wa_message_id = answer["wa_message_id"].as_str().expect("an id").to_owned();
+    assert!(wa_message_id.starts_with("SIM-"), "{wa_message_id}");
+    assert_eq!(answer["duplicate"], false);
+
+    let row = database
+        .query_one(
+            "select id, status, contact_wa_id, contact_name, body from public.messages
+             where number_id = $1 and wa_message_id = $2 and direction = 'inbound'",
+            &[&number.number_id, &wa_message_id],
+        )
+        .await
+        .expect("the inbound message is stored");
+    let inbound_id: Uuid = row.get(0);
+    assert_eq!(row.get::<_, String>(1), "received");
+    assert_eq!(row.get::<_, String>(2), contact.trim_start_matches('+'));
+    assert_eq!(
+        row.get::<_, Option<String>>(3).as_deref(),
+        Some(CONTACT_NAME)
+    );
+    assert_eq!(row.get::<_, String>(4), "hello there");
+    let n_outbox_rows: i64 = database
+        .query_one(
+            "select count(*) from public.outbox
+             where topic = 'route-message' and payload ->> 'message_id' = $1",
+            &[&inbound_id.to_string()],
+        )
+        .await
+        .expect("count the outbox rows")
+        .get(0);
+    assert_eq!(n_outbox_rows, 1);
+
+    let transcript = transcript(&daemon, &number.phone_number, &contact).await;
+    assert_eq!(
+        texts_in_direction(&transcript, "to_number"),
+        ["hello there"]
+    );
+    assert_eq!(transcript[0]["seq"], 1);
+    assert_eq!(transcript[0]["wa_message_id"], wa_message_id.as_str());
+
+    let connected_events: i64 = database
+        .query_one(
+            "select count(*) from public.number_connection_events
+             where number_id = $1 and event = 'connected'",
+            &[&number.number_id],
+        )
+        .await
+        .expect("count the events")
+        .get(0);
+    assert_eq!(connected_events, 1);
+}

@@ -46,6 +46,8 @@ suite "cargo fmt --check" cargo fmt --all -- --check
 suite "cargo clippy -D warnings" cargo clippy --quiet --workspace --all-targets --locked -- -D warnings
 suite "Wasm module is fresh" "$REPO_ROOT/scripts/build-wasm.sh" --check
 suite "deno check" deno check --quiet $(deno_files)
+suite "deno fmt --check and deno lint" bash -c \
+  'cd "$REPO_ROOT/functions" && deno fmt --check --quiet . ../supabase/local && deno lint --quiet . ../supabase/local'
 suite "Rust unit tests" cargo test --quiet --workspace --locked
 suite "Wasm boundary under Node (wasm-bindgen-test)" env \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -80,7 +80,9 @@ export function evaluateHealth(input: {
 /** Plans the notifications for one alert. */
 export function planAlert(input: {
   alert: { id: string; kind: string; severity: "info" | "warning" | "critical"; status: string };
-  channels: Array<{ id: string; kind: string; min_severity: "info" | "warning" | "critical"; enabled?: boolean }>;
+  channels: Array<
+    { id: string; kind: string; min_severity: "info" | "warning" | "critical"; enabled?: boolean }
+  >;
 }): Array<{ channel_id: string; alert_id: string; text: string }> {
   return core.plan_alert(input) as Array<{ channel_id: string; alert_id: string; text: string }>;
 }

@@ -1,7 +1,12 @@
 -- Scenario 1: the skeleton messaging schema, its row-level security and its
 -- outbox trigger. Runs inside one transaction that is rolled back.
 begin;
-select plan(16);
+select plan(18);
+
+select ok(current_setting('shared_preload_libraries') ~ 'pg_cron',
+          'pg_cron is preloaded, as on Supabase');
+select ok(exists(select from pg_available_extensions where name = 'pg_cron'),
+          'The pg_cron extension is available to migrations');
 
 select has_table('public', 'numbers', 'The numbers table exists');
 select has_table('public', 'messages', 'The messages table exists');

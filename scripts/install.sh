@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs whatever the local stack and the tests need and is missing:
-# Debian packages (PostgreSQL 15 with pg_cron and pgTAP, curl, openssl), the
-# wasm32 Rust target, wasm-bindgen-cli at the crate's exact version, and the
-# npm tooling in scripts/ (Deno, the Supabase CLI, binaryen's wasm-opt).
+# Debian packages (PostgreSQL 15 with pg_cron, pgTAP and plpgsql_check for
+# `supabase db lint`, curl, openssl), the wasm32 Rust target, wasm-bindgen-cli
+# at the crate's exact version, and the npm tooling in scripts/ (Deno, the
+# Supabase CLI, binaryen's wasm-opt).
 # Idempotent: a second run installs nothing.
 source "$(dirname "$0")/lib/common.sh"
 
-apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap curl openssl ca-certificates)
+apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check curl openssl ca-certificates)
 if [ -d "$REPO_ROOT/admin-ui/src" ]; then apt_packages+=(chromium); fi
 
 missing=()

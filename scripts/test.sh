@@ -68,6 +68,12 @@ run_pgtap() {
       --ext .sql -r "$REPO_ROOT/supabase/tests"
 }
 suite "pgTAP (pg_prove)" run_pgtap
+# plpgsql_check over our schemas (pgTAP, installed above into `extensions`,
+# does not pass it and is not ours); the CLI creates the extension inside a
+# transaction it rolls back.
+suite "supabase db lint (plpgsql_check, errors)" supabase db lint --workdir "$REPO_ROOT" \
+  --db-url "$TEST_DB_URL?sslmode=disable" --schema public,private --level error --fail-on error
+suite "database types are current" "$REPO_ROOT/scripts/gen-db-types.sh" --check --db-url "$TEST_DB_URL"
 
 suite "Deno tests (gateway and functions)" env \
   SUPABASE_DB_URL="$TEST_DB_URL" \

@@ -29,7 +29,7 @@
 import { requireServiceRole } from "../_shared/auth.ts";
 import { type Tx, withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
-import { route } from "../_shared/wasm.ts";
+import { type ConversationState, type OutboundMessage, route, selectVersion } from "../_shared/wasm.ts";
 
 /** The largest request body accepted; the real payload is under 200 bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -71,10 +71,31 @@ function isEmptyObject(value: unknown): boolean {
     Object.keys(value).length === 0;
 }
 
+/** A row of the bot version a conversation routes with. */
+interface VersionRow {
+  id: string;
+  checksum: string;
+  definition: unknown;
+}
+
+/** The queued message row for one `send_message` action. */
+function outboundRow(message: OutboundMessage): { type: string; body: string } {
+  switch (message.kind) {
+    case "text":
+      return { type: "text", body: message.text };
+    case "media":
+      return { type: "media", body: message.caption ?? "" };
+    case "buttons":
+      return { type: "buttons", body: message.text };
+    case "list":
+      return { type: "list", body: message.text };
+  }
+}
+
 /** Routes one inbound message inside the caller's service-role transaction. */
 async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   const [inbound] = await tx`
-    select id, number_id, contact_wa_id, contact_name, body, routed_at
+    select id, number_id, contact_wa_id, contact_name, body, payload, routed_at
     from public.messages
     where id = ${messageId} and direction = 'inbound'
     for update`;
@@ -88,30 +109,28 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   }
 
   // The number exists: messages.number_id is a foreign key.
-  const [number] = await tx`select id, bot_id from public.numbers where id = ${inbound.number_id}`;
+  const [number] = await tx`
+    select n.id, n.bot_id, b.canary_version_id, b.canary_share_percent
+    from public.numbers n left join public.bots b on b.id = n.bot_id
+    where n.id = ${inbound.number_id}`;
   const [published] = number.bot_id === null ? [] : await tx`
-    select id, definition from public.bot_versions
+    select id, version from public.bot_versions
     where bot_id = ${number.bot_id} and status = 'published'`;
 
   await tx`
-    insert into public.conversations (number_id, contact_wa_id, contact_name, bot_version_id)
-    values (${number.id}, ${inbound.contact_wa_id}, ${inbound.contact_name}, ${published?.id ?? null})
+    insert into public.conversations (number_id, contact_wa_id, contact_name)
+    values (${number.id}, ${inbound.contact_wa_id}, ${inbound.contact_name})
     on conflict (number_id, contact_wa_id) do nothing`;
   const [conversation] = await tx`
-    select c.id, c.bot_version_id, c.flow_state, c.mode, v.bot_id as version_bot_id, v.definition
+    select c.id, c.bot_version_id, c.flow_state, c.mode, c.opted_out, c.contact_id,
+           v.bot_id as version_bot_id, coalesce(k.attributes, '{}'::jsonb) as attributes
     from public.conversations c
     left join public.bot_versions v on v.id = c.bot_version_id
+    left join public.contacts k on k.id = c.contact_id
     where c.number_id = ${number.id} and c.contact_wa_id = ${inbound.contact_wa_id}
     for update of c`;
 
-  const skipped = number.bot_id === null
-    ? "no_bot"
-    : published === undefined
-    ? "no_published_version"
-    : conversation.mode !== "bot"
-    ? `conversation_mode_${conversation.mode}`
-    : null;
-  if (skipped !== null) {
+  const markRouted = async () => {
     await tx`
       update public.conversations
       set last_activity_at = now(), contact_name = coalesce(${inbound.contact_name}, contact_name)
@@ -119,74 +138,157 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
     await tx`
       update public.messages set conversation_id = ${conversation.id}, routed_at = now()
       where id = ${messageId}`;
+  };
+  const skipped = number.bot_id === null ? "no_bot" : published === undefined ? "no_published_version" : null;
+  if (skipped !== null) {
+    await markRouted();
     return { status: 200, body: { replies: 0, skipped } };
   }
 
-  // Conversations stay on the version they started with. They move to the
-  // published version only when they have none (new, or their version was
-  // deleted) or when the number now serves a different bot; the saved state
-  // belongs to the old definition then, so the flow starts afresh.
-  const keepsVersion = conversation.bot_version_id !== null &&
+  // A closed conversation that hears from the contact again starts afresh.
+  const reopened = conversation.mode === "closed";
+  // Conversations stay on the version they started with, unless the number
+  // now serves another bot; new ones go to the published version or, for a
+  // sticky share of contacts, to the canary (the Wasm core decides).
+  const keepsVersion = !reopened && conversation.bot_version_id !== null &&
     conversation.version_bot_id === number.bot_id;
-  const botVersionId: string = keepsVersion ? conversation.bot_version_id : published.id;
-  const definition: unknown = keepsVersion ? conversation.definition : published.definition;
-  const savedState: unknown = keepsVersion && !isEmptyObject(conversation.flow_state)
-    ? conversation.flow_state
+  const canary = number.canary_version_id === null ? null : await tx`
+    select version from public.bot_versions where id = ${number.canary_version_id}`.then(([row]) =>
+    row === undefined ? null : {
+      version_id: number.canary_version_id as string,
+      number: row.version as number,
+      share_basis_points: (number.canary_share_percent as number) * 100,
+    }
+  );
+  const choice = selectVersion({
+    bot: {
+      bot_id: number.bot_id,
+      published: { version_id: published.id, number: published.version },
+      canary,
+    },
+    conversation_version_id: keepsVersion ? conversation.bot_version_id : null,
+    contact_id: inbound.contact_wa_id,
+  });
+  const [version] = await tx<VersionRow[]>`
+    select id, checksum, definition from public.bot_versions where id = ${choice.version_id}`;
+
+  // The conversation's row is the truth for take-over and opt-out (people
+  // change them in the inbox); the flow state carries the rest.
+  const savedState = keepsVersion && !isEmptyObject(conversation.flow_state)
+    ? conversation.flow_state as ConversationState
     : null;
+  const state: ConversationState = {
+    ...(savedState ?? {}),
+    handoff: conversation.mode === "human",
+    opted_out: conversation.opted_out,
+  };
 
   let decision;
   try {
-    decision = await route(
-      {
-        definition,
-        state: savedState,
-        message: { id: inbound.id, text: inbound.body },
-        contact: { wa_id: inbound.contact_wa_id, name: inbound.contact_name ?? null },
-        now_ms: Date.now(),
-      } as Parameters<typeof route>[0],
-    );
+    decision = route({
+      definitionKey: `${version.id}:${version.checksum}`,
+      definition: version.definition,
+      state,
+      message: {
+        id: inbound.id,
+        text: inbound.body,
+        reply_id: typeof inbound.payload?.reply_id === "string" ? inbound.payload.reply_id : null,
+      },
+      contact: {
+        wa_id: inbound.contact_wa_id,
+        name: inbound.contact_name ?? null,
+        attributes: conversation.attributes,
+      },
+      now_ms: Date.now(),
+      seed: seedFromId(inbound.id),
+    });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new HttpError(422, reason);
   }
 
-  if (decision.replies.length > 0) {
-    const rows = decision.replies.map((reply, index) => ({
-      number_id: number.id,
-      conversation_id: conversation.id,
-      direction: "outbound",
-      contact_wa_id: inbound.contact_wa_id,
-      body: reply.text,
-      status: "queued",
-      in_reply_to: inbound.id,
-      reply_index: index,
-    }));
+  let nReplies = 0;
+  let mode: string = reopened ? "bot" : conversation.mode;
+  let optedOut: boolean = conversation.opted_out;
+  const attributes: Record<string, string> = {};
+  for (const action of decision.actions) {
+    switch (action.type) {
+      case "send_message": {
+        const { type, body } = outboundRow(action.message);
+        await tx`
+          insert into public.messages
+            (number_id, conversation_id, direction, contact_wa_id, type, body, payload, status, in_reply_to, reply_index)
+          values (${number.id}, ${conversation.id}, 'outbound', ${inbound.contact_wa_id}, ${type}, ${body},
+                  ${
+          tx.json(action.message as unknown as Parameters<typeof tx.json>[0])
+        }, 'queued', ${inbound.id}, ${nReplies})`;
+        nReplies++;
+        break;
+      }
+      case "handoff":
+        mode = "human";
+        break;
+      case "opt_out":
+        optedOut = true;
+        break;
+      case "opt_in":
+        optedOut = false;
+        break;
+      case "set_contact_attribute":
+        attributes[action.name] = action.value;
+        break;
+      case "notify":
+        // A message for the team: an informational alert, delivered to the
+        // alert channels and closed by a person.
+        await tx`
+          insert into public.alerts (kind, severity, number_id, dedupe_key, title, details)
+          values ('bot_notification', 'info', ${number.id}, ${`bot_notification:${inbound.id}:${nReplies}`},
+                  ${action.text},
+                  ${tx.json({ conversation_id: conversation.id, contact_wa_id: inbound.contact_wa_id })})
+          on conflict do nothing`;
+        break;
+      case "tag":
+      case "untag":
+        // Tags live in the state; they are mirrored into conversations.tags below.
+        break;
+    }
+  }
+  if (Object.keys(attributes).length > 0 && conversation.contact_id !== null) {
     await tx`
-      insert into public.messages ${
-      tx(
-        rows,
-        "number_id",
-        "conversation_id",
-        "direction",
-        "contact_wa_id",
-        "body",
-        "status",
-        "in_reply_to",
-        "reply_index",
-      )
-    }`;
+      update public.contacts set attributes = attributes || ${tx.json(attributes)}
+      where id = ${conversation.contact_id}`;
   }
   await tx`
     update public.conversations
     set flow_state = ${tx.json(decision.state as Parameters<typeof tx.json>[0])},
-        bot_version_id = ${botVersionId},
+        bot_version_id = ${version.id},
+        mode = ${mode},
+        opted_out = ${optedOut},
+        tags = ${decision.state.tags ?? []},
         contact_name = coalesce(${inbound.contact_name}, contact_name),
         last_activity_at = now()
     where id = ${conversation.id}`;
   await tx`
     update public.messages set conversation_id = ${conversation.id}, routed_at = now()
     where id = ${messageId}`;
-  return { status: 200, body: { replies: decision.replies.length, outcome: decision.outcome } };
+  return {
+    status: 200,
+    body: {
+      replies: nReplies,
+      outcome: decision.outcome,
+      version_id: version.id,
+      version_reason: choice.reason,
+    },
+  };
+}
+
+/** A stable 32-bit seed from a message id, so a redelivery decides alike. */
+function seedFromId(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < id.length; index++) {
+    hash = Math.imul(hash ^ id.charCodeAt(index), 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 export default {

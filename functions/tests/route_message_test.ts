@@ -154,11 +154,82 @@ Deno.test("route-message", async (t) => {
           body: { outbox_id: third.outboxId, message_id: third.messageId },
         });
         equal(skipped.status, 200, skipped.text);
-        deepStrictEqual(skipped.json, { replies: 0, skipped: "conversation_mode_human" });
+        const silent = skipped.json as { replies: number; outcome: string; version_reason: string };
+        deepStrictEqual([silent.replies, silent.outcome, silent.version_reason], [
+          0,
+          "silent:handoff",
+          "existing_conversation",
+        ]);
         const [thirdInbound] = await sql`
           select routed_at, conversation_id from public.messages where id = ${third.messageId}`;
         notEqual(thirdInbound.routed_at, null);
         equal(thirdInbound.conversation_id, inbound.conversation_id);
+      },
+    });
+
+    await t.step({
+      name: "an opt-out is stored on the conversation and silences the bot until an opt-in",
+      ignore: needsDb,
+      fn: async () => {
+        const sql = db!;
+        const botId = await fixtures!.bot("demo bot, opt-out (deno test)");
+        await fixtures!.botVersion(botId, 1, await Fixtures.demoBotDefinition());
+        const numberId = await fixtures!.number(botId);
+        const contact = { waId: `+4916${Math.floor(Math.random() * 1e9)}`, name: null };
+        const send = async (text: string) => {
+          const inbound = await fixtures!.inbound(numberId, text, contact);
+          const result = await call(url, {
+            token: serviceRoleToken,
+            body: { outbox_id: inbound.outboxId, message_id: inbound.messageId },
+          });
+          equal(result.status, 200, result.text);
+          const [conversation] = await sql`
+            select opted_out from public.conversations where number_id = ${numberId}`;
+          return {
+            ...(result.json as { replies: number; outcome: string }),
+            optedOut: conversation.opted_out,
+          };
+        };
+        const stopped = await send("STOP");
+        deepStrictEqual([stopped.outcome, stopped.optedOut], ["opt_out", true]);
+        const ignored = await send("hi");
+        deepStrictEqual([ignored.replies, ignored.outcome, ignored.optedOut], [0, "silent:opted_out", true]);
+        const back = await send("START");
+        deepStrictEqual([back.outcome, back.optedOut], ["opt_in", false]);
+        const greeted = await send("hi");
+        ok(greeted.replies >= 1, JSON.stringify(greeted));
+      },
+    });
+
+    await t.step({
+      name: "a canary at 100% takes new conversations and leaves running ones alone",
+      ignore: needsDb,
+      fn: async () => {
+        const sql = db!;
+        const botId = await fixtures!.bot("demo bot, canary (deno test)");
+        const publishedId = await fixtures!.botVersion(botId, 1, await Fixtures.demoBotDefinition());
+        const numberId = await fixtures!.number(botId);
+        const route = async (waId: string) => {
+          const inbound = await fixtures!.inbound(numberId, "hi", { waId, name: null });
+          const result = await call(url, {
+            token: serviceRoleToken,
+            body: { outbox_id: inbound.outboxId, message_id: inbound.messageId },
+          });
+          equal(result.status, 200, result.text);
+          return result.json as { version_id: string; version_reason: string };
+        };
+        const before = await route("+15550004441");
+        deepStrictEqual([before.version_id, before.version_reason], [publishedId, "published"]);
+        const canaryId = await fixtures!.botVersion(botId, 2, {
+          ...await Fixtures.demoBotDefinition(),
+          name: "Demo bot canary",
+        }, "draft");
+        await sql`
+          update public.bots set canary_version_id = ${canaryId}, canary_share_percent = 100 where id = ${botId}`;
+        const fresh = await route("+15550004442");
+        deepStrictEqual([fresh.version_id, fresh.version_reason], [canaryId, "canary"]);
+        const running = await route("+15550004441");
+        deepStrictEqual([running.version_id, running.version_reason], [publishedId, "existing_conversation"]);
       },
     });
 

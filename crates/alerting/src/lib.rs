@@ -1,20 +1,61 @@
-//! Alert notification plans for the WhatsApp bot platform.
+//! Alerting for the WhatsApp bot platform: which alerts are open, and who
+//! hears about them.
 //!
-//! [`plan`] decides, for one alert, which configured channels are told about
-//! it. A channel listens from a minimum severity upwards, so a `critical`
-//! disconnect pages everyone while a `warning` reaches only the channels that
-//! asked for warnings. The crate is **sans-IO**: it sends nothing and reads
-//! no clock; the `alert-dispatch` function carries the plan out.
+//! Two pure steps turn health signals into messages. [`reconcile`](fn@reconcile) compares
+//! this evaluation's [`Signal`]s with the alerts already open and returns
+//! the [`AlertChange`]s to store: open, update, recovering, relapsed
+//! (flapping), escalate, resolve. [`plan`] turns those changes into a
+//! [`NotificationPlan`]: per channel, by severity and kind, grouped into
+//! digests so a burst becomes one message per channel per window, with the
+//! payload rendered for WhatsApp, email, Slack or a signed webhook.
+//!
+//! The crate is **sans-IO**: it sends nothing, reads no clock and stores
+//! nothing. `now_ms` comes in as an argument; the alerts, the digest state
+//! and the changes live in the database and travel in and out as data. The
+//! `health-check` and `alert-dispatch` Edge Functions carry the plan out
+//! (and compute the webhook signatures, see [`render`]).
+//!
+//! # Architecture invariants
+//!
+//! The crate does not depend on the `health` crate. Its input, [`Signal`],
+//! mirrors a health verdict's alert actions (`open_alert {kind, severity,
+//! dedupe_key}` becomes an unhealthy signal, `resolve_alert {dedupe_key}` a
+//! healthy one); the Wasm boundary glues the two. It never holds two open
+//! alerts for one dedupe key, and never sends two notifications about one
+//! dedupe key to one channel within a digest window. Every JSON shape is
+//! snake_case, maps are objects and ids are strings, so outputs survive
+//! JavaScript unchanged.
 //!
 //! # Layout
 //!
-//! Everything lives in this module for now: severities, channels, the alert
-//! summary and [`plan`].
+//! - [`reconcile`](mod@reconcile): signals and open alerts to alert
+//!   changes; auto-resolution, flapping, escalation.
+//! - [`notify`]: [`plan`], channel filters and digests.
+//! - [`render`]: text, Slack and webhook payloads; the signing input.
+//! - [`call`]: [`call_json`], every entry point by name, JSON in and out,
+//!   which the shared fixtures in `crates/alerting/fixtures/` drive.
+
+pub mod call;
+pub mod notify;
+pub mod reconcile;
+pub mod render;
 
 use serde::{Deserialize, Serialize};
 
-/// How bad an alert is, in increasing order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub use call::{call_json, CallError, CALL_NAMES};
+pub use notify::{
+    plan, Channel, ChannelDigest, ChannelKind, DigestItem, DigestState, Notification,
+    NotificationEvent, NotificationPlan, NotifyConfig, PlanInput,
+};
+pub use reconcile::{
+    reconcile, AlertChange, AlertStatus, OpenAlert, RecentlyResolved, ReconcileConfig,
+    ReconcileInput, ResolveReason, Signal,
+};
+pub use render::Payload;
+
+/// How bad an alert is, in increasing order: `info` < `warning` <
+/// `critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Worth knowing; no action needed now.
@@ -25,123 +66,16 @@ pub enum Severity {
     Critical,
 }
 
-/// A place alerts are delivered to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Channel {
-    /// The channel's id.
-    pub id: String,
-    /// The channel's kind, such as `webhook`, `slack` or `whatsapp`.
-    pub kind: String,
-    /// The lowest severity this channel hears about.
-    pub min_severity: Severity,
-    /// Whether the channel is switched on.
-    #[serde(default = "enabled_by_default")]
-    pub enabled: bool,
-}
-
-fn enabled_by_default() -> bool {
-    true
-}
-
-/// The facts about an alert that a plan depends on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertSummary {
-    /// The alert's id.
-    pub id: String,
-    /// What kind of problem, such as `number_disconnected`.
-    pub kind: String,
-    /// How bad it is.
-    pub severity: Severity,
-    /// `open`, `acknowledged` or `resolved`.
-    pub status: String,
-}
-
-/// One notification to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delivery {
-    /// The channel to send to.
-    pub channel_id: String,
-    /// The alert it is about.
-    pub alert_id: String,
-    /// A one-line message for people.
-    pub text: String,
-}
-
-/// Returns the deliveries for `alert` across `channels`, in channel order.
-/// Acknowledged alerts notify nobody: a person already owns them.
-pub fn plan(alert: &AlertSummary, channels: &[Channel]) -> Vec<Delivery> {
-    if alert.status == "acknowledged" {
-        return Vec::new();
-    }
-    let verb = if alert.status == "resolved" {
-        "resolved"
-    } else {
-        "open"
-    };
-    let severity = match alert.severity {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    };
-    channels
-        .iter()
-        .filter(|channel| channel.enabled && alert.severity >= channel.min_severity)
-        .map(|channel| Delivery {
-            channel_id: channel.id.clone(),
-            alert_id: alert.id.clone(),
-            text: format!("[{severity}] {} is {verb}", alert.kind),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn channel(id: &str, min_severity: Severity, enabled: bool) -> Channel {
-        Channel {
-            id: id.into(),
-            kind: "webhook".into(),
-            min_severity,
-            enabled,
-        }
-    }
-
-    fn alert(severity: Severity, status: &str) -> AlertSummary {
-        AlertSummary {
-            id: "a1".into(),
-            kind: "number_disconnected".into(),
-            severity,
-            status: status.into(),
-        }
-    }
-
     #[test]
-    fn channels_hear_alerts_at_or_above_their_severity() {
-        let channels = [
-            channel("pager", Severity::Critical, true),
-            channel("ops", Severity::Warning, true),
-            channel("off", Severity::Info, false),
-        ];
-        let warning: Vec<String> = plan(&alert(Severity::Warning, "open"), &channels)
-            .into_iter()
-            .map(|d| d.channel_id)
-            .collect();
-        assert_eq!(warning, vec!["ops"]);
-        let critical = plan(&alert(Severity::Critical, "open"), &channels);
-        assert_eq!(critical.len(), 2);
-        assert_eq!(critical[0].text, "[critical] number_disconnected is open");
-    }
-
-    #[test]
-    fn acknowledged_alerts_are_silent_and_resolutions_are_announced() {
-        let channels = [channel("ops", Severity::Info, true)];
-        assert!(plan(&alert(Severity::Critical, "acknowledged"), &channels).is_empty());
+    fn severities_order_info_warning_critical() {
+        assert!(Severity::Info < Severity::Warning && Severity::Warning < Severity::Critical);
         assert_eq!(
-            plan(&alert(Severity::Critical, "resolved"), &channels)[0].text,
-            "[critical] number_disconnected is resolved"
+            serde_json::to_string(&Severity::Warning).unwrap(),
+            "\"warning\""
         );
     }
 }

@@ -1,23 +1,46 @@
 //! The WebAssembly boundary of the platform's Rust core.
 //!
-//! This crate holds no logic of its own. Each export takes a plain JS object,
-//! deserialises it into the core crates' typed input with
+//! This crate holds no decisions of its own. Each export takes a plain JS
+//! object, deserialises it into the core crates' typed input with
 //! `serde-wasm-bindgen`, calls the pure function and returns a plain JS
-//! object (JSON-compatible: maps become objects). Errors become JS `Error`s
-//! whose message says what is wrong. `scripts/build-wasm.sh` compiles it with
-//! `wasm-bindgen --target web` and embeds the bytes in
+//! object (JSON-compatible: maps become objects, never `Map`s). Errors become
+//! JS `Error`s whose message names what is wrong and where. `scripts/build-wasm.sh`
+//! compiles it with `wasm-bindgen --target web` and embeds the bytes in
 //! `functions/_shared/core/`, where the Edge Functions load it once per
-//! isolate.
+//! isolate; `functions/_shared/wasm.ts` gives the exports their TypeScript
+//! types.
 //!
 //! # Layout
 //!
-//! - [`route`]: one routing decision ([`routing::route`]).
-//! - [`validate_definition`]: every problem of a bot definition.
-//! - [`evaluate_health`]: health verdicts for session snapshots.
-//! - [`plan_alert`]: the notification plan for one alert.
+//! - Routing: [`route`] (with a small cache of compiled bots keyed by the
+//!   caller's `definition_key`, see [`has_compiled_bot`]),
+//!   [`validate_definition`], [`select_version`], [`release_handoff`].
+//! - Health: [`health`], dispatching to [`health::call_json`]
+//!   (`transition`, `evaluate`, `evaluate_all`, `evaluate_runtime`,
+//!   `reconnect_delay`, `pace`, `record_rate_limit_error`).
+//! - Alerting: [`alerting`], dispatching to [`alerting::call_json`]
+//!   (`reconcile`, `plan`).
+//!
+//! The [`api`] module is the same surface in plain Rust over
+//! `serde_json::Value`, so native tests can drive exactly what the exports
+//! drive.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+
+pub mod api;
+
+/// How many compiled bots the isolate keeps. An Edge Function isolate serves
+/// a handful of bot versions; compiling a 500-node bot costs far more than a
+/// routing decision, so the recent ones are kept.
+pub const COMPILED_BOT_CACHE_SIZE: usize = 16;
+
+thread_local! {
+    static COMPILED_BOTS: RefCell<Vec<(String, Rc<routing::CompiledBot>)>> = const { RefCell::new(Vec::new()) };
+}
 
 fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsError> {
     serde_wasm_bindgen::from_value(value)
@@ -30,70 +53,131 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|error| JsError::new(&format!("cannot return result: {error}")))
 }
 
-/// Decides the replies and next state for one inbound message.
+/// The input of [`route`]: a [`routing::RouteRequest`] plus the definition
+/// or the key of an already compiled one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoundaryRouteInput {
+    #[serde(default)]
+    definition_key: Option<String>,
+    #[serde(default)]
+    definition: Option<serde_json::Value>,
+    #[serde(default)]
+    state: Option<routing::ConversationState>,
+    message: routing::InboundMessage,
+    contact: routing::Contact,
+    now_ms: i64,
+    #[serde(default)]
+    seed: u64,
+}
+
+fn compiled_bot(
+    definition_key: Option<String>,
+    definition: Option<serde_json::Value>,
+) -> Result<Rc<routing::CompiledBot>, JsError> {
+    if let Some(key) = &definition_key {
+        let cached = COMPILED_BOTS.with(|cache| {
+            cache
+                .borrow()
+                .iter()
+                .find(|(cached_key, _)| cached_key == key)
+                .map(|(_, bot)| Rc::clone(bot))
+        });
+        if let Some(bot) = cached {
+            return Ok(bot);
+        }
+    }
+    let Some(definition) = definition else {
+        return Err(JsError::new(
+            "invalid route input: `definition` is required unless `definition_key` names a compiled bot",
+        ));
+    };
+    let bot = Rc::new(
+        routing::CompiledBot::compile(&definition).map_err(|report| {
+            JsError::new(&format!(
+                "invalid bot definition: {}",
+                api::describe_errors(&report)
+            ))
+        })?,
+    );
+    if let Some(key) = definition_key {
+        COMPILED_BOTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= COMPILED_BOT_CACHE_SIZE {
+                cache.remove(0);
+            }
+            cache.push((key, Rc::clone(&bot)));
+        });
+    }
+    Ok(bot)
+}
+
+/// Decides what one inbound message causes.
 ///
-/// Input: `{definition, state, message: {id, text}, contact: {wa_id, name}, now_ms}`.
-/// Output: `{replies: [{text}], state, outcome}`.
+/// Input: `{definition_key?, definition?, state, message: {id, text, reply_id?},
+/// contact: {wa_id, name?, attributes?}, now_ms, seed?}`. With a
+/// `definition_key` the compiled definition is kept and reused; `definition`
+/// may then be left out when [`has_compiled_bot`] says it is cached.
+/// Output: `{actions, state, outcome}`.
 #[wasm_bindgen]
 pub fn route(input: JsValue) -> Result<JsValue, JsError> {
-    let input: routing::RouteInput = from_js(input, "route input")?;
-    let output = routing::route(&input).map_err(|error| JsError::new(&error.to_string()))?;
+    let input: BoundaryRouteInput = from_js(input, "route input")?;
+    let bot = compiled_bot(input.definition_key, input.definition)?;
+    let request = routing::RouteRequest {
+        state: input.state,
+        message: input.message,
+        contact: input.contact,
+        now_ms: input.now_ms,
+        seed: input.seed,
+    };
+    to_js(&routing::route(&bot, &request))
+}
+
+/// Whether a bot compiled under `definition_key` is cached in this isolate.
+#[wasm_bindgen]
+pub fn has_compiled_bot(definition_key: &str) -> bool {
+    COMPILED_BOTS.with(|cache| {
+        cache
+            .borrow()
+            .iter()
+            .any(|(cached_key, _)| cached_key == definition_key)
+    })
+}
+
+/// Validates a bot definition: `{errors: [{path, code, message}], warnings: [...]}`.
+#[wasm_bindgen]
+pub fn validate_definition(definition: JsValue) -> Result<JsValue, JsError> {
+    let definition: serde_json::Value = from_js(definition, "definition")?;
+    to_js(&routing::validate(&definition))
+}
+
+/// Chooses the bot version for a conversation (published, canary or the
+/// conversation's own): `{version_id, reason, bucket}`.
+#[wasm_bindgen]
+pub fn select_version(input: JsValue) -> Result<JsValue, JsError> {
+    let input: routing::VersionSelectionInput = from_js(input, "version selection input")?;
+    to_js(&routing::select_version(&input))
+}
+
+/// Returns the conversation state with the human handoff released.
+#[wasm_bindgen]
+pub fn release_handoff(state: JsValue) -> Result<JsValue, JsError> {
+    let state: routing::ConversationState = from_js(state, "conversation state")?;
+    to_js(&routing::release_handoff(state))
+}
+
+/// Calls the health function `name` (see [`health::call_json`]).
+#[wasm_bindgen]
+pub fn health(name: &str, input: JsValue) -> Result<JsValue, JsError> {
+    let input: serde_json::Value = from_js(input, "health input")?;
+    let output = api::health(name, input).map_err(|error| JsError::new(&error))?;
     to_js(&output)
 }
 
-/// Validates a bot definition and returns every problem found.
-///
-/// Output: `{valid: boolean, errors: [{path, message}]}`.
+/// Calls the alerting function `name` (see [`alerting::call_json`]).
 #[wasm_bindgen]
-pub fn validate_definition(definition: JsValue) -> Result<JsValue, JsError> {
-    let json: serde_json::Value = from_js(definition, "definition")?;
-    let errors = match routing::BotDefinition::from_json(&json) {
-        Ok(definition) => definition.validate(),
-        Err(errors) => errors,
-    };
-    to_js(&serde_json::json!({ "valid": errors.is_empty(), "errors": errors }))
-}
-
-/// Input of [`evaluate_health`].
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HealthInput {
-    snapshots: Vec<health::SessionSnapshot>,
-    #[serde(default)]
-    policy: Option<health::HealthPolicy>,
-    now_ms: i64,
-}
-
-/// Judges session snapshots.
-///
-/// Input: `{snapshots: [{number_id, session_status, last_heartbeat_ms}], policy?, now_ms}`.
-/// Output: one verdict per snapshot, in order.
-#[wasm_bindgen]
-pub fn evaluate_health(input: JsValue) -> Result<JsValue, JsError> {
-    let input: HealthInput = from_js(input, "health input")?;
-    let policy = input.policy.unwrap_or_default();
-    let verdicts: Vec<health::Verdict> = input
-        .snapshots
-        .iter()
-        .map(|snapshot| health::evaluate(snapshot, &policy, input.now_ms))
-        .collect();
-    to_js(&verdicts)
-}
-
-/// Input of [`plan_alert`].
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AlertInput {
-    alert: alerting::AlertSummary,
-    channels: Vec<alerting::Channel>,
-}
-
-/// Plans the notifications for one alert.
-///
-/// Input: `{alert: {id, kind, severity, status}, channels: [{id, kind, min_severity, enabled}]}`.
-/// Output: `[{channel_id, alert_id, text}]`.
-#[wasm_bindgen]
-pub fn plan_alert(input: JsValue) -> Result<JsValue, JsError> {
-    let input: AlertInput = from_js(input, "alert input")?;
-    to_js(&alerting::plan(&input.alert, &input.channels))
+pub fn alerting(name: &str, input: JsValue) -> Result<JsValue, JsError> {
+    let input: serde_json::Value = from_js(input, "alerting input")?;
+    let output = api::alerting(name, input).map_err(|error| JsError::new(&error))?;
+    to_js(&output)
 }

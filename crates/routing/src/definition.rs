@@ -1,55 +1,272 @@
 //! The bot definition format, version 1.
 //!
-//! A definition is JSON: a list of [`Trigger`]s that start the bot, a list of
-//! [`Node`]s that form its flows, and a fallback reply for messages nothing
-//! matches. [`BotDefinition::validate`] reports every problem at once, each
-//! with the JSON path of the offending field, so an editor can point at it.
+//! A definition is one JSON document: [`Trigger`]s that start flows, the
+//! [`Node`]s the flows are made of, and bot-wide settings (fallback reply,
+//! conversation timeout, global commands, opt-out keywords, business hours).
+//! `docs/bot-definition.md` explains every field with an example, and
+//! `crates/routing/bot-definition.schema.json` is the JSON Schema generated
+//! from these types (cargo feature `schema`).
+//!
+//! # Design
+//!
+//! - **Additive evolution.** Everything added after the first demo bot is
+//!   optional with a default, so a format-1 document written for the first
+//!   engine still means the same thing. A change that alters the meaning of
+//!   an existing document would raise [`FORMAT_VERSION`].
+//! - **Strict parsing.** Every struct denies unknown fields, so a typo such
+//!   as `"nxt"` is reported instead of silently ignored.
+//! - **Nodes reference each other by id**, never by position, so an editor
+//!   can reorder the list freely. [`crate::CompiledBot`] turns the ids into
+//!   indices once.
+//! - These types only describe; checking them is [`crate::validate`]'s job,
+//!   and running them is the engine's.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 /// The only definition format this crate understands.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The conversation timeout used when a definition does not set one.
+pub const DEFAULT_CONVERSATION_TIMEOUT_MINUTES: u32 = 60;
+
+/// The invalid answers a menu or input tolerates when it does not say.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
+/// Opt-out keywords that every bot honours, whatever its definition says.
+pub const BUILT_IN_OPT_OUT_KEYWORDS: &[&str] = &["stop", "unsubscribe"];
+
+/// Opt-in keywords that every bot honours, whatever its definition says.
+pub const BUILT_IN_OPT_IN_KEYWORDS: &[&str] = &["start"];
+
+/// The restart keywords used when a definition does not list its own.
+pub const DEFAULT_RESTART_KEYWORDS: &[&str] = &["restart"];
+
+/// The menu keywords used when a definition does not list its own.
+pub const DEFAULT_MENU_KEYWORDS: &[&str] = &["menu"];
+
+/// The most reply buttons WhatsApp shows on one message.
+pub const MAX_REPLY_BUTTONS: usize = 3;
+
+/// The longest reply button title WhatsApp accepts, in characters.
+pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
+
+/// The most rows WhatsApp accepts in one list message, over all sections.
+pub const MAX_LIST_ROWS: usize = 10;
+
+/// The longest list row title WhatsApp accepts, in characters.
+pub const MAX_ROW_TITLE_CHARS: usize = 24;
+
 /// A complete bot definition as stored in `bot_versions.definition`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BotDefinition {
     /// The definition format version; must be [`FORMAT_VERSION`].
     pub format: u32,
     /// A human-readable name for the bot.
     pub name: String,
-    /// What starts a flow; the highest priority match wins.
+    /// What starts a flow; the highest priority match wins, ties go to the
+    /// trigger listed first.
     #[serde(default)]
     pub triggers: Vec<Trigger>,
+    /// The node a new conversation starts at when no trigger matches its
+    /// first message, and where the restart command leads.
+    #[serde(default)]
+    pub start: Option<String>,
     /// Every node of every flow, referenced by id.
     pub nodes: Vec<Node>,
-    /// The reply sent when no trigger and no awaited answer matches.
+    /// The reply sent when nothing else matches (a template).
     #[serde(default)]
     pub fallback: Option<String>,
+    /// Minutes of silence from the contact after which the conversation
+    /// starts afresh (awaited answer, retries and variables are forgotten);
+    /// `0` keeps conversations forever.
+    #[serde(default = "default_conversation_timeout_minutes")]
+    pub conversation_timeout_minutes: u32,
+    /// The global restart and menu commands.
+    #[serde(default)]
+    pub commands: Commands,
+    /// Opt-out and opt-in keywords and their confirmations.
+    #[serde(default)]
+    pub opt_out: OptOutSettings,
+    /// The weekly opening hours that `business_hours` conditions consult.
+    #[serde(default)]
+    pub business_hours: Option<BusinessHours>,
 }
 
-/// How a trigger compares the inbound text with its value.
+fn default_conversation_timeout_minutes() -> u32 {
+    DEFAULT_CONVERSATION_TIMEOUT_MINUTES
+}
+
+fn default_max_retries() -> u32 {
+    DEFAULT_MAX_RETRIES
+}
+
+fn default_restart_keywords() -> Vec<String> {
+    DEFAULT_RESTART_KEYWORDS
+        .iter()
+        .map(|keyword| keyword.to_string())
+        .collect()
+}
+
+fn default_menu_keywords() -> Vec<String> {
+    DEFAULT_MENU_KEYWORDS
+        .iter()
+        .map(|keyword| keyword.to_string())
+        .collect()
+}
+
+/// Keywords that work anywhere in a conversation, even while the bot waits
+/// for an answer. A command matches when the whole message equals one of its
+/// keywords (ignoring case, accents and punctuation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Commands {
+    /// Forget the conversation (awaited answer, retries, variables) and go
+    /// to [`BotDefinition::start`]; defaults to `["restart"]`.
+    #[serde(default = "default_restart_keywords")]
+    pub restart: Vec<String>,
+    /// Go to [`Commands::menu_node`], keeping the variables; defaults to
+    /// `["menu"]` and does nothing unless `menu_node` is set.
+    #[serde(default = "default_menu_keywords")]
+    pub menu: Vec<String>,
+    /// The node the menu command leads to.
+    #[serde(default)]
+    pub menu_node: Option<String>,
+}
+
+impl Default for Commands {
+    fn default() -> Self {
+        Self {
+            restart: default_restart_keywords(),
+            menu: default_menu_keywords(),
+            menu_node: None,
+        }
+    }
+}
+
+/// How contacts stop and resume messages from the bot. The keywords in
+/// [`BUILT_IN_OPT_OUT_KEYWORDS`] and [`BUILT_IN_OPT_IN_KEYWORDS`] always
+/// apply; these settings add to them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OptOutSettings {
+    /// Extra keywords that opt the contact out.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Extra keywords that opt the contact back in.
+    #[serde(default)]
+    pub opt_in_keywords: Vec<String>,
+    /// The one message sent when a contact opts out; none when absent.
+    #[serde(default)]
+    pub confirmation: Option<String>,
+    /// The message sent when a contact opts back in; none when absent.
+    #[serde(default)]
+    pub opt_in_confirmation: Option<String>,
+}
+
+/// Weekly opening hours in an IANA time zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHours {
+    /// The IANA time zone the hours are local to, such as `Europe/Lisbon`.
+    pub time_zone: String,
+    /// The opening intervals of each weekday.
+    #[serde(default)]
+    pub weekly: WeeklyHours,
+    /// Dates (`YYYY-MM-DD`, local) on which the business stays closed.
+    #[serde(default)]
+    pub closed_dates: Vec<String>,
+}
+
+/// The opening intervals of each day of the week; a day without intervals
+/// is closed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyHours {
+    /// Monday's opening intervals.
+    #[serde(default)]
+    pub monday: Vec<OpeningInterval>,
+    /// Tuesday's opening intervals.
+    #[serde(default)]
+    pub tuesday: Vec<OpeningInterval>,
+    /// Wednesday's opening intervals.
+    #[serde(default)]
+    pub wednesday: Vec<OpeningInterval>,
+    /// Thursday's opening intervals.
+    #[serde(default)]
+    pub thursday: Vec<OpeningInterval>,
+    /// Friday's opening intervals.
+    #[serde(default)]
+    pub friday: Vec<OpeningInterval>,
+    /// Saturday's opening intervals.
+    #[serde(default)]
+    pub saturday: Vec<OpeningInterval>,
+    /// Sunday's opening intervals.
+    #[serde(default)]
+    pub sunday: Vec<OpeningInterval>,
+}
+
+impl WeeklyHours {
+    /// Returns the days from Monday to Sunday with their JSON field names.
+    pub fn days(&self) -> [(&'static str, &[OpeningInterval]); 7] {
+        [
+            ("monday", &self.monday),
+            ("tuesday", &self.tuesday),
+            ("wednesday", &self.wednesday),
+            ("thursday", &self.thursday),
+            ("friday", &self.friday),
+            ("saturday", &self.saturday),
+            ("sunday", &self.sunday),
+        ]
+    }
+}
+
+/// One opening interval of a day, in local wall-clock time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OpeningInterval {
+    /// The opening time, `HH:MM` (inclusive).
+    pub open: String,
+    /// The closing time, `HH:MM` after `open` (exclusive); `24:00` is the
+    /// end of the day.
+    pub close: String,
+}
+
+/// How a trigger compares the inbound message with its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerMatch {
-    /// The whole normalised message equals the normalised value.
+    /// The whole normalised message (or a button reply's id) equals the
+    /// normalised value.
     Exact,
-    /// The normalised value occurs in the message as whole words.
+    /// The normalised value occurs in the normalised message as whole words.
     Keyword,
-    /// Every message matches (useful as a lowest-priority catch-all).
+    /// The value is a regular expression that matches the message, seen
+    /// lowercased and without accents (punctuation kept).
+    Regex,
+    /// Every message matches; useful as a lowest-priority catch-all. It does
+    /// not interrupt a menu or input waiting for an answer.
     Any,
 }
 
-/// A rule that starts the flow at a node when an inbound message matches.
+/// A rule that starts a flow at a node when an inbound message matches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
     /// The comparison to apply.
     #[serde(rename = "match")]
     pub match_kind: TriggerMatch,
-    /// The text to compare with; ignored for [`TriggerMatch::Any`].
+    /// The text or pattern to compare with; ignored for `any`.
     #[serde(default)]
     pub value: String,
     /// The id of the node the flow starts at.
@@ -59,258 +276,560 @@ pub struct Trigger {
     pub priority: i32,
 }
 
-/// One choice of a menu node.
+/// A step of a flow, tagged by its `type`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Node {
+    /// Sends one message, then continues.
+    Message(MessageNode),
+    /// Sends a prompt and waits for the contact to pick an option.
+    Menu(MenuNode),
+    /// Sends a prompt and waits for an answer to store in a variable.
+    Input(InputNode),
+    /// Continues at the first rule whose condition holds.
+    Condition(ConditionNode),
+    /// Sets variables, tags and contact attributes, then continues.
+    Set(SetNode),
+    /// Sends a message to the team (not the contact), then continues.
+    Notify(NotifyNode),
+    /// Hands the conversation to a person; the bot stays silent until
+    /// released.
+    Handoff(HandoffNode),
+    /// Ends the flow.
+    End(EndNode),
+}
+
+/// The node types, as written in `type`.
+pub const NODE_TYPES: &[&str] = &[
+    "message",
+    "menu",
+    "input",
+    "condition",
+    "set",
+    "notify",
+    "handoff",
+    "end",
+];
+
+// Deserialisation is written by hand (see `Node::from_json`): serde's derived
+// code for internally tagged enums buffers every node in its private
+// `Content` type and instantiates every nested type's code a second time for
+// that buffer. Dispatching on `type` over a `serde_json::Value` behaves the
+// same with less WebAssembly.
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = serde_json::Value::deserialize(deserializer)?;
+        Node::from_json(json).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Node {
+    /// Reads a node from JSON, dispatching on its `type` field.
+    pub fn from_json(mut json: serde_json::Value) -> Result<Node, serde_json::Error> {
+        use serde::de::Error;
+        let Some(object) = json.as_object_mut() else {
+            return Err(serde_json::Error::custom(
+                "invalid type: expected a node object",
+            ));
+        };
+        let node_type = match object.remove("type") {
+            Some(serde_json::Value::String(node_type)) => node_type,
+            Some(_) => {
+                return Err(serde_json::Error::custom(
+                    "invalid type: `type` must be a string",
+                ))
+            }
+            None => return Err(serde_json::Error::missing_field("type")),
+        };
+        let json = &json;
+        Ok(match node_type.as_str() {
+            "message" => Node::Message(MessageNode::deserialize(json)?),
+            "menu" => Node::Menu(MenuNode::deserialize(json)?),
+            "input" => Node::Input(InputNode::deserialize(json)?),
+            "condition" => Node::Condition(ConditionNode::deserialize(json)?),
+            "set" => Node::Set(SetNode::deserialize(json)?),
+            "notify" => Node::Notify(NotifyNode::deserialize(json)?),
+            "handoff" => Node::Handoff(HandoffNode::deserialize(json)?),
+            "end" => Node::End(EndNode::deserialize(json)?),
+            other => return Err(serde_json::Error::unknown_variant(other, NODE_TYPES)),
+        })
+    }
+
+    /// Returns the node's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Node::Message(node) => &node.id,
+            Node::Menu(node) => &node.id,
+            Node::Input(node) => &node.id,
+            Node::Condition(node) => &node.id,
+            Node::Set(node) => &node.id,
+            Node::Notify(node) => &node.id,
+            Node::Handoff(node) => &node.id,
+            Node::End(node) => &node.id,
+        }
+    }
+
+    /// Returns true for the nodes that stop a run to wait for the contact
+    /// (or stop it for good): menus, inputs, handoffs and ends.
+    pub fn stops_the_run(&self) -> bool {
+        matches!(
+            self,
+            Node::Menu(_) | Node::Input(_) | Node::Handoff(_) | Node::End(_)
+        )
+    }
+
+    /// Returns the ids this node can continue at, each with the JSON path of
+    /// the field naming it, relative to the node.
+    pub fn references(&self) -> Vec<(String, &str)> {
+        fn push<'a>(
+            references: &mut Vec<(String, &'a str)>,
+            field: &str,
+            target: &'a Option<String>,
+        ) {
+            if let Some(target) = target {
+                references.push((field.to_string(), target.as_str()));
+            }
+        }
+        let mut references = Vec::new();
+        match self {
+            Node::Message(node) => push(&mut references, "next", &node.next),
+            Node::Menu(node) => {
+                for (index, option) in node.options.iter().enumerate() {
+                    references.push((format!("options[{index}].next"), option.next.as_str()));
+                }
+                if let Some(target) = &node.on_retries_exhausted {
+                    references.push(("on_retries_exhausted".into(), target.as_str()));
+                }
+            }
+            Node::Input(node) => {
+                push(&mut references, "next", &node.next);
+                push(
+                    &mut references,
+                    "on_retries_exhausted",
+                    &node.on_retries_exhausted,
+                );
+            }
+            Node::Condition(node) => {
+                for (index, rule) in node.rules.iter().enumerate() {
+                    references.push((format!("rules[{index}].next"), rule.next.as_str()));
+                }
+                push(&mut references, "else", &node.else_next);
+            }
+            Node::Set(node) => push(&mut references, "next", &node.next),
+            Node::Notify(node) => push(&mut references, "next", &node.next),
+            Node::Handoff(_) | Node::End(_) => {}
+        }
+        references
+    }
+}
+
+/// Sends one message: text, media, text with reply buttons, or a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MessageNode {
+    /// The node's unique id.
+    pub id: String,
+    /// The text (a template); the body of a buttons or list message.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Alternative texts; when present the request's seed picks one, so
+    /// replies vary without the engine drawing random numbers.
+    #[serde(default)]
+    pub variants: Vec<String>,
+    /// A picture, video, audio or document to send instead of text.
+    #[serde(default)]
+    pub media: Option<MediaContent>,
+    /// Up to three reply buttons shown under the text.
+    #[serde(default)]
+    pub buttons: Vec<ReplyButton>,
+    /// A list of rows, opened by a button, shown with the text.
+    #[serde(default)]
+    pub list: Option<ListContent>,
+    /// The node to continue at; the flow ends when absent.
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+/// Media sent by reference: a public URL or an id WhatsApp issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MediaContent {
+    /// A URL WhatsApp can download the media from.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The id of media already uploaded to WhatsApp.
+    #[serde(default)]
+    pub media_id: Option<String>,
+    /// The media's MIME type, such as `image/jpeg` or `application/pdf`.
+    pub mime_type: String,
+    /// The caption shown under the media (a template).
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// The file name shown for documents.
+    #[serde(default)]
+    pub filename: Option<String>,
+}
+
+/// One reply button; a tap comes back as a message whose `reply_id` is `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReplyButton {
+    /// The id returned when the contact taps the button.
+    pub id: String,
+    /// The button's label, at most 20 characters.
+    pub title: String,
+}
+
+/// The list part of a list message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ListContent {
+    /// The label of the button that opens the list.
+    pub button: String,
+    /// The list's sections, each with rows.
+    pub sections: Vec<ListSection>,
+}
+
+/// A titled group of list rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ListSection {
+    /// The section heading (WhatsApp requires one when there are several).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The section's rows.
+    pub rows: Vec<ListRow>,
+}
+
+/// One selectable row; picking it comes back with `reply_id` set to `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ListRow {
+    /// The id returned when the contact picks the row.
+    pub id: String,
+    /// The row's title, at most 24 characters.
+    pub title: String,
+    /// A line of detail under the title.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// How a menu shows its options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MenuDisplay {
+    /// The prompt text alone; it should list the options itself.
+    #[default]
+    Text,
+    /// One reply button per option (at most three), titled by the option.
+    Buttons,
+    /// A list message with one row per option (at most ten).
+    List,
+}
+
+/// Sends a prompt and waits for the contact to pick an option, by key, by
+/// title, by keyword or by tapping a button or row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MenuNode {
+    /// The node's unique id.
+    pub id: String,
+    /// The prompt (a template).
+    pub text: String,
+    /// The choices.
+    pub options: Vec<MenuOption>,
+    /// How the options are shown.
+    #[serde(default)]
+    pub display: MenuDisplay,
+    /// The label of the button that opens the list (`display: list`).
+    #[serde(default)]
+    pub list_button: Option<String>,
+    /// The reply to an answer that picks no option (a template); the
+    /// fallback reply is used when absent.
+    #[serde(default)]
+    pub invalid_text: Option<String>,
+    /// How many invalid answers are tolerated before giving up.
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// Where to continue once retries are exhausted; when absent the
+    /// fallback reply is sent and the flow ends.
+    #[serde(default)]
+    pub on_retries_exhausted: Option<String>,
+}
+
+/// One choice of a menu.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MenuOption {
-    /// The answer that picks this option, typically "1", "2", ….
+    /// The answer that picks this option, typically "1", "2", …; also the
+    /// button or row id when the menu is shown as buttons or a list.
     pub key: String,
-    /// Further words that pick this option.
+    /// The button or row title; typing it also picks the option.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The row description (`display: list`).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Words that pick this option when they occur in the answer.
     #[serde(default)]
     pub keywords: Vec<String>,
     /// The node the flow continues at.
     pub next: String,
 }
 
-/// A step of a flow.
+/// Sends a prompt and waits for an answer, which is validated and stored in
+/// a variable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Node {
-    /// Sends a text, then continues at `next` (or ends when absent).
-    Message {
-        /// The node's unique id.
-        id: String,
-        /// The reply text, with `{{…}}` placeholders.
-        text: String,
-        /// The node to continue at.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InputNode {
+    /// The node's unique id.
+    pub id: String,
+    /// The prompt (a template).
+    pub text: String,
+    /// The variable the answer is stored in (letters, digits, `_`).
+    pub variable: String,
+    /// What a valid answer looks like; any non-empty text when absent.
+    #[serde(default)]
+    pub validation: InputValidation,
+    /// The reply to an invalid answer (a template); the fallback reply is
+    /// used when absent.
+    #[serde(default)]
+    pub retry_text: Option<String>,
+    /// How many invalid answers are tolerated before giving up.
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// The node to continue at once the answer is stored; the flow ends
+    /// when absent.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// Where to continue once retries are exhausted; when absent the
+    /// fallback reply is sent and the flow ends.
+    #[serde(default)]
+    pub on_retries_exhausted: Option<String>,
+}
+
+/// The rule an input's answer must satisfy, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InputValidation {
+    /// Any non-empty text, optionally bounded in length (characters).
+    Text {
+        /// The fewest characters accepted.
         #[serde(default)]
-        next: Option<String>,
-    },
-    /// Sends a prompt and waits for the contact to pick an option.
-    Menu {
-        /// The node's unique id.
-        id: String,
-        /// The prompt listing the options.
-        text: String,
-        /// The choices.
-        options: Vec<MenuOption>,
-        /// The reply to an answer that picks no option.
+        min_length: Option<u32>,
+        /// The most characters accepted.
         #[serde(default)]
-        invalid_text: Option<String>,
-        /// How many invalid answers are tolerated before giving up.
-        #[serde(default = "default_max_retries")]
-        max_retries: u32,
-        /// Where to continue once retries are exhausted (the fallback reply
-        /// is sent and the flow ends when absent).
+        max_length: Option<u32>,
+    },
+    /// A decimal number (`,` or `.` as separator), optionally bounded; it is
+    /// stored with a `.` separator.
+    Number {
+        /// The smallest value accepted.
         #[serde(default)]
-        on_retries_exhausted: Option<String>,
+        min: Option<f64>,
+        /// The largest value accepted.
+        #[serde(default)]
+        max: Option<f64>,
+        /// Whether only whole numbers are accepted.
+        #[serde(default)]
+        integer: bool,
     },
-    /// Ends the flow and clears what the conversation was waiting for.
-    End {
-        /// The node's unique id.
-        id: String,
+    /// An email address; stored trimmed.
+    Email,
+    /// A phone number of 7 to 15 digits (spaces, dashes, dots and brackets
+    /// allowed); stored as digits with the leading `+` kept.
+    Phone,
+    /// One of a fixed set of answers (compared ignoring case and accents, or
+    /// by button/row id); the matching choice is stored as written here.
+    Choice {
+        /// The accepted answers.
+        choices: Vec<String>,
+    },
+    /// Text the regular expression matches (use `^…$` for the whole
+    /// answer); stored trimmed.
+    Regex {
+        /// The pattern, in the `regex` crate's syntax.
+        pattern: String,
     },
 }
 
-fn default_max_retries() -> u32 {
-    2
-}
-
-impl Node {
-    /// Returns the node's id.
-    pub fn id(&self) -> &str {
-        match self {
-            Node::Message { id, .. } | Node::Menu { id, .. } | Node::End { id } => id,
-        }
-    }
-
-    /// Returns the ids this node can continue at, with the JSON path (relative
-    /// to the node) of the field naming each.
-    fn references(&self) -> Vec<(String, &str)> {
-        match self {
-            Node::Message { next, .. } => next
-                .iter()
-                .map(|next| ("next".to_string(), next.as_str()))
-                .collect(),
-            Node::Menu {
-                options,
-                on_retries_exhausted,
-                ..
-            } => {
-                let mut references: Vec<(String, &str)> = options
-                    .iter()
-                    .enumerate()
-                    .map(|(index, option)| (format!("options[{index}].next"), option.next.as_str()))
-                    .collect();
-                if let Some(target) = on_retries_exhausted {
-                    references.push(("on_retries_exhausted".to_string(), target.as_str()));
-                }
-                references
-            }
-            Node::End { .. } => Vec::new(),
+impl Default for InputValidation {
+    fn default() -> Self {
+        InputValidation::Text {
+            min_length: None,
+            max_length: None,
         }
     }
 }
 
-/// One problem found in a definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct DefinitionError {
-    /// The JSON path of the offending field, such as `$.nodes[2].next`.
-    pub path: String,
-    /// What is wrong, in a lowercase sentence.
-    pub message: String,
+/// Continues at the first rule whose condition holds, or at `else`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConditionNode {
+    /// The node's unique id.
+    pub id: String,
+    /// The rules, tried in order.
+    pub rules: Vec<ConditionRule>,
+    /// Where to continue when no rule holds; the flow ends when absent.
+    #[serde(default, rename = "else")]
+    pub else_next: Option<String>,
 }
 
-impl DefinitionError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
+/// One branch of a condition node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConditionRule {
+    /// What must hold.
+    pub when: Condition,
+    /// Where to continue when it does.
+    pub next: String,
 }
 
-impl BotDefinition {
-    /// Parses a definition from JSON, reporting a malformed document as one
-    /// error with the position serde found it at.
-    pub fn from_json(json: &serde_json::Value) -> Result<Self, Vec<DefinitionError>> {
-        BotDefinition::deserialize(json)
-            .map_err(|error| vec![DefinitionError::new("$", error.to_string())])
-    }
+/// A test on the conversation, the contact or the clock, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// Compares a conversation variable.
+    Variable {
+        /// The variable's name.
+        name: String,
+        /// The comparison.
+        op: Comparison,
+        /// The value to compare with (not needed by `exists`/`missing`).
+        #[serde(default)]
+        value: Option<String>,
+    },
+    /// Compares a contact field: `name`, `wa_id` or `attributes.<key>`.
+    Contact {
+        /// The field.
+        field: String,
+        /// The comparison.
+        op: Comparison,
+        /// The value to compare with (not needed by `exists`/`missing`).
+        #[serde(default)]
+        value: Option<String>,
+    },
+    /// Holds when the conversation carries the tag.
+    Tag {
+        /// The tag.
+        tag: String,
+    },
+    /// Holds while the business is open at the request's `now_ms`.
+    BusinessHours {
+        /// Hours to use instead of the definition's `business_hours`.
+        #[serde(default)]
+        hours: Option<BusinessHours>,
+    },
+}
 
-    /// Returns the node with `id`, if any.
-    pub fn node(&self, id: &str) -> Option<&Node> {
-        self.nodes.iter().find(|node| node.id() == id)
-    }
+/// How a condition compares a value. Text comparisons ignore case, accents
+/// and punctuation; a missing value is the empty text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// The value equals the expected text.
+    Equals,
+    /// The value differs from the expected text.
+    NotEquals,
+    /// The value contains the expected text as whole words.
+    Contains,
+    /// The regular expression in `value` matches the raw value.
+    Matches,
+    /// The value is present and not blank.
+    Exists,
+    /// The value is absent or blank.
+    Missing,
+    /// Both are numbers and the value is larger.
+    GreaterThan,
+    /// Both are numbers and the value is smaller.
+    LessThan,
+}
 
-    /// Checks the definition and returns every problem found, each with its
-    /// JSON path. An empty list means the definition is usable.
-    pub fn validate(&self) -> Vec<DefinitionError> {
-        let mut errors = Vec::new();
-        if self.format != FORMAT_VERSION {
-            errors.push(DefinitionError::new(
-                "$.format",
-                format!(
-                    "unsupported format {}, expected {FORMAT_VERSION}",
-                    self.format
-                ),
-            ));
-        }
-        if self.name.trim().is_empty() {
-            errors.push(DefinitionError::new("$.name", "name must not be empty"));
-        }
-        if self.nodes.is_empty() {
-            errors.push(DefinitionError::new(
-                "$.nodes",
-                "a bot needs at least one node",
-            ));
-        }
-
-        let mut first_index_by_id: BTreeMap<&str, usize> = BTreeMap::new();
-        for (index, node) in self.nodes.iter().enumerate() {
-            if node.id().trim().is_empty() {
-                errors.push(DefinitionError::new(
-                    format!("$.nodes[{index}].id"),
-                    "node id must not be empty",
-                ));
-            }
-            if let Some(first_index) = first_index_by_id.insert(node.id(), index) {
-                first_index_by_id.insert(node.id(), first_index);
-                errors.push(DefinitionError::new(
-                    format!("$.nodes[{index}].id"),
-                    format!(
-                        "duplicate node id {:?}, first used at $.nodes[{first_index}]",
-                        node.id()
-                    ),
-                ));
-            }
-        }
-        let known_ids: BTreeSet<&str> = first_index_by_id.keys().copied().collect();
-
-        for (index, node) in self.nodes.iter().enumerate() {
-            for (field, target) in node.references() {
-                if !known_ids.contains(target) {
-                    errors.push(DefinitionError::new(
-                        format!("$.nodes[{index}].{field}"),
-                        format!("unknown node {target:?}"),
-                    ));
-                }
-            }
-            if let Node::Menu { options, .. } = node {
-                if options.is_empty() {
-                    errors.push(DefinitionError::new(
-                        format!("$.nodes[{index}].options"),
-                        "a menu needs at least one option",
-                    ));
-                }
-            }
-        }
-
-        for (index, trigger) in self.triggers.iter().enumerate() {
-            if !known_ids.contains(trigger.start.as_str()) {
-                errors.push(DefinitionError::new(
-                    format!("$.triggers[{index}].start"),
-                    format!("unknown node {:?}", trigger.start),
-                ));
-            }
-            if trigger.match_kind != TriggerMatch::Any
-                && crate::normalize::normalize(&trigger.value).is_empty()
-            {
-                errors.push(DefinitionError::new(
-                    format!("$.triggers[{index}].value"),
-                    "value must contain a letter or digit",
-                ));
-            }
-        }
-        errors
+impl Comparison {
+    /// Returns true when the comparison needs a `value`.
+    pub fn needs_value(self) -> bool {
+        !matches!(self, Comparison::Exists | Comparison::Missing)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Sets variables, tags and contact attributes, then continues.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetNode {
+    /// The node's unique id.
+    pub id: String,
+    /// Variables to set, name to value (a template; empty removes it).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// Tags to add to the conversation (each also becomes a `tag` action).
+    #[serde(default)]
+    pub add_tags: Vec<String>,
+    /// Tags to remove (each also becomes an `untag` action).
+    #[serde(default)]
+    pub remove_tags: Vec<String>,
+    /// Contact attributes to set, name to value (a template); each becomes a
+    /// `set_contact_attribute` action.
+    #[serde(default)]
+    pub contact_attributes: BTreeMap<String, String>,
+    /// The node to continue at; the flow ends when absent.
+    #[serde(default)]
+    pub next: Option<String>,
+}
 
-    fn demo() -> serde_json::Value {
-        serde_json::from_str(include_str!("../fixtures/demo-bot.json")).unwrap()
-    }
+/// Sends a message to the team, then continues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NotifyNode {
+    /// The node's unique id.
+    pub id: String,
+    /// The message for the team (a template).
+    pub text: String,
+    /// The node to continue at; the flow ends when absent.
+    #[serde(default)]
+    pub next: Option<String>,
+}
 
-    #[test]
-    fn the_demo_fixture_is_valid() {
-        let definition = BotDefinition::from_json(&demo()).unwrap();
-        assert_eq!(definition.validate(), Vec::new());
-    }
+/// Hands the conversation to a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HandoffNode {
+    /// The node's unique id.
+    pub id: String,
+    /// A last message to the contact (a template), such as "A person will
+    /// reply soon."
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Why the conversation is handed off (a template), for the inbox.
+    pub reason: String,
+    /// A message for the team (a template); becomes a `notify` action.
+    #[serde(default)]
+    pub notify: Option<String>,
+}
 
-    #[test]
-    fn reports_every_problem_with_its_path() {
-        let mut json = demo();
-        json["format"] = 7.into();
-        json["nodes"][2]["next"] = "nowhere".into();
-        json["nodes"][3]["id"] = "hours".into();
-        json["triggers"][0]["start"] = "missing".into();
-        let definition = BotDefinition::from_json(&json).unwrap();
-        let paths: Vec<String> = definition
-            .validate()
-            .into_iter()
-            .map(|error| error.path)
-            .collect();
-        assert_eq!(
-            paths,
-            vec![
-                "$.format",
-                "$.nodes[3].id",
-                "$.nodes[1].options[1].next",
-                "$.nodes[2].next",
-                "$.triggers[0].start"
-            ]
-        );
-    }
-
-    #[test]
-    fn rejects_unknown_fields_when_parsing() {
-        let mut json = demo();
-        json["colour"] = "blue".into();
-        let errors = BotDefinition::from_json(&json).unwrap_err();
-        assert!(errors[0].message.contains("colour"), "{errors:?}");
-    }
+/// Ends the flow: the bot stops waiting for an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EndNode {
+    /// The node's unique id.
+    pub id: String,
 }

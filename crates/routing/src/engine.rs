@@ -1,33 +1,242 @@
 //! The flow interpreter.
 //!
-//! [`route`] handles one inbound message:
+//! [`route`] decides what one inbound message causes, as data: the
+//! [`Action`]s to carry out and the conversation's next state. The order of
+//! precedence, first match wins:
 //!
-//! 1. When the conversation waits on a menu, the answer is matched against
-//!    the menu's options; a trigger still restarts the bot; anything else is
-//!    an invalid answer, retried up to the menu's bound.
-//! 2. Otherwise the highest-priority matching trigger starts its flow.
-//! 3. Otherwise the fallback reply is sent.
+//! 1. **Opted out**: only an opt-in keyword is heard (it confirms and opts
+//!    back in); everything else is silence.
+//! 2. **Opt-out keyword**: the contact is opted out (with one optional
+//!    confirmation) and the bot never writes again until an opt-in.
+//! 3. **Handed off**: silence until the caller releases the conversation
+//!    ([`release_handoff`]).
+//! 4. **Timeout**: after the definition's inactivity timeout the awaited
+//!    answer, retries and variables are forgotten, and the message counts as
+//!    the first of a new conversation.
+//! 5. **Global commands**: restart (forget, then route as a new
+//!    conversation) and menu (go to the menu node).
+//! 6. **Awaited answer**: a menu or input waiting for this message takes it;
+//!    an unusable answer still lets a non-`any` trigger restart the bot, and
+//!    is otherwise retried up to the node's bound.
+//! 7. **Triggers**, highest priority first.
+//! 8. **Start**: a new conversation that matched no trigger begins at the
+//!    definition's `start` node.
+//! 9. **Fallback** reply.
 //!
-//! Running a flow executes nodes until one waits for input or ends. At most
-//! [`MAX_STEPS_PER_MESSAGE`] nodes run per inbound message, so no
-//! definition, however wrong, can loop forever.
+//! Running a flow executes nodes until one waits, hands off or ends. At most
+//! [`MAX_STEPS_PER_MESSAGE`] nodes run per inbound message: validation
+//! rejects loops that never wait, and the bound guarantees termination for
+//! anything validation cannot see. Hitting it ends the flow and notifies the
+//! team.
+//!
+//! Nothing here reads a clock or draws a random number: the request carries
+//! `now_ms` and a `seed`, so the same request always yields the same output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::definition::{BotDefinition, DefinitionError, Node, Trigger, TriggerMatch};
-use crate::normalize::{contains_words, normalize};
+use crate::compile::{CompiledBot, CompiledCondition, CompiledNode, ContactField};
+use crate::definition::{
+    ListRow, ListSection, MenuDisplay, MenuNode, MessageNode, Node, ReplyButton, SetNode,
+};
+use crate::normalize::{contains_words, fold, normalize};
 use crate::template::{render, TemplateValues};
+use crate::validate::ValidationReport;
+use crate::version::{finalize, fnv1a_64, FNV_OFFSET_BASIS};
 
 /// The most nodes one inbound message may execute.
 pub const MAX_STEPS_PER_MESSAGE: usize = 64;
 
-/// Everything [`route`] needs to decide, passed in by the caller.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The label of a menu's list button when the menu does not set one.
+pub const DEFAULT_LIST_BUTTON: &str = "Choose";
+
+/// Everything [`route`] needs besides the compiled bot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRequest {
+    /// The conversation's saved state; `None` for a new conversation.
+    #[serde(default)]
+    pub state: Option<ConversationState>,
+    /// The inbound message.
+    pub message: InboundMessage,
+    /// Who sent it.
+    pub contact: Contact,
+    /// The current time in milliseconds since the Unix epoch.
+    pub now_ms: i64,
+    /// Picks among a message node's text variants; any value, fixed per
+    /// message (the caller may derive it from the message id).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// The inbound message being routed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboundMessage {
+    /// The platform's id of the message (for tracing only).
+    pub id: String,
+    /// The message text; for a button or list reply, the tapped title.
+    #[serde(default)]
+    pub text: String,
+    /// The id of the tapped reply button or list row, if the message is one.
+    #[serde(default)]
+    pub reply_id: Option<String>,
+}
+
+/// The contact who wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// The contact's WhatsApp id (E.164 phone number).
+    pub wa_id: String,
+    /// The contact's display name, when known.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Attributes the caller stores for the contact (such as `tier`).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What the bot remembers about a conversation between messages. The caller
+/// stores it as JSON with the conversation and passes it back next time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationState {
+    /// The id of the menu or input node waiting for the contact's answer.
+    #[serde(default)]
+    pub awaiting: Option<String>,
+    /// Unusable answers given to the awaited node so far.
+    #[serde(default)]
+    pub retries: u32,
+    /// Variables captured by input nodes and set by set nodes.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// Tags added by set nodes (kept across timeouts).
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+    /// Whether a person has taken over; the bot stays silent until the
+    /// caller clears it with [`release_handoff`].
+    #[serde(default)]
+    pub handoff: bool,
+    /// Whether the contact opted out; the bot stays silent until an opt-in
+    /// keyword.
+    #[serde(default)]
+    pub opted_out: bool,
+    /// When the last inbound message was routed, in Unix milliseconds.
+    #[serde(default)]
+    pub last_inbound_at_ms: Option<i64>,
+}
+
+/// One thing the caller must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Send this message to the contact.
+    SendMessage {
+        /// The message.
+        message: OutboundMessage,
+    },
+    /// Hand the conversation to a person (show it in the inbox as waiting).
+    Handoff {
+        /// Why, for the inbox.
+        reason: String,
+    },
+    /// Record that the contact opted out; send nothing more to them.
+    OptOut,
+    /// Record that the contact opted back in.
+    OptIn,
+    /// Add a tag to the contact or conversation.
+    Tag {
+        /// The tag.
+        tag: String,
+    },
+    /// Remove a tag from the contact or conversation.
+    Untag {
+        /// The tag.
+        tag: String,
+    },
+    /// Store a contact attribute.
+    SetContactAttribute {
+        /// The attribute's name.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Tell the team something (not the contact).
+    Notify {
+        /// The message for the team.
+        text: String,
+    },
+}
+
+/// A message to send, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboundMessage {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A picture, video, audio or document, by reference.
+    Media {
+        /// Where the media is.
+        media: MediaReference,
+        /// The caption, if any.
+        caption: Option<String>,
+    },
+    /// Text with up to three reply buttons.
+    Buttons {
+        /// The body text.
+        text: String,
+        /// The buttons.
+        buttons: Vec<ReplyButton>,
+    },
+    /// Text with a button that opens a list of rows.
+    List {
+        /// The body text.
+        text: String,
+        /// The label of the button that opens the list.
+        button: String,
+        /// The list's sections.
+        sections: Vec<ListSection>,
+    },
+}
+
+/// Where media to send is: a URL or an id WhatsApp issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaReference {
+    /// A URL WhatsApp can download the media from.
+    pub url: Option<String>,
+    /// The id of media already uploaded to WhatsApp.
+    pub media_id: Option<String>,
+    /// The media's MIME type.
+    pub mime_type: String,
+    /// The file name shown for documents.
+    pub filename: Option<String>,
+}
+
+/// The decision for one inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteOutput {
+    /// What to do, in order.
+    pub actions: Vec<Action>,
+    /// The conversation's new state, to be saved with the actions.
+    pub state: ConversationState,
+    /// What happened, for logs: `opt_out`, `opt_in`, `silent:opted_out`,
+    /// `silent:handoff`, `command:restart`, `command:menu`, `menu:<node>`,
+    /// `input:<node>`, `invalid:<node>`, `retries_exhausted:<node>`,
+    /// `trigger:<node>`, `start:<node>`, `fallback`, or
+    /// `step_bound:<node>` when the step bound stopped the flow.
+    pub outcome: String,
+}
+
+/// The inputs of the one-shot [`route_once`]: a raw definition plus the
+/// fields of a [`RouteRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteInput {
-    /// The bot version's definition (raw JSON; validated here).
+    /// The bot version's definition, compiled on every call.
     pub definition: serde_json::Value,
     /// The conversation's saved state; `None` for a new conversation.
     #[serde(default)]
@@ -38,229 +247,574 @@ pub struct RouteInput {
     pub contact: Contact,
     /// The current time in milliseconds since the Unix epoch.
     pub now_ms: i64,
-}
-
-/// The inbound message being routed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InboundMessage {
-    /// The platform's id of the message (for tracing only).
-    pub id: String,
-    /// The message text.
-    pub text: String,
-}
-
-/// The contact who wrote.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Contact {
-    /// The contact's WhatsApp id (E.164 phone number).
-    pub wa_id: String,
-    /// The contact's display name, when known.
+    /// See [`RouteRequest::seed`].
     #[serde(default)]
-    pub name: Option<String>,
+    pub seed: u64,
 }
 
-/// What the bot remembers about a conversation between messages.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConversationState {
-    /// The menu node whose answer the bot is waiting for.
-    #[serde(default)]
-    pub awaiting: Option<String>,
-    /// Invalid answers given to the awaited menu so far.
-    #[serde(default)]
-    pub retries: u32,
-    /// Captured variables.
-    #[serde(default)]
-    pub vars: BTreeMap<String, String>,
-    /// When the last inbound message was routed, in Unix milliseconds.
-    #[serde(default)]
-    pub last_inbound_at_ms: Option<i64>,
-}
-
-/// One reply to send, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reply {
-    /// The text to send.
-    pub text: String,
-}
-
-/// The decision for one inbound message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RouteOutput {
-    /// The replies to send, in order.
-    pub replies: Vec<Reply>,
-    /// The conversation's new state, to be saved with the replies.
-    pub state: ConversationState,
-    /// What happened, for logs: `trigger:<node>`, `menu:<node>`,
-    /// `menu_invalid:<node>`, `menu_exhausted:<node>` or `fallback`.
-    pub outcome: String,
-}
-
-/// Why a message could not be routed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoutingError {
-    /// The definition is malformed or inconsistent; every problem is listed.
-    #[error("invalid bot definition: {}", join_errors(.0))]
-    InvalidDefinition(Vec<DefinitionError>),
-}
-
-fn join_errors(errors: &[DefinitionError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Decides the replies and the next conversation state for one inbound
-/// message. Pure: the same input always gives the same output.
-pub fn route(input: &RouteInput) -> Result<RouteOutput, RoutingError> {
-    let definition =
-        BotDefinition::from_json(&input.definition).map_err(RoutingError::InvalidDefinition)?;
-    let errors = definition.validate();
-    if !errors.is_empty() {
-        return Err(RoutingError::InvalidDefinition(errors));
-    }
-
-    let mut state = input.state.clone().unwrap_or_default();
-    state.last_inbound_at_ms = Some(input.now_ms);
-    let text = normalize(&input.message.text);
-    let mut run = Run {
-        definition: &definition,
-        contact: &input.contact,
-        replies: Vec::new(),
+/// Compiles the definition and routes one message: convenient for one-off
+/// calls, wasteful in a loop (compile once with [`CompiledBot::compile`]).
+pub fn route_once(input: &RouteInput) -> Result<RouteOutput, ValidationReport> {
+    let bot = CompiledBot::compile(&input.definition)?;
+    let request = RouteRequest {
+        state: input.state.clone(),
+        message: input.message.clone(),
+        contact: input.contact.clone(),
+        now_ms: input.now_ms,
+        seed: input.seed,
     };
-
-    if let Some(menu_id) = state.awaiting.clone() {
-        if let Some(Node::Menu {
-            options,
-            invalid_text,
-            max_retries,
-            on_retries_exhausted,
-            ..
-        }) = definition.node(&menu_id)
-        {
-            let chosen = options.iter().find(|option| {
-                normalize(&option.key) == text
-                    || option
-                        .keywords
-                        .iter()
-                        .any(|keyword| contains_words(&text, &normalize(keyword)))
-            });
-            if let Some(option) = chosen {
-                run.from(&option.next, &mut state);
-                return Ok(run.finish(state, format!("menu:{menu_id}")));
-            }
-            if let Some(trigger) = matching_trigger(&definition.triggers, &text) {
-                run.from(&trigger.start, &mut state);
-                return Ok(run.finish(state, format!("trigger:{}", trigger.start)));
-            }
-            state.retries += 1;
-            if state.retries > *max_retries {
-                match on_retries_exhausted {
-                    Some(target) => run.from(target, &mut state),
-                    None => {
-                        run.say_fallback();
-                        end(&mut state);
-                    }
-                }
-                return Ok(run.finish(state, format!("menu_exhausted:{menu_id}")));
-            }
-            match invalid_text {
-                Some(invalid_text) => run.say(invalid_text, &state),
-                None => run.say_fallback(),
-            }
-            return Ok(run.finish(state, format!("menu_invalid:{menu_id}")));
-        }
-        // The awaited node no longer exists in this definition: start afresh.
-        end(&mut state);
-    }
-
-    if let Some(trigger) = matching_trigger(&definition.triggers, &text) {
-        run.from(&trigger.start, &mut state);
-        return Ok(run.finish(state, format!("trigger:{}", trigger.start)));
-    }
-    run.say_fallback();
-    Ok(run.finish(state, "fallback".to_string()))
+    Ok(route(&bot, &request))
 }
 
-fn matching_trigger<'a>(triggers: &'a [Trigger], normalized_text: &str) -> Option<&'a Trigger> {
-    let mut best: Option<&Trigger> = None;
-    for trigger in triggers {
-        let matched = match trigger.match_kind {
-            TriggerMatch::Exact => normalize(&trigger.value) == normalized_text,
-            TriggerMatch::Keyword => contains_words(normalized_text, &normalize(&trigger.value)),
-            TriggerMatch::Any => true,
-        };
-        if matched && best.is_none_or(|best| trigger.priority > best.priority) {
-            best = Some(trigger);
-        }
+/// Returns the state with the handoff released: the bot answers again, and
+/// the next message is routed afresh (no awaited answer); variables and tags
+/// are kept.
+pub fn release_handoff(state: ConversationState) -> ConversationState {
+    ConversationState {
+        handoff: false,
+        awaiting: None,
+        retries: 0,
+        ..state
     }
-    best
 }
 
-fn end(state: &mut ConversationState) {
-    state.awaiting = None;
-    state.retries = 0;
+/// Decides the actions and the next conversation state for one inbound
+/// message. Pure: the same bot and request always give the same output.
+pub fn route(bot: &CompiledBot, request: &RouteRequest) -> RouteOutput {
+    let mut run = Run {
+        bot,
+        request,
+        state: request.state.clone().unwrap_or_default(),
+        actions: Vec::new(),
+        attribute_overrides: BTreeMap::new(),
+        steps: 0,
+        stopped_at: None,
+    };
+    let outcome = run.decide();
+    let outcome = match run.stopped_at {
+        Some(node) => format!("step_bound:{node}"),
+        None => outcome,
+    };
+    RouteOutput {
+        actions: run.actions,
+        state: run.state,
+        outcome,
+    }
 }
 
 struct Run<'a> {
-    definition: &'a BotDefinition,
-    contact: &'a Contact,
-    replies: Vec<Reply>,
+    bot: &'a CompiledBot,
+    request: &'a RouteRequest,
+    state: ConversationState,
+    actions: Vec<Action>,
+    /// Contact attributes set during this run, which templates and
+    /// conditions see before the caller stores them.
+    attribute_overrides: BTreeMap<String, String>,
+    steps: usize,
+    /// The node the step bound stopped the flow at.
+    stopped_at: Option<String>,
 }
 
 impl Run<'_> {
-    fn say(&mut self, template: &str, state: &ConversationState) {
-        let values = TemplateValues {
-            contact_name: self.contact.name.as_deref(),
-            contact_wa_id: &self.contact.wa_id,
-            vars: &state.vars,
-        };
-        let text = render(template, &values);
-        if !text.trim().is_empty() {
-            self.replies.push(Reply { text });
-        }
-    }
+    fn decide(&mut self) -> String {
+        let bot = self.bot;
+        let definition = &bot.definition;
+        let now_ms = self.request.now_ms;
+        let previous_inbound_at_ms = self.state.last_inbound_at_ms.replace(now_ms);
+        let text = normalize(&self.request.message.text);
 
-    fn say_fallback(&mut self) {
-        if let Some(fallback) = self.definition.fallback.as_deref() {
-            let state = ConversationState::default();
-            self.say(fallback, &state);
+        if self.state.opted_out {
+            if !bot.opt_in_keywords.contains(&text) {
+                return "silent:opted_out".into();
+            }
+            self.state.opted_out = false;
+            self.forget_flow();
+            self.actions.push(Action::OptIn);
+            if let Some(confirmation) = &definition.opt_out.opt_in_confirmation {
+                self.send_text(confirmation);
+            }
+            return "opt_in".into();
         }
-    }
+        if bot.opt_out_keywords.contains(&text) {
+            self.forget_flow();
+            self.actions.push(Action::OptOut);
+            if let Some(confirmation) = &definition.opt_out.confirmation {
+                self.send_text(confirmation);
+            }
+            self.state.opted_out = true;
+            return "opt_out".into();
+        }
+        if self.state.handoff {
+            return "silent:handoff".into();
+        }
 
-    /// Executes nodes from `start` until one waits, ends, or the step bound
-    /// is reached (which ends the flow).
-    fn from(&mut self, start: &str, state: &mut ConversationState) {
-        end(state);
-        let mut current = Some(start.to_string());
-        for _ in 0..MAX_STEPS_PER_MESSAGE {
-            let Some(node) = current.as_deref().and_then(|id| self.definition.node(id)) else {
-                return;
-            };
-            match node {
-                Node::Message { text, next, .. } => {
-                    self.say(text, state);
-                    current = next.clone();
-                }
-                Node::Menu { id, text, .. } => {
-                    self.say(text, state);
-                    state.awaiting = Some(id.clone());
-                    return;
-                }
-                Node::End { .. } => return,
+        let timed_out = previous_inbound_at_ms.is_some_and(|previous| {
+            bot.timeout_ms > 0 && now_ms.saturating_sub(previous) >= bot.timeout_ms
+        });
+        if timed_out {
+            self.forget_conversation();
+        }
+        let new_conversation = previous_inbound_at_ms.is_none() || timed_out;
+
+        if bot.restart_keywords.contains(&text) {
+            self.forget_conversation();
+            self.start_new_conversation(&text);
+            return "command:restart".into();
+        }
+        if let Some(menu_node) = bot.menu_node {
+            if bot.menu_keywords.contains(&text) {
+                self.run_from(menu_node);
+                return "command:menu".into();
             }
         }
-        end(state);
+
+        if let Some(awaiting) = self.state.awaiting.clone() {
+            match bot.node_position(&awaiting) {
+                Some(index) => {
+                    if let Some(outcome) = self.answer(index, &text) {
+                        return outcome;
+                    }
+                }
+                // The awaited node is not in this version: start afresh.
+                None => self.forget_flow(),
+            }
+        }
+
+        if new_conversation {
+            return self.start_new_conversation(&text);
+        }
+        if let Some(start) = self.matching_trigger(&text, true) {
+            self.run_from(start);
+            return format!("trigger:{}", definition.nodes[start].id());
+        }
+        self.send_fallback();
+        "fallback".into()
     }
 
-    fn finish(self, state: ConversationState, outcome: String) -> RouteOutput {
-        RouteOutput {
-            replies: self.replies,
-            state,
-            outcome,
+    /// Routes the first message of a conversation: a trigger, else the start
+    /// node, else the fallback.
+    fn start_new_conversation(&mut self, text: &str) -> String {
+        let definition = &self.bot.definition;
+        if let Some(start) = self.matching_trigger(text, true) {
+            self.run_from(start);
+            return format!("trigger:{}", definition.nodes[start].id());
+        }
+        if let Some(start) = self.bot.start {
+            self.run_from(start);
+            return format!("start:{}", definition.nodes[start].id());
+        }
+        self.send_fallback();
+        "fallback".into()
+    }
+
+    /// Forgets what the flow was waiting for.
+    fn forget_flow(&mut self) {
+        self.state.awaiting = None;
+        self.state.retries = 0;
+    }
+
+    /// Forgets the flow and the variables (timeout, restart).
+    fn forget_conversation(&mut self) {
+        self.forget_flow();
+        self.state.vars.clear();
+    }
+
+    /// Offers the message to the awaited node at `index`; `None` when the
+    /// node cannot take answers (the flow is then forgotten).
+    fn answer(&mut self, index: usize, text: &str) -> Option<String> {
+        let bot = self.bot;
+        let reply_id = self.request.message.reply_id.as_deref();
+        match (&bot.definition.nodes[index], &bot.nodes[index]) {
+            (
+                Node::Menu(menu),
+                CompiledNode::Menu {
+                    options,
+                    on_retries_exhausted,
+                },
+            ) => {
+                let normalized_reply = reply_id.map(normalize);
+                let exact = options.iter().find(|option| {
+                    option.normalized_key == text
+                        || normalized_reply.as_deref() == Some(option.normalized_key.as_str())
+                        || option.normalized_title.as_deref() == Some(text)
+                        || reply_id == Some(option.key.as_str())
+                });
+                let chosen = exact.or_else(|| {
+                    options.iter().find(|option| {
+                        option
+                            .normalized_keywords
+                            .iter()
+                            .any(|keyword| contains_words(text, keyword))
+                    })
+                });
+                if let Some(option) = chosen {
+                    self.run_from(option.next);
+                    return Some(format!("menu:{}", menu.id));
+                }
+                Some(self.unusable_answer(
+                    &menu.id,
+                    text,
+                    menu.max_retries,
+                    *on_retries_exhausted,
+                    menu.invalid_text.as_deref(),
+                ))
+            }
+            (
+                Node::Input(input),
+                CompiledNode::Input {
+                    validation,
+                    next,
+                    on_retries_exhausted,
+                },
+            ) => {
+                if let Some(value) = validation.accept(&self.request.message.text, reply_id) {
+                    self.state.vars.insert(input.variable.clone(), value);
+                    self.forget_flow();
+                    if let Some(next) = next {
+                        self.run_from(*next);
+                    }
+                    return Some(format!("input:{}", input.id));
+                }
+                Some(self.unusable_answer(
+                    &input.id,
+                    text,
+                    input.max_retries,
+                    *on_retries_exhausted,
+                    input.retry_text.as_deref(),
+                ))
+            }
+            _ => {
+                self.forget_flow();
+                None
+            }
+        }
+    }
+
+    /// Handles an answer the awaited node cannot use: a trigger may take
+    /// over, else the contact is asked again, up to the retry bound.
+    fn unusable_answer(
+        &mut self,
+        node_id: &str,
+        text: &str,
+        max_retries: u32,
+        on_retries_exhausted: Option<usize>,
+        retry_text: Option<&str>,
+    ) -> String {
+        if let Some(start) = self.matching_trigger(text, false) {
+            self.run_from(start);
+            return format!("trigger:{}", self.bot.definition.nodes[start].id());
+        }
+        self.state.retries = self.state.retries.saturating_add(1);
+        if self.state.retries > max_retries {
+            self.forget_flow();
+            match on_retries_exhausted {
+                Some(target) => self.run_from(target),
+                None => self.send_fallback(),
+            }
+            return format!("retries_exhausted:{node_id}");
+        }
+        match retry_text {
+            Some(retry_text) => self.send_text(retry_text),
+            None => self.send_fallback(),
+        }
+        format!("invalid:{node_id}")
+    }
+
+    /// Returns the start node of the strongest matching trigger; `any`
+    /// triggers count only when `allow_any`.
+    fn matching_trigger(&self, text: &str, allow_any: bool) -> Option<usize> {
+        let triggers = &self.bot.triggers;
+        let mut best: Option<usize> = None;
+        fn consider(best: &mut Option<usize>, rank: usize) {
+            if best.is_none_or(|best| rank < best) {
+                *best = Some(rank);
+            }
+        }
+        if let Some(rank) = triggers.exact.get(text) {
+            consider(&mut best, *rank);
+        }
+        if let Some(reply_id) = self.request.message.reply_id.as_deref() {
+            if let Some(rank) = triggers.exact.get(normalize(reply_id).as_str()) {
+                consider(&mut best, *rank);
+            }
+        }
+        if !triggers.keyword_by_first_word.is_empty() {
+            let words: Vec<&str> = text.split(' ').collect();
+            for (position, word) in words.iter().enumerate() {
+                let Some(candidates) = triggers.keyword_by_first_word.get(*word) else {
+                    continue;
+                };
+                let following = &words[position + 1..];
+                for (rest, rank) in candidates {
+                    let fits = rest.len() <= following.len()
+                        && rest
+                            .iter()
+                            .zip(following)
+                            .all(|(expected, actual)| expected == actual);
+                    if fits {
+                        consider(&mut best, *rank);
+                    }
+                }
+            }
+        }
+        if !triggers.regexes.is_empty() {
+            let folded = fold(&self.request.message.text);
+            for (regex, rank) in &triggers.regexes {
+                if best.is_some_and(|best| best < *rank) {
+                    break;
+                }
+                if regex.is_match(&folded) {
+                    consider(&mut best, *rank);
+                    break;
+                }
+            }
+        }
+        if allow_any {
+            if let Some(rank) = triggers.any {
+                consider(&mut best, rank);
+            }
+        }
+        best.and_then(|rank| triggers.start_by_rank.get(rank).copied())
+    }
+
+    fn render(&self, template: &str) -> String {
+        let contact = &self.request.contact;
+        let values = TemplateValues {
+            contact_name: contact.name.as_deref(),
+            contact_wa_id: &contact.wa_id,
+            contact_attributes: &contact.attributes,
+            contact_attribute_overrides: &self.attribute_overrides,
+            vars: &self.state.vars,
+            message_text: &self.request.message.text,
+        };
+        render(template, &values)
+    }
+
+    fn send(&mut self, message: OutboundMessage) {
+        self.actions.push(Action::SendMessage { message });
+    }
+
+    /// Sends a text template, unless it renders blank.
+    fn send_text(&mut self, template: &str) {
+        let text = self.render(template);
+        if !text.trim().is_empty() {
+            self.send(OutboundMessage::Text { text });
+        }
+    }
+
+    fn send_fallback(&mut self) {
+        if let Some(fallback) = &self.bot.definition.fallback {
+            self.send_text(fallback);
+        }
+    }
+
+    /// Executes nodes from `start` until one waits, hands off or ends, or
+    /// the step bound stops the flow.
+    fn run_from(&mut self, start: usize) {
+        let bot = self.bot;
+        self.forget_flow();
+        let mut current = start;
+        loop {
+            let node = &bot.definition.nodes[current];
+            if self.steps >= MAX_STEPS_PER_MESSAGE {
+                self.actions.push(Action::Notify {
+                    text: format!(
+                        "the bot stopped after {MAX_STEPS_PER_MESSAGE} steps at node {:?}; check the flow for a loop",
+                        node.id()
+                    ),
+                });
+                self.stopped_at = Some(node.id().to_string());
+                return;
+            }
+            self.steps += 1;
+            let next = match (node, &bot.nodes[current]) {
+                (Node::Message(message), CompiledNode::Message { next }) => {
+                    self.send_message_node(message);
+                    *next
+                }
+                (Node::Menu(menu), _) => {
+                    self.send_menu(menu);
+                    self.state.awaiting = Some(menu.id.clone());
+                    None
+                }
+                (Node::Input(input), _) => {
+                    self.send_text(&input.text);
+                    self.state.awaiting = Some(input.id.clone());
+                    None
+                }
+                (Node::Condition(_), CompiledNode::Condition { rules, else_next }) => rules
+                    .iter()
+                    .find(|(condition, _)| self.holds(condition))
+                    .map(|(_, next)| *next)
+                    .or(*else_next),
+                (Node::Set(set), CompiledNode::Set { next }) => {
+                    self.apply_set(set);
+                    *next
+                }
+                (Node::Notify(notify), CompiledNode::Notify { next }) => {
+                    let text = self.render(&notify.text);
+                    self.actions.push(Action::Notify { text });
+                    *next
+                }
+                (Node::Handoff(handoff), _) => {
+                    if let Some(text) = &handoff.text {
+                        self.send_text(text);
+                    }
+                    let reason = self.render(&handoff.reason);
+                    self.actions.push(Action::Handoff { reason });
+                    if let Some(notify) = &handoff.notify {
+                        let text = self.render(notify);
+                        self.actions.push(Action::Notify { text });
+                    }
+                    self.state.handoff = true;
+                    None
+                }
+                _ => None,
+            };
+            match next {
+                Some(next) => current = next,
+                None => return,
+            }
+        }
+    }
+
+    fn send_message_node(&mut self, node: &MessageNode) {
+        let text = if node.variants.is_empty() {
+            node.text.as_deref()
+        } else {
+            let choice =
+                finalize(fnv1a_64(FNV_OFFSET_BASIS, node.id.as_bytes()) ^ self.request.seed)
+                    % node.variants.len() as u64;
+            node.variants
+                .get(usize::try_from(choice).unwrap_or(0))
+                .map(String::as_str)
+        };
+        let body = text.map(|text| self.render(text)).unwrap_or_default();
+        if let Some(media) = &node.media {
+            let caption = media
+                .caption
+                .as_deref()
+                .map(|caption| self.render(caption))
+                .filter(|caption| !caption.trim().is_empty());
+            self.send(OutboundMessage::Media {
+                media: MediaReference {
+                    url: media.url.clone(),
+                    media_id: media.media_id.clone(),
+                    mime_type: media.mime_type.clone(),
+                    filename: media.filename.clone(),
+                },
+                caption,
+            });
+        } else if !node.buttons.is_empty() {
+            self.send(OutboundMessage::Buttons {
+                text: body,
+                buttons: node.buttons.clone(),
+            });
+        } else if let Some(list) = &node.list {
+            self.send(OutboundMessage::List {
+                text: body,
+                button: list.button.clone(),
+                sections: list.sections.clone(),
+            });
+        } else if !body.trim().is_empty() {
+            self.send(OutboundMessage::Text { text: body });
+        }
+    }
+
+    fn send_menu(&mut self, menu: &MenuNode) {
+        let text = self.render(&menu.text);
+        let title = |option: &crate::definition::MenuOption| {
+            option.title.clone().unwrap_or_else(|| option.key.clone())
+        };
+        let message = match menu.display {
+            MenuDisplay::Text => OutboundMessage::Text { text },
+            MenuDisplay::Buttons => OutboundMessage::Buttons {
+                text,
+                buttons: menu
+                    .options
+                    .iter()
+                    .map(|option| ReplyButton {
+                        id: option.key.clone(),
+                        title: title(option),
+                    })
+                    .collect(),
+            },
+            MenuDisplay::List => OutboundMessage::List {
+                text,
+                button: menu
+                    .list_button
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_LIST_BUTTON.to_string()),
+                sections: vec![ListSection {
+                    title: None,
+                    rows: menu
+                        .options
+                        .iter()
+                        .map(|option| ListRow {
+                            id: option.key.clone(),
+                            title: title(option),
+                            description: option.description.clone(),
+                        })
+                        .collect(),
+                }],
+            },
+        };
+        self.send(message);
+    }
+
+    fn holds(&self, condition: &CompiledCondition) -> bool {
+        let contact = &self.request.contact;
+        match condition {
+            CompiledCondition::Variable { name, comparison } => {
+                comparison.test(self.state.vars.get(name).map(String::as_str))
+            }
+            CompiledCondition::Contact { field, comparison } => {
+                let value = match field {
+                    ContactField::Name => contact.name.as_deref(),
+                    ContactField::WaId => Some(contact.wa_id.as_str()),
+                    ContactField::Attribute(key) => self
+                        .attribute_overrides
+                        .get(key)
+                        .or_else(|| contact.attributes.get(key))
+                        .map(String::as_str),
+                };
+                comparison.test(value)
+            }
+            CompiledCondition::Tag(tag) => self.state.tags.contains(tag),
+            CompiledCondition::BusinessHours(index) => self
+                .bot
+                .hours
+                .get(*index)
+                .is_some_and(|hours| hours.is_open(self.request.now_ms)),
+        }
+    }
+
+    fn apply_set(&mut self, set: &SetNode) {
+        for (name, template) in &set.vars {
+            let value = self.render(template);
+            if value.is_empty() {
+                self.state.vars.remove(name);
+            } else {
+                self.state.vars.insert(name.clone(), value);
+            }
+        }
+        for tag in &set.add_tags {
+            if self.state.tags.insert(tag.clone()) {
+                self.actions.push(Action::Tag { tag: tag.clone() });
+            }
+        }
+        for tag in &set.remove_tags {
+            if self.state.tags.remove(tag) {
+                self.actions.push(Action::Untag { tag: tag.clone() });
+            }
+        }
+        for (name, template) in &set.contact_attributes {
+            let value = self.render(template);
+            self.attribute_overrides.insert(name.clone(), value.clone());
+            self.actions.push(Action::SetContactAttribute {
+                name: name.clone(),
+                value,
+            });
         }
     }
 }
@@ -269,41 +823,48 @@ impl Run<'_> {
 mod tests {
     use super::*;
 
-    fn demo() -> serde_json::Value {
-        serde_json::from_str(include_str!("../fixtures/demo-bot.json")).unwrap()
+    fn demo() -> CompiledBot {
+        let json: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/demo-bot.json")).unwrap();
+        CompiledBot::compile(&json).unwrap()
     }
 
-    fn input(
-        definition: serde_json::Value,
-        state: Option<ConversationState>,
-        text: &str,
-    ) -> RouteInput {
-        RouteInput {
-            definition,
+    fn request(state: Option<ConversationState>, text: &str, now_ms: i64) -> RouteRequest {
+        RouteRequest {
             state,
             message: InboundMessage {
                 id: "m1".into(),
                 text: text.into(),
+                reply_id: None,
             },
             contact: Contact {
                 wa_id: "+15550100002".into(),
                 name: Some("Ada".into()),
+                attributes: BTreeMap::new(),
             },
-            now_ms: 1_700_000_000_000,
+            now_ms,
+            seed: 0,
         }
     }
 
     fn texts(output: &RouteOutput) -> Vec<&str> {
         output
-            .replies
+            .actions
             .iter()
-            .map(|reply| reply.text.as_str())
+            .filter_map(|action| match action {
+                Action::SendMessage {
+                    message: OutboundMessage::Text { text },
+                } => Some(text.as_str()),
+                _ => None,
+            })
             .collect()
     }
 
+    const NOW: i64 = 1_700_000_000_000;
+
     #[test]
-    fn greets_and_shows_the_menu() {
-        let output = route(&input(demo(), None, "Hi!")).unwrap();
+    fn greets_ada_with_the_demo_bot() {
+        let output = route(&demo(), &request(None, "hi", NOW));
         assert_eq!(
             texts(&output),
             vec![
@@ -311,91 +872,109 @@ mod tests {
                 "Reply 1 for opening hours, 2 for our address, or 3 to talk to a person."
             ]
         );
-        assert_eq!(output.state.awaiting.as_deref(), Some("menu"));
         assert_eq!(output.outcome, "trigger:welcome");
-        assert_eq!(output.state.last_inbound_at_ms, Some(1_700_000_000_000));
+        assert_eq!(output.state.last_inbound_at_ms, Some(NOW));
     }
 
     #[test]
-    fn answers_menu_choices_by_key_and_keyword() {
-        let greeted = route(&input(demo(), None, "hello")).unwrap();
-        let by_key = route(&input(demo(), Some(greeted.state.clone()), " 2 ")).unwrap();
+    fn the_one_shot_wrapper_agrees_and_reports_invalid_definitions() {
+        let mut definition: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/demo-bot.json")).unwrap();
+        let input = RouteInput {
+            definition: definition.clone(),
+            state: None,
+            message: InboundMessage {
+                id: "m1".into(),
+                text: "hi".into(),
+                reply_id: None,
+            },
+            contact: request(None, "hi", NOW).contact,
+            now_ms: NOW,
+            seed: 0,
+        };
         assert_eq!(
-            texts(&by_key),
-            vec!["You can find us at 1 Demo Street, Springfield."]
+            route_once(&input).unwrap(),
+            route(&demo(), &request(None, "hi", NOW))
         );
-        assert_eq!(by_key.state.awaiting, None);
-        let by_keyword = route(&input(
-            demo(),
-            Some(greeted.state),
-            "what are your OPENING hours?",
-        ))
-        .unwrap();
-        assert_eq!(
-            texts(&by_keyword),
-            vec!["We are open Monday to Friday, 9:00 to 17:00."]
-        );
-        assert_eq!(by_keyword.outcome, "menu:menu");
-    }
-
-    #[test]
-    fn retries_invalid_answers_then_gives_up() {
-        let mut state = route(&input(demo(), None, "hi")).unwrap().state;
-        for attempt in 1..=2 {
-            let output = route(&input(demo(), Some(state), "banana")).unwrap();
-            assert_eq!(texts(&output), vec!["Please answer 1, 2 or 3."]);
-            assert_eq!(output.state.retries, attempt);
-            state = output.state;
-        }
-        let exhausted = route(&input(demo(), Some(state), "banana")).unwrap();
-        assert_eq!(
-            texts(&exhausted),
-            vec!["A person will get back to you soon. Say hi to start again."]
-        );
-        assert_eq!(exhausted.state.awaiting, None);
-        assert_eq!(exhausted.outcome, "menu_exhausted:menu");
-    }
-
-    #[test]
-    fn unmatched_text_gets_the_fallback() {
-        let output = route(&input(demo(), None, "what is this")).unwrap();
-        assert_eq!(
-            texts(&output),
-            vec!["Sorry, I didn't get that. Say hi to see the menu."]
-        );
-        assert_eq!(output.outcome, "fallback");
-    }
-
-    #[test]
-    fn higher_priority_trigger_wins() {
-        // "menu" is both an exact trigger (priority 20) and not a keyword of "hi".
-        let output = route(&input(demo(), None, "MENU")).unwrap();
-        assert_eq!(output.outcome, "trigger:menu");
-    }
-
-    #[test]
-    fn a_looping_definition_stops_at_the_step_bound() {
-        let definition = serde_json::json!({
-            "format": 1, "name": "loop",
-            "triggers": [{"match": "any", "start": "a"}],
-            "nodes": [
-                {"id": "a", "type": "message", "text": "a", "next": "b"},
-                {"id": "b", "type": "message", "text": "b", "next": "a"}
-            ]
-        });
-        let output = route(&input(definition, None, "x")).unwrap();
-        assert_eq!(output.replies.len(), MAX_STEPS_PER_MESSAGE);
-        assert_eq!(output.state.awaiting, None);
-    }
-
-    #[test]
-    fn an_invalid_definition_is_an_error_naming_the_field() {
-        let mut definition = demo();
         definition["nodes"][0]["next"] = "ghost".into();
-        let error = route(&input(definition, None, "hi")).unwrap_err();
+        let error = route_once(&RouteInput {
+            definition,
+            ..input
+        })
+        .unwrap_err();
         assert_eq!(
             error.to_string(),
             "invalid bot definition: $.nodes[0].next: unknown node \"ghost\""
         );
+    }
+
+    #[test]
+    fn a_handoff_is_silent_until_released() {
+        let handed_off = ConversationState {
+            handoff: true,
+            awaiting: Some("menu".into()),
+            retries: 1,
+            last_inbound_at_ms: Some(NOW),
+            ..ConversationState::default()
+        };
+        let silent = route(&demo(), &request(Some(handed_off.clone()), "hi", NOW + 1));
+        assert_eq!(silent.actions, vec![]);
+        assert_eq!(silent.outcome, "silent:handoff");
+        let released = release_handoff(silent.state);
+        assert!(!released.handoff);
+        assert_eq!(released.awaiting, None);
+        assert_eq!(released.retries, 0);
+        let answered = route(&demo(), &request(Some(released), "hi", NOW + 2));
+        assert_eq!(answered.outcome, "trigger:welcome");
+    }
+
+    #[test]
+    fn an_awaited_node_missing_from_this_version_is_forgotten() {
+        let state = ConversationState {
+            awaiting: Some("gone".into()),
+            last_inbound_at_ms: Some(NOW),
+            ..ConversationState::default()
+        };
+        let output = route(&demo(), &request(Some(state), "2", NOW + 1));
+        assert_eq!(output.outcome, "fallback");
+        assert_eq!(output.state.awaiting, None);
+    }
+
+    #[test]
+    fn the_timeout_counts_from_the_last_inbound_message() {
+        let greeted = route(&demo(), &request(None, "hi", NOW)).state;
+        let within = route(
+            &demo(),
+            &request(Some(greeted.clone()), "2", NOW + 59 * 60_000),
+        );
+        assert_eq!(within.outcome, "menu:menu");
+        let after = route(&demo(), &request(Some(greeted), "2", NOW + 60 * 60_000));
+        assert_eq!(after.outcome, "fallback");
+    }
+
+    #[test]
+    fn state_round_trips_through_json_with_defaults() {
+        let state: ConversationState =
+            serde_json::from_value(serde_json::json!({"awaiting": "menu", "retries": 1, "vars": {}, "last_inbound_at_ms": 5}))
+                .unwrap();
+        assert_eq!(state.awaiting.as_deref(), Some("menu"));
+        assert!(!state.opted_out);
+        let json = serde_json::to_value(&state).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"awaiting": "menu", "retries": 1, "vars": {}, "tags": [], "handoff": false, "opted_out": false, "last_inbound_at_ms": 5})
+        );
+    }
+
+    #[test]
+    fn requests_reject_unknown_fields() {
+        let error = serde_json::from_value::<RouteRequest>(serde_json::json!({
+            "message": {"id": "m", "text": "hi"},
+            "contact": {"wa_id": "+1"},
+            "now_ms": 0,
+            "colour": "blue"
+        }))
+        .unwrap_err();
+        assert!(error.to_string().contains("colour"), "{error}");
     }
 }

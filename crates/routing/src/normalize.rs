@@ -4,6 +4,10 @@
 //! comparison happens on a normalised form: Unicode canonical decomposition
 //! with combining marks removed (accents), lowercase, punctuation turned into
 //! spaces, and runs of whitespace collapsed into one space.
+//!
+//! Regular expressions need the punctuation ("order #123"), so they see a
+//! second, gentler form: [`fold`] removes accents and case but keeps every
+//! other character.
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -30,15 +34,37 @@ pub fn normalize(text: &str) -> String {
     normalized
 }
 
+/// Returns the folded form of `text` for regular expressions: accent-free
+/// and lowercase, with surrounding whitespace trimmed and punctuation kept.
+pub fn fold(text: &str) -> String {
+    text.trim()
+        .nfd()
+        .filter(|character| !is_combining_mark(*character))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Returns true when the normalised `keyword` occurs in the normalised
 /// `text` as whole words (so "hi" matches "oh hi there" but not "this").
 pub fn contains_words(normalized_text: &str, normalized_keyword: &str) -> bool {
-    if normalized_keyword.is_empty() {
+    let Some(first_character) = normalized_keyword.chars().next() else {
         return false;
+    };
+    let bytes = normalized_text.as_bytes();
+    let mut search_from = 0;
+    while let Some(position) = normalized_text[search_from..].find(normalized_keyword) {
+        let begin = search_from + position;
+        let end = begin + normalized_keyword.len();
+        let starts_a_word = begin == 0 || bytes[begin - 1] == b' ';
+        let ends_a_word = end == bytes.len() || bytes[end] == b' ';
+        if starts_a_word && ends_a_word {
+            return true;
+        }
+        // The match starts with the keyword's first character, so stepping
+        // over it stays on a character boundary.
+        search_from = begin + first_character.len_utf8();
     }
-    let padded_text = format!(" {normalized_text} ");
-    let padded_keyword = format!(" {normalized_keyword} ");
-    padded_text.contains(&padded_keyword)
+    false
 }
 
 #[cfg(test)]
@@ -53,11 +79,20 @@ mod tests {
     }
 
     #[test]
+    fn folding_keeps_punctuation() {
+        assert_eq!(fold("  Pedido Nº #123! "), "pedido nº #123!");
+        assert_eq!(fold("ÉCOLE"), "ecole");
+    }
+
+    #[test]
     fn matches_whole_words_only() {
         assert!(contains_words("oh hi there", "hi"));
         assert!(contains_words("hi", "hi"));
         assert!(!contains_words("this is it", "hi"));
         assert!(contains_words("opening hours please", "opening hours"));
         assert!(!contains_words("anything", ""));
+        assert!(contains_words("ola olá ola", "ola"));
+        assert!(contains_words("xhi hi", "hi"));
+        assert!(!contains_words("ção", "ç"));
     }
 }

@@ -2,33 +2,44 @@
 /* eslint-disable */
 
 /**
- * Judges session snapshots.
- *
- * Input: `{snapshots: [{number_id, session_status, last_heartbeat_ms}], policy?, now_ms}`.
- * Output: one verdict per snapshot, in order.
+ * Calls the alerting function `name` (see [`alerting::call_json`]).
  */
-export function evaluate_health(input: any): any;
+export function alerting(name: string, input: any): any;
 
 /**
- * Plans the notifications for one alert.
- *
- * Input: `{alert: {id, kind, severity, status}, channels: [{id, kind, min_severity, enabled}]}`.
- * Output: `[{channel_id, alert_id, text}]`.
+ * Whether a bot compiled under `definition_key` is cached in this isolate.
  */
-export function plan_alert(input: any): any;
+export function has_compiled_bot(definition_key: string): boolean;
 
 /**
- * Decides the replies and next state for one inbound message.
+ * Calls the health function `name` (see [`health::call_json`]).
+ */
+export function health(name: string, input: any): any;
+
+/**
+ * Returns the conversation state with the human handoff released.
+ */
+export function release_handoff(state: any): any;
+
+/**
+ * Decides what one inbound message causes.
  *
- * Input: `{definition, state, message: {id, text}, contact: {wa_id, name}, now_ms}`.
- * Output: `{replies: [{text}], state, outcome}`.
+ * Input: `{definition_key?, definition?, state, message: {id, text, reply_id?},
+ * contact: {wa_id, name?, attributes?}, now_ms, seed?}`. With a
+ * `definition_key` the compiled definition is kept and reused; `definition`
+ * may then be left out when [`has_compiled_bot`] says it is cached.
+ * Output: `{actions, state, outcome}`.
  */
 export function route(input: any): any;
 
 /**
- * Validates a bot definition and returns every problem found.
- *
- * Output: `{valid: boolean, errors: [{path, message}]}`.
+ * Chooses the bot version for a conversation (published, canary or the
+ * conversation's own): `{version_id, reason, bucket}`.
+ */
+export function select_version(input: any): any;
+
+/**
+ * Validates a bot definition: `{errors: [{path, code, message}], warnings: [...]}`.
  */
 export function validate_definition(definition: any): any;
 
@@ -36,9 +47,12 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
-    readonly evaluate_health: (a: any) => [number, number, number];
-    readonly plan_alert: (a: any) => [number, number, number];
+    readonly alerting: (a: number, b: number, c: any) => [number, number, number];
+    readonly has_compiled_bot: (a: number, b: number) => number;
+    readonly health: (a: number, b: number, c: any) => [number, number, number];
+    readonly release_handoff: (a: any) => [number, number, number];
     readonly route: (a: any) => [number, number, number];
+    readonly select_version: (a: any) => [number, number, number];
     readonly validate_definition: (a: any) => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;

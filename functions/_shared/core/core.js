@@ -2,15 +2,15 @@
 /* @ts-self-types="./core.d.ts" */
 
 /**
- * Judges session snapshots.
- *
- * Input: `{snapshots: [{number_id, session_status, last_heartbeat_ms}], policy?, now_ms}`.
- * Output: one verdict per snapshot, in order.
+ * Calls the alerting function `name` (see [`alerting::call_json`]).
+ * @param {string} name
  * @param {any} input
  * @returns {any}
  */
-export function evaluate_health(input) {
-    const ret = wasm.evaluate_health(input);
+export function alerting(name, input) {
+    const ptr0 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.alerting(ptr0, len0, input);
     if (ret[2]) {
         throw takeFromExternrefTable0(ret[1]);
     }
@@ -18,15 +18,27 @@ export function evaluate_health(input) {
 }
 
 /**
- * Plans the notifications for one alert.
- *
- * Input: `{alert: {id, kind, severity, status}, channels: [{id, kind, min_severity, enabled}]}`.
- * Output: `[{channel_id, alert_id, text}]`.
+ * Whether a bot compiled under `definition_key` is cached in this isolate.
+ * @param {string} definition_key
+ * @returns {boolean}
+ */
+export function has_compiled_bot(definition_key) {
+    const ptr0 = passStringToWasm0(definition_key, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.has_compiled_bot(ptr0, len0);
+    return ret !== 0;
+}
+
+/**
+ * Calls the health function `name` (see [`health::call_json`]).
+ * @param {string} name
  * @param {any} input
  * @returns {any}
  */
-export function plan_alert(input) {
-    const ret = wasm.plan_alert(input);
+export function health(name, input) {
+    const ptr0 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.health(ptr0, len0, input);
     if (ret[2]) {
         throw takeFromExternrefTable0(ret[1]);
     }
@@ -34,10 +46,26 @@ export function plan_alert(input) {
 }
 
 /**
- * Decides the replies and next state for one inbound message.
+ * Returns the conversation state with the human handoff released.
+ * @param {any} state
+ * @returns {any}
+ */
+export function release_handoff(state) {
+    const ret = wasm.release_handoff(state);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
+ * Decides what one inbound message causes.
  *
- * Input: `{definition, state, message: {id, text}, contact: {wa_id, name}, now_ms}`.
- * Output: `{replies: [{text}], state, outcome}`.
+ * Input: `{definition_key?, definition?, state, message: {id, text, reply_id?},
+ * contact: {wa_id, name?, attributes?}, now_ms, seed?}`. With a
+ * `definition_key` the compiled definition is kept and reused; `definition`
+ * may then be left out when [`has_compiled_bot`] says it is cached.
+ * Output: `{actions, state, outcome}`.
  * @param {any} input
  * @returns {any}
  */
@@ -50,9 +78,21 @@ export function route(input) {
 }
 
 /**
- * Validates a bot definition and returns every problem found.
- *
- * Output: `{valid: boolean, errors: [{path, message}]}`.
+ * Chooses the bot version for a conversation (published, canary or the
+ * conversation's own): `{version_id, reason, bucket}`.
+ * @param {any} input
+ * @returns {any}
+ */
+export function select_version(input) {
+    const ret = wasm.select_version(input);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
+ * Validates a bot definition: `{errors: [{path, code, message}], warnings: [...]}`.
  * @param {any} definition
  * @returns {any}
  */

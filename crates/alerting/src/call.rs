@@ -1,0 +1,148 @@
+//! JSON in, JSON out: the crate's entry points by name.
+//!
+//! [`call_json`] is what the shared scenario fixtures
+//! (`crates/alerting/fixtures/scenarios.json`) are written against, natively
+//! here and through the Wasm boundary in Node and Deno.
+//!
+//! | Name | Input | Output |
+//! |---|---|---|
+//! | `reconcile` | [`ReconcileInput`] `{signals, open_alerts?, recently_resolved?, now_ms, config?}` | `[AlertChange]` |
+//! | `plan` | [`PlanInput`] `{changes?, channels, state?, now_ms, config?}` | [`NotificationPlan`] `{notifications, state, next_flush_at_ms}` |
+//!
+//! A missing `config` means the defaults, and a partial one overrides only
+//! the fields it names.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::notify::{plan, NotificationPlan, PlanInput};
+use crate::reconcile::{reconcile, AlertChange, ReconcileInput};
+
+/// The names [`call_json`] knows.
+pub const CALL_NAMES: [&str; 2] = ["reconcile", "plan"];
+
+/// Why [`call_json`] could not answer.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallError {
+    /// The name is not one of [`CALL_NAMES`].
+    #[error("unknown alerting function `{name}` (known: reconcile, plan)")]
+    UnknownFunction {
+        /// The name asked for.
+        name: String,
+    },
+    /// The input does not fit the function's input type.
+    #[error("invalid input to alerting `{function}` at `{path}`: {message}")]
+    InvalidInput {
+        /// The function called.
+        function: &'static str,
+        /// Where in the input the problem is, such as `signals[3].severity`,
+        /// or `.` for the whole input.
+        path: String,
+        /// What is wrong, in serde's words.
+        message: String,
+    },
+    /// The output could not be turned into JSON (which the types rule out).
+    #[error("cannot serialise the output of alerting `{function}`: {message}")]
+    Output {
+        /// The function called.
+        function: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn parse<T: DeserializeOwned>(
+    function: &'static str,
+    input: serde_json::Value,
+) -> Result<T, CallError> {
+    serde_path_to_error::deserialize(input).map_err(|error| CallError::InvalidInput {
+        function,
+        path: error.path().to_string(),
+        message: error.into_inner().to_string(),
+    })
+}
+
+fn render<T: Serialize>(
+    function: &'static str,
+    output: &T,
+) -> Result<serde_json::Value, CallError> {
+    serde_json::to_value(output).map_err(|error| CallError::Output {
+        function,
+        message: error.to_string(),
+    })
+}
+
+/// Calls the entry point `name` with a JSON `input` and returns its JSON
+/// output; see the table in the module documentation.
+pub fn call_json(name: &str, input: serde_json::Value) -> Result<serde_json::Value, CallError> {
+    match name {
+        "reconcile" => {
+            let input: ReconcileInput = parse("reconcile", input)?;
+            let changes: Vec<AlertChange> = reconcile(&input);
+            render("reconcile", &changes)
+        }
+        "plan" => {
+            let input: PlanInput = parse("plan", input)?;
+            let result: NotificationPlan = plan(&input);
+            render("plan", &result)
+        }
+        _ => Err(CallError::UnknownFunction {
+            name: name.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reconcile_answers_in_json() {
+        let output = call_json(
+            "reconcile",
+            json!({
+                "signals": [{"dedupe_key": "k", "kind": "zombie", "severity": "critical", "subject": "n1", "healthy": false}],
+                "now_ms": 5
+            }),
+        )
+        .unwrap();
+        assert_eq!(
+            output,
+            json!([{
+                "change": "open", "dedupe_key": "k", "kind": "zombie", "severity": "critical",
+                "subject": "n1", "detail": "", "flap_count": 0, "last_flap_at_ms": null, "flapping": false
+            }])
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_function_and_the_field() {
+        let error = call_json(
+            "reconcile",
+            json!({"signals": [{"dedupe_key": "k", "kind": "x", "severity": "urgent", "subject": "n1", "healthy": false}], "now_ms": 5}),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid input to alerting `reconcile` at `signals[0].severity`: unknown variant `urgent`"),
+            "{error}"
+        );
+        let error = call_json(
+            "plan",
+            json!({"channels": [], "now_ms": 1, "colour": "red"}),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("unknown field `colour`"),
+            "{error}"
+        );
+        assert_eq!(
+            call_json("page_everyone", json!({}))
+                .unwrap_err()
+                .to_string(),
+            "unknown alerting function `page_everyone` (known: reconcile, plan)"
+        );
+    }
+}

@@ -29,7 +29,7 @@
 import { requireServiceRole } from "../_shared/auth.ts";
 import { type Tx, withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
-import { type ConversationState, type OutboundMessage, route, selectVersion } from "../_shared/wasm.ts";
+import { type ConversationState, type OutboundMessage, route, selectVersion } from "../_shared/routing.ts";
 
 /** The largest request body accepted; the real payload is under 200 bytes. */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -39,7 +39,8 @@ cleanup() {
 trap cleanup EXIT
 
 deno_files() {
-  find "$REPO_ROOT/functions" "$REPO_ROOT/supabase/local" -name '*.ts' -not -path '*/_shared/core/*' | sort
+  find "$REPO_ROOT/functions" "$REPO_ROOT/supabase/local" "$REPO_ROOT/scripts" -name '*.ts' \
+    -not -path '*/_shared/core/*' -not -path '*/node_modules/*' | sort
 }
 
 suite "cargo fmt --check" cargo fmt --all -- --check
@@ -47,7 +48,8 @@ suite "cargo clippy -D warnings" cargo clippy --quiet --workspace --all-targets 
 suite "Wasm module is fresh" "$REPO_ROOT/scripts/build-wasm.sh" --check
 suite "deno check" deno check --quiet $(deno_files)
 suite "deno fmt --check and deno lint" bash -c \
-  'cd "$REPO_ROOT/functions" && deno fmt --check --quiet . ../supabase/local && deno lint --quiet . ../supabase/local'
+  'cd "$REPO_ROOT/functions" && deno fmt --check --quiet . ../supabase/local && deno lint --quiet . ../supabase/local &&
+   cd "$REPO_ROOT/scripts" && deno fmt --check --quiet && deno lint --quiet'
 suite "Rust unit tests" cargo test --quiet --workspace --locked
 suite "Wasm boundary under Node (wasm-bindgen-test)" env \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -1,2 +1,2 @@
 // Alert reconciliation and notification plans from the Rust core (crates/alerting) in WebAssembly.
-export { alerting, type AlertingFunction } from "./wasm.ts";
+export { alerting, type AlertingFunction } from "./operations.ts";

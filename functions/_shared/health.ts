@@ -1,2 +1,2 @@
 // Session health decisions from the Rust core (crates/health) in WebAssembly.
-export { health, type HealthFunction } from "./wasm.ts";
+export { health, type HealthFunction } from "./operations.ts";

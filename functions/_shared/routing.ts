@@ -1,16 +1,128 @@
-// Routing decisions from the Rust core (crates/routing) in WebAssembly.
-export {
-  type Action,
-  type ConversationState,
-  type DefinitionProblem,
-  type OutboundMessage,
-  releaseHandoff,
-  route,
-  type RouteInput,
-  type RouteOutput,
-  selectVersion,
-  validateDefinition,
-  type ValidationReport,
-  type VersionChoice,
-  type VersionSelectionInput,
-} from "./wasm.ts";
+// Routing decisions from the Rust core (crates/routing), compiled to its own
+// WebAssembly module and instantiated once per isolate when this file loads.
+// Functions that route (route-message, the admin API's validation) import
+// this; health and alerting live in operations.ts, so neither pays for the
+// other's module (docs/adr/0004). The types mirror the Rust serde types; the
+// shared fixtures (functions/tests/core_fixtures_test.ts) keep them honest.
+
+import * as core from "./core/routing/core.js";
+import { wasmBase64 } from "./core/routing/core_wasm.b64.ts";
+import { decodeBase64 } from "./core-loader.ts";
+
+core.initSync({ module: decodeBase64(wasmBase64) });
+
+// ---------------------------------------------------------------------------
+
+/** What the routing core remembers about a conversation between messages. */
+export interface ConversationState {
+  awaiting?: string | null;
+  retries?: number;
+  vars?: Record<string, string>;
+  tags?: string[];
+  handoff?: boolean;
+  opted_out?: boolean;
+  last_inbound_at_ms?: number | null;
+}
+
+/** A message to send to the contact. */
+export type OutboundMessage =
+  | { kind: "text"; text: string }
+  | {
+    kind: "media";
+    media: { url: string | null; media_id: string | null; mime_type: string; filename: string | null };
+    caption: string | null;
+  }
+  | { kind: "buttons"; text: string; buttons: Array<{ id: string; title: string }> }
+  | {
+    kind: "list";
+    text: string;
+    button: string;
+    sections: Array<
+      { title: string | null; rows: Array<{ id: string; title: string; description: string | null }> }
+    >;
+  };
+
+/** One thing the caller must do, in order. */
+export type Action =
+  | { type: "send_message"; message: OutboundMessage }
+  | { type: "handoff"; reason: string }
+  | { type: "opt_out" }
+  | { type: "opt_in" }
+  | { type: "tag"; tag: string }
+  | { type: "untag"; tag: string }
+  | { type: "set_contact_attribute"; name: string; value: string }
+  | { type: "notify"; text: string };
+
+/** The input of one routing decision. */
+export interface RouteInput {
+  /** A stable key for the definition (e.g. the bot version id and checksum): the compiled bot is cached under it. */
+  definitionKey: string;
+  definition: unknown;
+  state: ConversationState | null;
+  message: { id: string; text: string; reply_id?: string | null };
+  contact: { wa_id: string; name: string | null; attributes?: Record<string, string> };
+  now_ms: number;
+  seed?: number;
+}
+
+/** The decision: actions in order, the next state, and what happened. */
+export interface RouteOutput {
+  actions: Action[];
+  state: ConversationState;
+  outcome: string;
+}
+
+/** One problem in a bot definition, located by its JSON path. */
+export interface DefinitionProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** Every error and warning of a bot definition. */
+export interface ValidationReport {
+  errors: DefinitionProblem[];
+  warnings: DefinitionProblem[];
+}
+
+/** Decides what one inbound message causes; throws an Error naming every problem of an invalid definition. */
+export function route(input: RouteInput): RouteOutput {
+  const { definitionKey, definition, ...request } = input;
+  const withDefinition = core.has_compiled_bot(definitionKey)
+    ? { ...request, definition_key: definitionKey }
+    : { ...request, definition_key: definitionKey, definition };
+  return core.route(withDefinition) as RouteOutput;
+}
+
+/** Returns every error and warning of a bot definition. */
+export function validateDefinition(definition: unknown): ValidationReport {
+  return core.validate_definition(definition) as ValidationReport;
+}
+
+/** The input of version selection. */
+export interface VersionSelectionInput {
+  bot: {
+    bot_id: string;
+    published: { version_id: string; number: number } | null;
+    canary?: { version_id: string; number: number; share_basis_points: number } | null;
+  };
+  conversation_version_id: string | null;
+  contact_id: string;
+}
+
+/** Which version a conversation uses, and why. */
+export interface VersionChoice {
+  version_id: string | null;
+  reason: "existing_conversation" | "canary" | "published" | "no_published_version";
+  bucket: number;
+}
+
+/** Chooses the bot version for a conversation (sticky canary by contact hash). */
+export function selectVersion(input: VersionSelectionInput): VersionChoice {
+  return core.select_version(input) as VersionChoice;
+}
+
+/** Returns the state with the human handoff released. */
+export function releaseHandoff(state: ConversationState): ConversationState {
+  return core.release_handoff(state) as ConversationState;
+}

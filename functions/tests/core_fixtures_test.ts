@@ -1,6 +1,7 @@
 /**
  * The core crates' shared fixtures replayed against the built Wasm module,
- * loaded exactly as the Edge Functions load it (`_shared/wasm.ts`). The same
+ * loaded exactly as the Edge Functions load them (`_shared/routing.ts`,
+ * `_shared/operations.ts`). The same
  * files run natively (`cargo test`) and under Node (`wasm-bindgen-test`), so
  * the three must agree with the expected JSON exactly.
  *
@@ -8,16 +9,10 @@
  */
 
 import { deepStrictEqual, ok, throws } from "node:assert/strict";
-import {
-  alerting,
-  type AlertingFunction,
-  health,
-  type HealthFunction,
-  route,
-  selectVersion,
-  validateDefinition,
-} from "../_shared/wasm.ts";
-import type { ConversationState, RouteInput, VersionSelectionInput } from "../_shared/wasm.ts";
+import { alerting, type AlertingFunction } from "../_shared/alerting.ts";
+import { health, type HealthFunction } from "../_shared/health.ts";
+import { route, selectVersion, validateDefinition } from "../_shared/routing.ts";
+import type { ConversationState, RouteInput, VersionSelectionInput } from "../_shared/routing.ts";
 import { REPO_ROOT } from "./helpers.ts";
 
 async function fixture<T>(path: string): Promise<T> {

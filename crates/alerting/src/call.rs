@@ -51,40 +51,106 @@ pub enum CallError {
     },
 }
 
-fn parse<T: DeserializeOwned>(
+/// How [`call_with`] reads its input and writes its output: as a
+/// `serde_json::Value` ([`call_json`]) or as JSON text ([`call_json_text`],
+/// which skips the intermediate `Value` and is what the Wasm boundary uses).
+trait Codec {
+    type Input<'a>;
+    type Output;
+    fn parse<T: DeserializeOwned>(
+        function: &'static str,
+        input: Self::Input<'_>,
+    ) -> Result<T, CallError>;
+    fn render<T: Serialize>(function: &'static str, output: &T) -> Result<Self::Output, CallError>;
+}
+
+fn invalid_input<E: std::fmt::Display>(
     function: &'static str,
-    input: serde_json::Value,
-) -> Result<T, CallError> {
-    serde_path_to_error::deserialize(input).map_err(|error| CallError::InvalidInput {
+    error: serde_path_to_error::Error<E>,
+) -> CallError {
+    CallError::InvalidInput {
         function,
         path: error.path().to_string(),
         message: error.into_inner().to_string(),
-    })
+    }
 }
 
-fn render<T: Serialize>(
-    function: &'static str,
-    output: &T,
-) -> Result<serde_json::Value, CallError> {
-    serde_json::to_value(output).map_err(|error| CallError::Output {
+fn output_error(function: &'static str, error: serde_json::Error) -> CallError {
+    CallError::Output {
         function,
         message: error.to_string(),
-    })
+    }
+}
+
+struct ValueCodec;
+
+impl Codec for ValueCodec {
+    type Input<'a> = serde_json::Value;
+    type Output = serde_json::Value;
+
+    fn parse<T: DeserializeOwned>(
+        function: &'static str,
+        input: serde_json::Value,
+    ) -> Result<T, CallError> {
+        serde_path_to_error::deserialize(input).map_err(|error| invalid_input(function, error))
+    }
+
+    fn render<T: Serialize>(
+        function: &'static str,
+        output: &T,
+    ) -> Result<serde_json::Value, CallError> {
+        serde_json::to_value(output).map_err(|error| output_error(function, error))
+    }
+}
+
+struct TextCodec;
+
+impl Codec for TextCodec {
+    type Input<'a> = &'a str;
+    type Output = String;
+
+    fn parse<T: DeserializeOwned>(function: &'static str, input: &str) -> Result<T, CallError> {
+        let mut deserializer = serde_json::Deserializer::from_str(input);
+        let value = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| invalid_input(function, error))?;
+        deserializer
+            .end()
+            .map_err(|error| CallError::InvalidInput {
+                function,
+                path: ".".to_string(),
+                message: error.to_string(),
+            })?;
+        Ok(value)
+    }
+
+    fn render<T: Serialize>(function: &'static str, output: &T) -> Result<String, CallError> {
+        serde_json::to_string(output).map_err(|error| output_error(function, error))
+    }
+}
+
+/// Calls the entry point `name` with JSON text and returns JSON text; the
+/// same entry points and errors as [`call_json`].
+pub fn call_json_text(name: &str, input: &str) -> Result<String, CallError> {
+    call_with::<TextCodec>(name, input)
 }
 
 /// Calls the entry point `name` with a JSON `input` and returns its JSON
 /// output; see the table in the module documentation.
 pub fn call_json(name: &str, input: serde_json::Value) -> Result<serde_json::Value, CallError> {
+    call_with::<ValueCodec>(name, input)
+}
+
+fn call_with<C: Codec>(name: &str, input: C::Input<'_>) -> Result<C::Output, CallError> {
     match name {
         "reconcile" => {
-            let input: ReconcileInput = parse("reconcile", input)?;
+            let input: ReconcileInput = C::parse("reconcile", input)?;
             let changes: Vec<AlertChange> = reconcile(&input);
-            render("reconcile", &changes)
+            C::render("reconcile", &changes)
         }
         "plan" => {
-            let input: PlanInput = parse("plan", input)?;
+            let input: PlanInput = C::parse("plan", input)?;
             let result: NotificationPlan = plan(&input);
-            render("plan", &result)
+            C::render("plan", &result)
         }
         _ => Err(CallError::UnknownFunction {
             name: name.to_string(),

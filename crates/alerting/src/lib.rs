@@ -42,7 +42,7 @@ pub mod render;
 
 use serde::{Deserialize, Serialize};
 
-pub use call::{call_json, CallError, CALL_NAMES};
+pub use call::{call_json, call_json_text, CallError, CALL_NAMES};
 pub use notify::{
     plan, Channel, ChannelDigest, ChannelKind, DigestItem, DigestState, Notification,
     NotificationEvent, NotificationPlan, NotifyConfig, PlanInput,

@@ -49,7 +49,7 @@ pub mod verdict;
 #[doc(hidden)]
 pub mod bench_support;
 
-pub use call::{call_json, CallError, CALL_NAMES};
+pub use call::{call_json, call_json_text, CallError, CALL_NAMES};
 pub use pacing::{
     pace, record_rate_limit_error, PaceRequest, PacingConfig, PacingDecision, PacingState,
     RefuseReason, WaitReason, WarmUpStage,

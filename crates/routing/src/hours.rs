@@ -5,23 +5,25 @@
 //! UTC offset at that instant, daylight saving time included. The engine
 //! reads no clock: the instant is the request's `now_ms`.
 //!
-//! # Why jiff with its bundled database
+//! # Why POSIX TZ rules instead of a time zone database
 //!
 //! The same code runs natively and in WebAssembly, where there is no system
-//! time zone database to read, so the database must be compiled in. `jiff`
-//! with only `alloc` and `tzdb-bundle-always` embeds the compact TZif data
-//! of every zone (about 200 KB before compression) and parses one zone when
-//! asked; `chrono-tz` instead compiles every zone's transitions into Rust
-//! tables and brings `chrono` along. A zone is resolved once, by
-//! [`CompiledHours::compile`], so routing pays only for the offset lookup.
-//! The database and its parser are the largest part of this crate's
-//! WebAssembly; a table of recent transitions plus each zone's POSIX rule
-//! would be the next step down.
-
-use jiff::tz::{TimeZone, TimeZoneDatabase};
-use jiff::Timestamp;
+//! time zone database to read, so the zone data must be compiled in. A full
+//! database (jiff's bundle: every zone's TZif history, about 200 KB, plus its
+//! parser) cost the optimised WebAssembly module about 80 KB gzipped, almost
+//! all of it history that business hours never consult: they are evaluated
+//! at the present. [`crate::tz`] keeps only what the present needs: each
+//! zone's POSIX TZ rule (the footer of its TZif file, such as
+//! `WET0WEST,M3.5.0/1,M10.5.0`), plus the listed transitions of the few zones
+//! whose rule does not describe the present yet, in a table generated from
+//! the system tzdata by `scripts/gen-tz-zones.sh`, and a small parser and
+//! calendar. Offsets match the database from 1 January of the tzdata
+//! release year on, not for earlier instants (see [`crate::tz`]). A zone is
+//! resolved once, by [`CompiledHours::compile`], so routing pays only for
+//! the offset lookup.
 
 use crate::definition::BusinessHours;
+use crate::tz::{self, TimeZone};
 
 /// Why opening hours cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,11 +47,9 @@ pub enum HoursError {
     InvalidDate(String),
 }
 
-/// Looks up an IANA time zone in the bundled database.
+/// Looks up an IANA time zone (ignoring ASCII case) in the compiled-in table.
 pub fn time_zone(name: &str) -> Result<TimeZone, HoursError> {
-    TimeZoneDatabase::bundled()
-        .get(name)
-        .map_err(|_| HoursError::UnknownTimeZone(name.to_string()))
+    TimeZone::get(name).ok_or_else(|| HoursError::UnknownTimeZone(name.to_string()))
 }
 
 /// Parses `HH:MM` (00:00 to 24:00) into minutes since midnight.
@@ -82,7 +82,13 @@ pub fn parse_date(text: &str) -> Result<(i16, i8, i8), HoursError> {
     let year: i16 = year.parse().map_err(|_| invalid())?;
     let month: i8 = month.parse().map_err(|_| invalid())?;
     let day: i8 = day.parse().map_err(|_| invalid())?;
-    jiff::civil::Date::new(year, month, day).map_err(|_| invalid())?;
+    // Four characters keep the year within -9999..=9999 ("+999" parses too).
+    let (Ok(month_number), Ok(day_number)) = (u8::try_from(month), u8::try_from(day)) else {
+        return Err(invalid());
+    };
+    if !tz::is_valid_date(i64::from(year), month_number, day_number) {
+        return Err(invalid());
+    }
     Ok((year, month, day))
 }
 
@@ -149,18 +155,23 @@ impl CompiledHours {
 
     /// Returns true when `now_ms` (Unix milliseconds) falls inside an
     /// opening interval of the local day and the day is not a closed date.
+    /// Instants whose local year is outside -9999..=9999 are never open.
     pub fn is_open(&self, now_ms: i64) -> bool {
-        let Ok(instant) = Timestamp::from_millisecond(now_ms) else {
+        let Some(local) = self.time_zone.to_local(now_ms) else {
             return false;
         };
-        let local = self.time_zone.to_datetime(instant);
-        let date = (local.year(), local.month(), local.day());
-        if self.closed_dates.contains(&date) {
+        let (Ok(year), Ok(month), Ok(day)) = (
+            i16::try_from(local.year),
+            i8::try_from(local.month),
+            i8::try_from(local.day),
+        ) else {
+            return false;
+        };
+        if !(-9999..=9999).contains(&year) || self.closed_dates.contains(&(year, month, day)) {
             return false;
         }
-        let day_index = usize::from(local.weekday().to_monday_zero_offset().unsigned_abs());
-        let minute =
-            u16::from(local.hour().unsigned_abs()) * 60 + u16::from(local.minute().unsigned_abs());
+        let day_index = usize::from(local.weekday);
+        let minute = u16::from(local.hour) * 60 + u16::from(local.minute);
         self.weekly.get(day_index).is_some_and(|intervals| {
             intervals
                 .iter()
@@ -195,7 +206,7 @@ mod tests {
     }
 
     fn ms(text: &str) -> i64 {
-        text.parse::<Timestamp>().unwrap().as_millisecond()
+        crate::tz::tests::utc_ms(text)
     }
 
     #[test]
@@ -207,6 +218,11 @@ mod tests {
         assert!(parse_time("09:60").is_err());
         assert_eq!(parse_date("2026-02-28"), Ok((2026, 2, 28)));
         assert!(parse_date("2026-02-30").is_err());
+        assert_eq!(parse_date("2028-02-29"), Ok((2028, 2, 29)));
+        assert!(parse_date("2100-02-29").is_err());
+        assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_date("2026-00-10").is_err());
+        assert!(parse_date("2026-04-31").is_err());
         assert!(parse_date("2026-2-3").is_err());
     }
 
@@ -219,6 +235,22 @@ mod tests {
         // Monday 2026-03-09, EDT (UTC-4) after the switch: 13:30 UTC is 09:30.
         assert!(hours.is_open(ms("2026-03-09T13:30:00Z")));
         assert!(!hours.is_open(ms("2026-03-09T21:30:00Z")));
+    }
+
+    #[test]
+    fn uses_the_local_day_in_other_zones() {
+        let hours = CompiledHours::compile(&nine_to_five("australia/sydney")).unwrap();
+        // Thursday 2026-12-24 10:00 AEDT (UTC+11).
+        assert!(hours.is_open(ms("2026-12-23T23:00:00Z")));
+        // Friday 2026-12-25 10:00 AEDT is a closed date, though still the
+        // 24th in UTC.
+        assert!(!hours.is_open(ms("2026-12-24T23:00:00Z")));
+        let hours = CompiledHours::compile(&nine_to_five("Asia/Kolkata")).unwrap();
+        // Monday 2026-03-09 09:00 IST (UTC+5:30) opens; 08:59 does not.
+        assert!(hours.is_open(ms("2026-03-09T03:30:00Z")));
+        assert!(!hours.is_open(ms("2026-03-09T03:29:00Z")));
+        assert!(!hours.is_open(i64::MAX));
+        assert!(!hours.is_open(i64::MIN));
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! - [`engine`]: the step-bounded flow interpreter behind [`route`].
 //! - [`inputs`]: validation of answers to input nodes.
 //! - [`hours`]: business hours in IANA time zones.
+//! - [`tz`]: IANA time zones as POSIX TZ rules, and the civil calendar.
 //! - [`normalize`]: case-, accent- and punctuation-insensitive matching.
 //! - [`template`]: `{{contact.name|default}}` substitution.
 //! - [`version`]: version selection with sticky canaries.
@@ -54,10 +55,13 @@ pub mod bench_support;
 pub mod compile;
 pub mod definition;
 pub mod engine;
+mod fold_table;
 pub mod hours;
 pub mod inputs;
 pub mod normalize;
 pub mod template;
+pub mod tz;
+mod tz_zones;
 pub mod validate;
 pub mod version;
 

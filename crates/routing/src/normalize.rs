@@ -8,19 +8,61 @@
 //! Regular expressions need the punctuation ("order #123"), so they see a
 //! second, gentler form: [`fold`] removes accents and case but keeps every
 //! other character.
+//!
+//! # Why a generated table and not a normalisation library
+//!
+//! Only the result of "decompose, then drop the marks" matters here, so the
+//! crate carries that result ([`crate::fold_table`], generated from the
+//! Unicode database by `scripts/gen-fold-table.py`): a few thousand pairs
+//! instead of the full composition and decomposition tables, which keeps the
+//! WebAssembly module small. Hangul syllables are kept whole.
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use crate::fold_table::{FOLDS, MARK_RANGES};
+
+/// Returns true for a combining mark (general category M), which folding drops.
+pub fn is_combining_mark(character: char) -> bool {
+    let code = u32::from(character);
+    if code < 0x300 {
+        return false;
+    }
+    MARK_RANGES
+        .binary_search_by(|&(low, high)| {
+            if high < code {
+                std::cmp::Ordering::Less
+            } else if low > code {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// Returns `character` without its accents ("á" → "a"), or itself.
+pub fn strip_accents(character: char) -> char {
+    let code = u32::from(character);
+    if code < 0xC0 {
+        return character;
+    }
+    match FOLDS.binary_search_by_key(&code, |&(folded, _)| folded) {
+        Ok(index) => char::from_u32(FOLDS[index].1).unwrap_or(character),
+        Err(_) => character,
+    }
+}
+
+/// The characters of `text` with accents stripped and marks dropped.
+fn folded_characters(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars()
+        .filter(|character| !is_combining_mark(*character))
+        .map(strip_accents)
+}
 
 /// Returns the matching form of `text`: accent-free, lowercase, with
 /// punctuation replaced by spaces and whitespace collapsed.
 pub fn normalize(text: &str) -> String {
     let mut normalized = String::with_capacity(text.len());
     let mut pending_space = false;
-    for character in text
-        .nfd()
-        .filter(|character| !is_combining_mark(*character))
-    {
+    for character in folded_characters(text) {
         if character.is_alphanumeric() {
             if pending_space && !normalized.is_empty() {
                 normalized.push(' ');
@@ -37,9 +79,7 @@ pub fn normalize(text: &str) -> String {
 /// Returns the folded form of `text` for regular expressions: accent-free
 /// and lowercase, with surrounding whitespace trimmed and punctuation kept.
 pub fn fold(text: &str) -> String {
-    text.trim()
-        .nfd()
-        .filter(|character| !is_combining_mark(*character))
+    folded_characters(text.trim())
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -70,6 +110,16 @@ pub fn contains_words(normalized_text: &str, normalized_keyword: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folds_accents_from_many_scripts_and_drops_lone_marks() {
+        assert_eq!(normalize("ÅÄÖ ñ ç ő ș ł"), "aao n c o s ł");
+        assert_eq!(normalize("Ελλάδα"), "ελλαδα");
+        assert_eq!(normalize("йогурт"), "иогурт");
+        // "e" followed by a combining acute accent (U+0301).
+        assert_eq!(normalize("cafe\u{301}"), "cafe");
+        assert_eq!(normalize("한국어"), "한국어");
+    }
 
     #[test]
     fn removes_accents_case_and_punctuation() {

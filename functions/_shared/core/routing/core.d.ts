@@ -2,19 +2,17 @@
 /* eslint-disable */
 
 /**
- * Calls the alerting function `name` (see [`alerting::call_json`]).
+ * Benchmark support: routes the same input `repetitions` times inside the
+ * module and returns the last output, so `scripts/bench/wasm-bench.ts` can
+ * time routing decisions without the JS boundary in every iteration. Not
+ * for production use.
  */
-export function alerting(name: string, input: any): any;
+export function bench_route_repeatedly(input: any, repetitions: number): any;
 
 /**
  * Whether a bot compiled under `definition_key` is cached in this isolate.
  */
 export function has_compiled_bot(definition_key: string): boolean;
-
-/**
- * Calls the health function `name` (see [`health::call_json`]).
- */
-export function health(name: string, input: any): any;
 
 /**
  * Returns the conversation state with the human handoff released.
@@ -47,9 +45,8 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
-    readonly alerting: (a: number, b: number, c: any) => [number, number, number];
+    readonly bench_route_repeatedly: (a: any, b: number) => [number, number, number];
     readonly has_compiled_bot: (a: number, b: number) => number;
-    readonly health: (a: number, b: number, c: any) => [number, number, number];
     readonly release_handoff: (a: any) => [number, number, number];
     readonly route: (a: any) => [number, number, number];
     readonly select_version: (a: any) => [number, number, number];

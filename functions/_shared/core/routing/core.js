@@ -2,15 +2,16 @@
 /* @ts-self-types="./core.d.ts" */
 
 /**
- * Calls the alerting function `name` (see [`alerting::call_json`]).
- * @param {string} name
+ * Benchmark support: routes the same input `repetitions` times inside the
+ * module and returns the last output, so `scripts/bench/wasm-bench.ts` can
+ * time routing decisions without the JS boundary in every iteration. Not
+ * for production use.
  * @param {any} input
+ * @param {number} repetitions
  * @returns {any}
  */
-export function alerting(name, input) {
-    const ptr0 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-    const len0 = WASM_VECTOR_LEN;
-    const ret = wasm.alerting(ptr0, len0, input);
+export function bench_route_repeatedly(input, repetitions) {
+    const ret = wasm.bench_route_repeatedly(input, repetitions);
     if (ret[2]) {
         throw takeFromExternrefTable0(ret[1]);
     }
@@ -27,22 +28,6 @@ export function has_compiled_bot(definition_key) {
     const len0 = WASM_VECTOR_LEN;
     const ret = wasm.has_compiled_bot(ptr0, len0);
     return ret !== 0;
-}
-
-/**
- * Calls the health function `name` (see [`health::call_json`]).
- * @param {string} name
- * @param {any} input
- * @returns {any}
- */
-export function health(name, input) {
-    const ptr0 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-    const len0 = WASM_VECTOR_LEN;
-    const ret = wasm.health(ptr0, len0, input);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
 }
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the routing crate (not part of CI).
 #
-#   crates/routing/scripts/fuzz.sh [parse_definition|route] [seconds]
+#   scripts/fuzz.sh [parse_definition|route] [seconds]
 #
 # Seeds a corpus under .local/fuzz/<target> from the fixture definitions
 # (for `route`: each definition on one line followed by messages from the
@@ -12,8 +12,8 @@ set -euo pipefail
 
 TARGET="${1:-route}"
 SECS="${2:-60}"
-CRATE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REPO_ROOT="$(cd "$CRATE_DIR/../.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CRATE_DIR="$REPO_ROOT/crates/routing"
 CORPUS="$REPO_ROOT/.local/fuzz/$TARGET"
 
 case "$TARGET" in

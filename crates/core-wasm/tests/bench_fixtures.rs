@@ -21,7 +21,11 @@ fn the_bench_requests_fixture_is_current() {
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
     if current.as_ref() != Some(&expected) {
-        std::fs::write(path, serde_json::to_string_pretty(&expected).unwrap() + "\n").unwrap();
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&expected).unwrap() + "\n",
+        )
+        .unwrap();
         panic!("bench-requests.json was stale and has been rewritten; review and commit it");
     }
 }

@@ -38,8 +38,10 @@ export type Database = {
           enabled: boolean;
           id: string;
           kind: string;
+          kinds: (string)[];
           min_severity: string;
           name: string;
+          sender_number_id: string | null;
           target: string;
           updated_at: string;
         };
@@ -48,8 +50,10 @@ export type Database = {
           enabled?: boolean;
           id?: string;
           kind: string;
+          kinds?: (string)[];
           min_severity?: string;
           name: string;
+          sender_number_id?: string | null;
           target: string;
           updated_at?: string;
         };
@@ -58,12 +62,22 @@ export type Database = {
           enabled?: boolean;
           id?: string;
           kind?: string;
+          kinds?: (string)[];
           min_severity?: string;
           name?: string;
+          sender_number_id?: string | null;
           target?: string;
           updated_at?: string;
         };
-        Relationships: [];
+        Relationships: [
+          {
+            foreignKeyName: "alert_channels_sender_number_id_fkey";
+            columns: ["sender_number_id"];
+            isOneToOne: false;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
       };
       alert_deliveries: {
         Row: {
@@ -124,8 +138,12 @@ export type Database = {
           dedupe_key: string;
           details: Json;
           escalated_at: string | null;
+          flap_count: number;
+          flapping: boolean;
+          healthy_since: string | null;
           id: string;
           kind: string;
+          last_flap_at: string | null;
           number_id: string | null;
           resolved_at: string | null;
           resolved_by: string | null;
@@ -143,8 +161,12 @@ export type Database = {
           dedupe_key: string;
           details?: Json;
           escalated_at?: string | null;
+          flap_count?: number;
+          flapping?: boolean;
+          healthy_since?: string | null;
           id?: string;
           kind: string;
+          last_flap_at?: string | null;
           number_id?: string | null;
           resolved_at?: string | null;
           resolved_by?: string | null;
@@ -162,8 +184,12 @@ export type Database = {
           dedupe_key?: string;
           details?: Json;
           escalated_at?: string | null;
+          flap_count?: number;
+          flapping?: boolean;
+          healthy_since?: string | null;
           id?: string;
           kind?: string;
+          last_flap_at?: string | null;
           number_id?: string | null;
           resolved_at?: string | null;
           resolved_by?: string | null;
@@ -273,6 +299,7 @@ export type Database = {
       };
       bots: {
         Row: {
+          archived_at: string | null;
           canary_share_percent: number;
           canary_version_id: string | null;
           created_at: string;
@@ -282,6 +309,7 @@ export type Database = {
           updated_at: string;
         };
         Insert: {
+          archived_at?: string | null;
           canary_share_percent?: number;
           canary_version_id?: string | null;
           created_at?: string;
@@ -291,6 +319,7 @@ export type Database = {
           updated_at?: string;
         };
         Update: {
+          archived_at?: string | null;
           canary_share_percent?: number;
           canary_version_id?: string | null;
           created_at?: string;
@@ -597,6 +626,7 @@ export type Database = {
           lease_holder: string | null;
           phone_number: string;
           session_status: string;
+          session_status_changed_at: string;
           transport: string;
           updated_at: string;
         };
@@ -610,6 +640,7 @@ export type Database = {
           lease_holder?: string | null;
           phone_number: string;
           session_status?: string;
+          session_status_changed_at?: string;
           transport?: string;
           updated_at?: string;
         };
@@ -623,6 +654,7 @@ export type Database = {
           lease_holder?: string | null;
           phone_number?: string;
           session_status?: string;
+          session_status_changed_at?: string;
           transport?: string;
           updated_at?: string;
         };

@@ -2,7 +2,8 @@
  * Database access for the Edge Functions, over `npm:postgres`.
  *
  * One small pool per module instance (per isolate on hosted Supabase, per
- * process under the local gateway) connects to `SUPABASE_DB_URL`. Statements
+ * process under the local gateway) connects to `DB_POOLER_URL` when it is
+ * set, else to `SUPABASE_DB_URL`. Statements
  * are never prepared (`prepare: false`), so the same code works through
  * Supabase's transaction pooler on port 6543 as well as against a direct
  * connection.
@@ -28,7 +29,10 @@ import type { SupabaseClaims } from "./auth.ts";
 /** A transaction handle, as passed to the callbacks below. */
 export type Tx = postgres.TransactionSql;
 
-const databaseUrl = Deno.env.get("SUPABASE_DB_URL");
+// DB_POOLER_URL, when set, is Supabase's transaction pooler (port 6543):
+// the injected SUPABASE_DB_URL is a direct connection, and the SUPABASE_
+// prefix is reserved, so the pooler gets a name of its own.
+const databaseUrl = Deno.env.get("DB_POOLER_URL") || Deno.env.get("SUPABASE_DB_URL");
 if (databaseUrl === undefined || databaseUrl === "") {
   throw new Error("SUPABASE_DB_URL is not set");
 }

@@ -8,6 +8,9 @@
  * bot version, and writes the replies as queued outbound messages together
  * with the conversation's new state and the inbound's `routed_at`.
  *
+ * The work is {@link handleRouteMessage}, which the `outbox-relay` function
+ * also calls in-process for `route-message` rows.
+ *
  * Responses (all JSON):
  * - 200 `{"replies": n, "outcome": "<routing outcome>"}`: routed.
  * - 200 `{"replies": 0, "skipped": "<reason>"}`: nothing to route with
@@ -30,6 +33,7 @@ import { requireServiceRole } from "../_shared/auth.ts";
 import { type Tx, withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
 import { type ConversationState, type OutboundMessage, route, selectVersion } from "../_shared/routing.ts";
+import type { WorkerOutcome } from "../_shared/worker.ts";
 
 /** The largest request body accepted; the real payload is under 200 bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -45,10 +49,7 @@ interface RouteMessageRequest {
 }
 
 /** What the handler answers, before it becomes a Response. */
-interface Outcome {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Outcome = WorkerOutcome;
 
 function parseRequest(body: unknown): RouteMessageRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -283,12 +284,35 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
 }
 
 /** A stable 32-bit seed from a message id, so a redelivery decides alike. */
-function seedFromId(id: string): number {
+export function seedFromId(id: string): number {
   let hash = 0x811c9dc5;
   for (let index = 0; index < id.length; index++) {
     hash = Math.imul(hash ^ id.charCodeAt(index), 0x01000193) >>> 0;
   }
   return hash;
+}
+
+/**
+ * The topic handler for `route-message` outbox rows, called by the
+ * `outbox-relay` function in-process and by this function's `fetch`.
+ */
+export async function handleRouteMessage(body: unknown): Promise<WorkerOutcome> {
+  let request: RouteMessageRequest | null = null;
+  try {
+    request = parseRequest(body);
+    const { messageId } = request;
+    return await withServiceRole((tx) => routeInbound(tx, messageId));
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 422) {
+      console.warn(
+        `route-message: message ${request?.messageId} (outbox ${request?.outboxId}) not routed: ${error.message}`,
+      );
+    }
+    if (error instanceof HttpError) {
+      return { status: error.status, body: { error: error.message } };
+    }
+    throw error;
+  }
 }
 
 export default {
@@ -298,20 +322,11 @@ export default {
     }
     const denied = requireServiceRole(req);
     if (denied !== null) return denied;
-
-    let request: RouteMessageRequest | null = null;
     try {
-      request = parseRequest(await readJson(req, MAX_BODY_BYTES));
-      const { messageId } = request;
-      const outcome = await withServiceRole((tx) => routeInbound(tx, messageId));
+      const outcome = await handleRouteMessage(await readJson(req, MAX_BODY_BYTES));
       return json(outcome.status, outcome.body);
     } catch (error) {
-      if (error instanceof HttpError && error.status === 422) {
-        console.warn(
-          `route-message: message ${request?.messageId} (outbox ${request?.outboxId}) not routed: ${error.message}`,
-        );
-      }
-      return errorResponse(error, `route-message ${request?.messageId ?? ""}`);
+      return errorResponse(error, "route-message");
     }
   },
 };

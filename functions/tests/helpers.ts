@@ -263,6 +263,16 @@ export class Fixtures {
 
   constructor(private readonly db: Db) {}
 
+  /** Deletes a bot made elsewhere (through an API) with the others. */
+  trackBot(botId: string): void {
+    this.botIds.push(botId);
+  }
+
+  /** Deletes a number made elsewhere (through an API) with the others. */
+  trackNumber(numberId: string): void {
+    this.numberIds.push(numberId);
+  }
+
   /** Reads the demo bot definition fixture. */
   static async demoBotDefinition(): Promise<Record<string, unknown>> {
     return JSON.parse(await Deno.readTextFile(DEMO_BOT_FIXTURE));
@@ -326,10 +336,99 @@ export class Fixtures {
       await this.db`
         delete from public.outbox where payload ->> 'message_id' in (
           select id::text from public.messages where number_id = any(${numberIds}::uuid[]))`;
+      await this.db`
+        delete from public.outbox where topic = 'health-check'
+          and payload ->> 'number_id' = any(${numberIds}::text[])`;
+      await this.db`delete from public.alerts where number_id = any(${numberIds}::uuid[])`;
       await this.db`delete from public.numbers where id = any(${numberIds}::uuid[])`;
     }
     if (this.botIds.length > 0) {
       await this.db`delete from public.bots where id = any(${botIds}::uuid[])`;
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Worker functions, users and tokens (admin API, outbox relay)
+// ---------------------------------------------------------------------------
+
+/** The outbox relay's shared secret in the tests' gateways. */
+export const RELAY_SECRET = "deno-test-outbox-relay-secret-0123456789";
+
+/** The members the admin API tests act as; `outsider` has no members row. */
+export type MemberName = "owner" | "admin" | "operator" | "viewer" | "outsider";
+
+/** A signed-up user and a token for them. */
+export interface TestUser {
+  id: string;
+  email: string;
+  role: Exclude<MemberName, "outsider"> | null;
+  /** An HS256 access token, as Supabase Auth issues them. */
+  token: string;
+}
+
+/**
+ * Creates one user per {@link MemberName} in `auth.users` (the local
+ * stand-in for GoTrue's table) with their `members` rows, and mints their
+ * tokens. The users are new each time (random ids and emails), so runs
+ * never collide; they are left in place because the last owner cannot be
+ * removed.
+ */
+export async function createUsers(db: Db): Promise<Record<MemberName, TestUser>> {
+  const names: MemberName[] = ["owner", "admin", "operator", "viewer", "outsider"];
+  const run = crypto.randomUUID().slice(0, 8);
+  const users = {} as Record<MemberName, TestUser>;
+  for (const name of names) {
+    const id = crypto.randomUUID();
+    const email = `${name}-${run}@deno.test`;
+    await db`
+      insert into auth.users (id, email, role, aud) values (${id}, ${email}, 'authenticated', 'authenticated')`;
+    const role = name === "outsider" ? null : name;
+    if (role !== null) await db`insert into public.members (user_id, role) values (${id}, ${role})`;
+    users[name] = {
+      id,
+      email,
+      role,
+      token: await mintJwt("authenticated", { claims: { sub: id, email, aud: "authenticated" } }),
+    };
+  }
+  return users;
+}
+
+/** An unsigned token (`alg: none`) with the given claims. */
+export function unsignedJwt(claims: Record<string, unknown>): string {
+  const encode = (value: unknown) =>
+    btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return `${encode({ alg: "none", typ: "JWT" })}.${encode(claims)}.`;
+}
+
+/** A local HTTP server for a test (a webhook receiver, a fake daemon). */
+export interface TestServer {
+  url: string;
+  requests: Array<{ method: string; path: string; headers: Headers; body: string }>;
+  close(): Promise<void>;
+}
+
+/** Starts a server on a free port answering with `respond` and recording every request. */
+export function startTestServer(
+  respond: (request: { method: string; path: string; headers: Headers; body: string }) => Response,
+): TestServer {
+  const requests: TestServer["requests"] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const request = {
+      method: req.method,
+      path: new URL(req.url).pathname,
+      headers: req.headers,
+      body: await req.text(),
+    };
+    requests.push(request);
+    return respond(request);
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    requests,
+    close: async () => {
+      await server.shutdown();
+    },
+  };
 }

@@ -15,8 +15,10 @@ mint_jwt() {
 }
 
 # Writes (once) and loads the stack's secrets: the service-role key minted from
-# the local JWT secret and a random daemon token. Never committed: they live in
-# the git-ignored state directory.
+# the local JWT secret, a random daemon token and a random outbox relay secret
+# (the `outbox-relay`, `health-check` and `alert-dispatch` functions accept it
+# as `Authorization: Bearer`). Never committed: they live in the git-ignored
+# state directory. A secrets file from before a secret existed gains it.
 stack_secrets() {
   local state_dir=$1 secrets="$1/secrets.env"
   mkdir -p "$state_dir"
@@ -27,6 +29,9 @@ stack_secrets() {
       echo "SUPABASE_SERVICE_ROLE_KEY=$(mint_jwt service_role)"
       echo "WABOT_DAEMON_TOKEN=$(openssl rand -hex 24)"
     } > "$secrets"
+  fi
+  if ! grep -q '^OUTBOX_RELAY_SECRET=' "$secrets"; then
+    echo "OUTBOX_RELAY_SECRET=$(openssl rand -hex 24)" >> "$secrets"
   fi
   set -a
   # shellcheck disable=SC1090
@@ -68,6 +73,9 @@ start_gateway() {
     && port_in_use "$port"; then
     die "port $port (functions gateway) is taken by another program"
   fi
+  # The gateway runs the functions inside its own process, so they see
+  # this environment: the secrets loaded by stack_secrets (OUTBOX_RELAY_SECRET,
+  # WABOT_DAEMON_TOKEN, the keys) pass through, as does ADMIN_UI_ORIGIN.
   start_service "$state_dir" gateway env \
     GATEWAY_PORT="$port" \
     SUPABASE_URL="http://127.0.0.1:$port" \

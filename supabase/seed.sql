@@ -29,3 +29,19 @@ insert into public.numbers (id, phone_number, label, transport, bot_id)
 values ('00000000-0000-4000-8000-00000000a001', '+15550100001', 'Demo number', 'simulator',
         '00000000-0000-4000-8000-00000000b001')
 on conflict (id) do update set bot_id = excluded.bot_id, transport = excluded.transport;
+
+-- The admin UI's local owner, for signing in on the local stack only (the
+-- gateway's supabase/local/auth.ts checks auth.users.encrypted_password with
+-- pgcrypto's crypt()): admin@wabot.local, password wabot-local-admin. Never
+-- run this against a hosted project: its users come from Supabase Auth
+-- (docs/runbook.md, admin-ui/README.md).
+insert into auth.users (id, aud, role, email, encrypted_password, email_confirmed_at,
+                        raw_app_meta_data, raw_user_meta_data)
+values ('00000000-0000-4000-8000-00000000c001', 'authenticated', 'authenticated', 'admin@wabot.local',
+        extensions.crypt('wabot-local-admin', extensions.gen_salt('bf')), now(),
+        '{"provider": "email", "providers": ["email"]}', '{}')
+on conflict (id) do nothing;
+
+insert into public.members (user_id, role)
+values ('00000000-0000-4000-8000-00000000c001', 'owner')
+on conflict (user_id) do nothing;

@@ -615,6 +615,35 @@ export type Database = {
           },
         ];
       };
+      number_pacing_states: {
+        Row: {
+          number_id: string;
+          paused_until: string | null;
+          state: Json;
+          updated_at: string;
+        };
+        Insert: {
+          number_id: string;
+          paused_until?: string | null;
+          state?: Json;
+          updated_at?: string;
+        };
+        Update: {
+          number_id?: string;
+          paused_until?: string | null;
+          state?: Json;
+          updated_at?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "number_pacing_states_number_id_fkey";
+            columns: ["number_id"];
+            isOneToOne: true;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       numbers: {
         Row: {
           bot_id: string | null;

@@ -40,6 +40,10 @@
  *   `Access-Control-Allow-*` headers, and every response carries
  *   `Access-Control-Allow-Origin` (the admin UI runs on localhost:3000).
  * - One log line per request: method, path, status, milliseconds.
+ * - `/auth/v1/…`: the local stand-in for Supabase Auth (`./auth.ts`), so the
+ *   admin UI signs in with supabase-js. It refuses to start unless
+ *   `SUPABASE_URL` and the database are on this machine (the gateway then
+ *   exits); `GATEWAY_LOCAL_AUTH=off` leaves it out.
  *
  * It prints `gateway listening on http://127.0.0.1:<port>` once every
  * function is loaded (`GATEWAY_PORT=0` picks a free port), and exits with
@@ -50,6 +54,7 @@
 
 import { jwtVerify } from "npm:jose@5";
 import { parse as parseToml } from "npm:smol-toml@1";
+import { createLocalAuthFromEnv, isAuthPath, type LocalAuth } from "./auth.ts";
 
 /** The largest request body passed to a function. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -274,6 +279,7 @@ async function main(): Promise<void> {
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   const shutdown = new AbortController();
 
+  let localAuth: LocalAuth | null = null;
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port,
@@ -282,7 +288,9 @@ async function main(): Promise<void> {
   }, async (req) => {
     await ready;
     const started = performance.now();
-    const response = withCors(await dispatch(req, functions, jwtSecret));
+    const response = localAuth !== null && isAuthPath(new URL(req.url).pathname)
+      ? await localAuth.fetch(req)
+      : withCors(await dispatch(req, functions, jwtSecret));
     const elapsedMs = Math.round(performance.now() - started);
     console.log(`${req.method} ${new URL(req.url).pathname} ${response.status} ${elapsedMs}ms`);
     return response;
@@ -290,6 +298,14 @@ async function main(): Promise<void> {
   const boundPort = server.addr.port;
   if (!Deno.env.get("SUPABASE_URL")) {
     Deno.env.set("SUPABASE_URL", `http://127.0.0.1:${boundPort}`);
+  }
+  if (Deno.env.get("GATEWAY_LOCAL_AUTH") !== "off") {
+    try {
+      localAuth = createLocalAuthFromEnv();
+    } catch (error) {
+      console.error(`gateway: ${error instanceof Error ? error.message : error}`);
+      Deno.exit(1);
+    }
   }
 
   const stop = () => shutdown.abort();

@@ -4,8 +4,10 @@
 //! overrides it; `wabot daemon --help` lists both with their defaults. The
 //! parsed [`DaemonArguments`] are turned into a checked [`DaemonConfig`] by
 //! [`DaemonConfig::resolve`], a pure function, so the rules (the token's
-//! length, the service-role key the relay needs, the relay switch) are tested
-//! without touching the process environment.
+//! length, the service-role key the relay needs, the relay switch, the lease
+//! and heartbeat, the JSON policies) are tested without touching the process
+//! environment. Each invalid value gets an error of its own that names the
+//! variable and says what it must be.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -14,8 +16,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use health::{HealthThresholds, ReconnectPolicy};
 
+use crate::pacing::{parse_pacing_override, PacingPolicies};
 use crate::phone::{validate_e164, InvalidPhoneNumber};
+use crate::transport::cloud::DEFAULT_CLOUD_API_BASE_URL;
+use crate::transport::TransportKind;
 
 /// The default Postgres URL: the local cluster of `scripts/`.
 pub const DEFAULT_DATABASE_URL: &str = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -37,6 +43,15 @@ pub const DEFAULT_SESSION_STORAGE_PATH: &str = ".local/sessions";
 
 /// The default backstop polling interval, in milliseconds.
 pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1000;
+
+/// The default lease on a number, in seconds.
+pub const DEFAULT_LEASE_SECONDS: u64 = 30;
+
+/// The shortest lease accepted, in seconds.
+pub const MINIMUM_LEASE_SECONDS: u64 = 2;
+
+/// The default send timeout, in milliseconds.
+pub const DEFAULT_SEND_TIMEOUT_MS: u64 = 20_000;
 
 /// The shortest bearer token the daemon accepts.
 pub const MINIMUM_DAEMON_TOKEN_LENGTH: usize = 16;
@@ -114,10 +129,87 @@ pub struct DaemonArguments {
     #[arg(long, env = "WABOT_POLL_INTERVAL_MS", default_value_t = DEFAULT_POLL_INTERVAL_MS)]
     pub poll_interval_ms: u64,
 
-    /// Comma-separated E.164 numbers this daemon holds; empty holds every
-    /// number whose transport is `simulator`.
+    /// Comma-separated E.164 numbers this daemon may hold; empty means every
+    /// number of the transports it runs.
     #[arg(long, env = "WABOT_HOLD_NUMBERS", value_delimiter = ',')]
     pub hold_numbers: Vec<String>,
+
+    /// Comma-separated transports this daemon runs: simulator, web, cloud
+    /// [default: every transport this build has].
+    #[arg(long, env = "WABOT_TRANSPORTS", value_delimiter = ',')]
+    pub transports: Vec<String>,
+
+    /// How long a lease on a number lasts without renewal, in seconds; a
+    /// daemon that stops renewing loses its numbers after this long.
+    #[arg(long, env = "WABOT_LEASE_SECONDS", default_value_t = DEFAULT_LEASE_SECONDS)]
+    pub lease_seconds: u64,
+
+    /// How often leases are renewed and heartbeats written, in seconds (may
+    /// have decimals) [default: a third of the lease].
+    #[arg(long, env = "WABOT_HEARTBEAT_SECONDS")]
+    pub heartbeat_seconds: Option<f64>,
+
+    /// Where this daemon's GET /status answers for the health check and the
+    /// admin API [default: http://<WABOT_LISTEN>/status].
+    #[arg(long, env = "WABOT_STATUS_URL")]
+    pub status_url: Option<String>,
+
+    /// The most sessions this daemon holds; 0 for no limit.
+    #[arg(long, env = "WABOT_MAX_SESSIONS", default_value_t = 0)]
+    pub max_sessions: usize,
+
+    /// How long one send may take before it counts as "may or may not have
+    /// been delivered", in milliseconds (below 30,000, the send lease).
+    #[arg(long, env = "WABOT_SEND_TIMEOUT_MS", default_value_t = DEFAULT_SEND_TIMEOUT_MS)]
+    pub send_timeout_ms: u64,
+
+    /// Send pacing of simulator numbers: a JSON object overriding fields of
+    /// the core's PacingConfig.
+    #[arg(long, env = "WABOT_PACING_SIMULATOR")]
+    pub pacing_simulator: Option<String>,
+
+    /// Send pacing of WhatsApp Web numbers (JSON, as above).
+    #[arg(long, env = "WABOT_PACING_WEB")]
+    pub pacing_web: Option<String>,
+
+    /// Send pacing of Cloud API numbers (JSON, as above).
+    #[arg(long, env = "WABOT_PACING_CLOUD")]
+    pub pacing_cloud: Option<String>,
+
+    /// The reconnect policy: a JSON object overriding fields of the core's
+    /// ReconnectPolicy (base_delay_ms, max_delay_ms, stable_after_ms).
+    #[arg(long, env = "WABOT_RECONNECT_POLICY")]
+    pub reconnect_policy: Option<String>,
+
+    /// The watchdog's thresholds: a JSON object overriding fields of the
+    /// core's HealthThresholds.
+    #[arg(long, env = "WABOT_HEALTH_THRESHOLDS")]
+    pub health_thresholds: Option<String>,
+
+    /// Base URL of the Graph API, version included.
+    #[arg(long, env = "WABOT_CLOUD_API_BASE_URL", default_value = DEFAULT_CLOUD_API_BASE_URL)]
+    pub cloud_api_base_url: String,
+
+    /// Cloud API access token used when a number's credentials have none.
+    #[arg(long, env = "WABOT_CLOUD_ACCESS_TOKEN", hide_env_values = true)]
+    pub cloud_access_token: Option<String>,
+
+    /// The Meta app's secret, which signs webhook deliveries
+    /// (X-Hub-Signature-256); without it the webhook refuses deliveries.
+    #[arg(long, env = "WABOT_CLOUD_APP_SECRET", hide_env_values = true)]
+    pub cloud_app_secret: Option<String>,
+
+    /// The token Meta's webhook verification handshake must present.
+    #[arg(long, env = "WABOT_CLOUD_VERIFY_TOKEN", hide_env_values = true)]
+    pub cloud_verify_token: Option<String>,
+
+    /// Log format: text or json.
+    #[arg(long, env = "WABOT_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+
+    /// A file the simulator appends every delivered message to (tests).
+    #[arg(long, env = "WABOT_SIMULATOR_SEND_LOG")]
+    pub simulator_send_log: Option<PathBuf>,
 }
 
 impl fmt::Debug for DaemonArguments {
@@ -135,7 +227,18 @@ impl fmt::Debug for DaemonArguments {
             .field("session_storage_path", &self.session_storage_path)
             .field("poll_interval_ms", &self.poll_interval_ms)
             .field("hold_numbers", &self.hold_numbers)
-            .finish()
+            .field("transports", &self.transports)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("heartbeat_seconds", &self.heartbeat_seconds)
+            .field("status_url", &self.status_url)
+            .field("max_sessions", &self.max_sessions)
+            .field("send_timeout_ms", &self.send_timeout_ms)
+            .field("cloud_api_base_url", &self.cloud_api_base_url)
+            .field("cloud_access_token", &redacted(&self.cloud_access_token))
+            .field("cloud_app_secret", &redacted(&self.cloud_app_secret))
+            .field("cloud_verify_token", &redacted(&self.cloud_verify_token))
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
     }
 }
 
@@ -238,6 +341,29 @@ impl FromStr for RelayMode {
     }
 }
 
+/// How the daemon writes its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "text" | "" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(ConfigError::InvalidLogFormat {
+                value: value.to_owned(),
+            }),
+        }
+    }
+}
+
 /// A setting that keeps the daemon from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -295,6 +421,73 @@ pub enum ConfigError {
     /// `WABOT_INSTANCE_ID` is empty.
     #[error("WABOT_INSTANCE_ID must not be empty")]
     EmptyInstanceId,
+
+    /// An entry of `WABOT_TRANSPORTS` is not a transport.
+    #[error("WABOT_TRANSPORTS: {value:?} is not a transport: expected simulator, web or cloud")]
+    InvalidTransport {
+        /// The rejected value.
+        value: String,
+    },
+
+    /// `WABOT_TRANSPORTS` names a transport this build does not have.
+    #[error("WABOT_TRANSPORTS names {transport}, but this build of wabot has no {transport} transport (build with the cargo feature whatsapp-web)")]
+    TransportNotBuilt {
+        /// The transport.
+        transport: &'static str,
+    },
+
+    /// `WABOT_LEASE_SECONDS` is too short.
+    #[error("WABOT_LEASE_SECONDS must be at least 2, got {value}")]
+    ShortLease {
+        /// The rejected value.
+        value: u64,
+    },
+
+    /// `WABOT_HEARTBEAT_SECONDS` does not fit the lease.
+    #[error("WABOT_HEARTBEAT_SECONDS must be more than 0 and at most half of WABOT_LEASE_SECONDS ({lease_seconds} s), so that a lease is renewed before it lapses; got {value}")]
+    InvalidHeartbeat {
+        /// The rejected value.
+        value: f64,
+        /// The lease.
+        lease_seconds: u64,
+    },
+
+    /// `WABOT_STATUS_URL` is not an http(s) URL.
+    #[error("WABOT_STATUS_URL must be an http or https URL, got {value:?}")]
+    InvalidStatusUrl {
+        /// The rejected value.
+        value: String,
+    },
+
+    /// `WABOT_SEND_TIMEOUT_MS` is zero or longer than the send lease.
+    #[error("WABOT_SEND_TIMEOUT_MS must be between 1 and 29999 (below the 30-second send lease), got {value}")]
+    InvalidSendTimeout {
+        /// The rejected value.
+        value: u64,
+    },
+
+    /// A JSON setting cannot be read.
+    #[error("{variable} is not valid: {reason}")]
+    InvalidJson {
+        /// The variable.
+        variable: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    /// `WABOT_CLOUD_API_BASE_URL` is not an http(s) URL.
+    #[error("WABOT_CLOUD_API_BASE_URL must be an http or https URL, got {value:?}")]
+    InvalidCloudApiBaseUrl {
+        /// The rejected value.
+        value: String,
+    },
+
+    /// `WABOT_LOG_FORMAT` is neither `text` nor `json`.
+    #[error("WABOT_LOG_FORMAT must be \"text\" or \"json\", got {value:?}")]
+    InvalidLogFormat {
+        /// The rejected value.
+        value: String,
+    },
 }
 
 /// The checked settings of a running daemon.
@@ -321,8 +514,38 @@ pub struct DaemonConfig {
     pub session_storage_path: PathBuf,
     /// The backstop polling interval.
     pub poll_interval: Duration,
-    /// The numbers this daemon holds, or `None` for every simulator number.
+    /// The numbers this daemon may hold, or `None` for every number.
     pub held_phone_numbers: Option<Vec<String>>,
+    /// The transports this daemon runs.
+    pub transports: Vec<TransportKind>,
+    /// How long a lease lasts.
+    pub lease: Duration,
+    /// How often leases are renewed.
+    pub heartbeat: Duration,
+    /// Where `GET /status` answers.
+    pub status_url: String,
+    /// The most sessions, 0 for no limit.
+    pub max_sessions: usize,
+    /// How long one send may take.
+    pub send_timeout: Duration,
+    /// Send pacing per transport.
+    pub pacing: PacingPolicies,
+    /// The reconnect policy.
+    pub reconnect_policy: ReconnectPolicy,
+    /// The watchdog's thresholds.
+    pub health_thresholds: HealthThresholds,
+    /// The Graph API's base URL, without a trailing slash.
+    pub cloud_api_base_url: String,
+    /// The default Cloud API token.
+    pub cloud_access_token: Option<String>,
+    /// The Meta app secret that signs webhooks.
+    pub cloud_app_secret: Option<String>,
+    /// The webhook verification token.
+    pub cloud_verify_token: Option<String>,
+    /// The log format.
+    pub log_format: LogFormat,
+    /// The simulator's send log.
+    pub simulator_send_log: Option<PathBuf>,
 }
 
 impl fmt::Debug for DaemonConfig {
@@ -339,6 +562,20 @@ impl fmt::Debug for DaemonConfig {
             .field("session_storage_path", &self.session_storage_path)
             .field("poll_interval", &self.poll_interval)
             .field("held_phone_numbers", &self.held_phone_numbers)
+            .field("transports", &self.transports)
+            .field("lease", &self.lease)
+            .field("heartbeat", &self.heartbeat)
+            .field("status_url", &self.status_url)
+            .field("max_sessions", &self.max_sessions)
+            .field("send_timeout", &self.send_timeout)
+            .field("pacing", &self.pacing)
+            .field("reconnect_policy", &self.reconnect_policy)
+            .field("health_thresholds", &self.health_thresholds)
+            .field("cloud_api_base_url", &self.cloud_api_base_url)
+            .field("cloud_access_token", &redacted(&self.cloud_access_token))
+            .field("cloud_app_secret", &redacted(&self.cloud_app_secret))
+            .field("cloud_verify_token", &redacted(&self.cloud_verify_token))
+            .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }
 }
@@ -393,10 +630,7 @@ impl DaemonConfig {
             .trim()
             .trim_end_matches('/')
             .to_owned();
-        let functions_url_is_valid = reqwest::Url::parse(&functions_url)
-            .map(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
-            .unwrap_or(false);
-        if !functions_url_is_valid {
+        if !is_http_url(&functions_url) {
             return Err(ConfigError::InvalidFunctionsUrl {
                 value: arguments.functions_url,
             });
@@ -430,6 +664,113 @@ impl DaemonConfig {
             held_phone_numbers.push(phone_number.to_owned());
         }
 
+        let mut transports = Vec::new();
+        for transport in &arguments.transports {
+            let transport = transport.trim();
+            if transport.is_empty() {
+                continue;
+            }
+            let kind =
+                transport
+                    .parse::<TransportKind>()
+                    .map_err(|_| ConfigError::InvalidTransport {
+                        value: transport.to_owned(),
+                    })?;
+            if !kind.is_compiled_in() {
+                return Err(ConfigError::TransportNotBuilt {
+                    transport: kind.as_str(),
+                });
+            }
+            if !transports.contains(&kind) {
+                transports.push(kind);
+            }
+        }
+        if transports.is_empty() {
+            transports = TransportKind::ALL
+                .into_iter()
+                .filter(|kind| kind.is_compiled_in())
+                .collect();
+        }
+
+        if arguments.lease_seconds < MINIMUM_LEASE_SECONDS {
+            return Err(ConfigError::ShortLease {
+                value: arguments.lease_seconds,
+            });
+        }
+        let lease = Duration::from_secs(arguments.lease_seconds);
+        let heartbeat = match arguments.heartbeat_seconds {
+            None => lease / 3,
+            Some(seconds) => {
+                let half_lease = arguments.lease_seconds as f64 / 2.0;
+                if !(seconds.is_finite() && seconds > 0.0 && seconds <= half_lease) {
+                    return Err(ConfigError::InvalidHeartbeat {
+                        value: seconds,
+                        lease_seconds: arguments.lease_seconds,
+                    });
+                }
+                Duration::from_secs_f64(seconds)
+            }
+        };
+
+        let status_url = match arguments.status_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => {
+                if !is_http_url(url) {
+                    return Err(ConfigError::InvalidStatusUrl {
+                        value: url.to_owned(),
+                    });
+                }
+                url.to_owned()
+            }
+            _ => default_status_url(listen_address),
+        };
+
+        if arguments.send_timeout_ms == 0 || arguments.send_timeout_ms >= 30_000 {
+            return Err(ConfigError::InvalidSendTimeout {
+                value: arguments.send_timeout_ms,
+            });
+        }
+
+        let mut pacing = PacingPolicies::default();
+        for (variable, json, config) in [
+            (
+                "WABOT_PACING_SIMULATOR",
+                &arguments.pacing_simulator,
+                &mut pacing.simulator,
+            ),
+            ("WABOT_PACING_WEB", &arguments.pacing_web, &mut pacing.web),
+            (
+                "WABOT_PACING_CLOUD",
+                &arguments.pacing_cloud,
+                &mut pacing.cloud,
+            ),
+        ] {
+            if let Some(json) = json.as_deref().filter(|json| !json.trim().is_empty()) {
+                *config = parse_pacing_override(config, json)
+                    .map_err(|reason| ConfigError::InvalidJson { variable, reason })?;
+            }
+        }
+        let reconnect_policy = parse_json_setting(
+            "WABOT_RECONNECT_POLICY",
+            arguments.reconnect_policy.as_deref(),
+        )?;
+        let health_thresholds = parse_json_setting(
+            "WABOT_HEALTH_THRESHOLDS",
+            arguments.health_thresholds.as_deref(),
+        )?;
+
+        let cloud_api_base_url = arguments
+            .cloud_api_base_url
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
+        if !is_http_url(&cloud_api_base_url) {
+            return Err(ConfigError::InvalidCloudApiBaseUrl {
+                value: arguments.cloud_api_base_url,
+            });
+        }
+        let log_format: LogFormat = arguments.log_format.parse()?;
+        let non_empty = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
+
         Ok(DaemonConfig {
             database,
             database_role,
@@ -442,8 +783,61 @@ impl DaemonConfig {
             session_storage_path: arguments.session_storage_path,
             poll_interval: Duration::from_millis(arguments.poll_interval_ms),
             held_phone_numbers: Some(held_phone_numbers).filter(|numbers| !numbers.is_empty()),
+            transports,
+            lease,
+            heartbeat,
+            status_url,
+            max_sessions: arguments.max_sessions,
+            send_timeout: Duration::from_millis(arguments.send_timeout_ms),
+            pacing,
+            reconnect_policy,
+            health_thresholds,
+            cloud_api_base_url,
+            cloud_access_token: non_empty(arguments.cloud_access_token),
+            cloud_app_secret: non_empty(arguments.cloud_app_secret),
+            cloud_verify_token: non_empty(arguments.cloud_verify_token),
+            log_format,
+            simulator_send_log: arguments.simulator_send_log,
         })
     }
+}
+
+/// Reads a JSON object overriding fields of a core policy (every field has a
+/// default); an absent or empty value gives the default.
+fn parse_json_setting<T: serde::de::DeserializeOwned + Default>(
+    variable: &'static str,
+    json: Option<&str>,
+) -> Result<T, ConfigError> {
+    match json.map(str::trim) {
+        None | Some("") => Ok(T::default()),
+        Some(json) => serde_json::from_str(json).map_err(|error| ConfigError::InvalidJson {
+            variable,
+            reason: error.to_string(),
+        }),
+    }
+}
+
+fn is_http_url(value: &str) -> bool {
+    reqwest::Url::parse(value)
+        .map(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+        .unwrap_or(false)
+}
+
+/// Returns `http://<listen address>/status`, with the loopback address when
+/// the daemon listens on every interface.
+pub fn default_status_url(listen_address: SocketAddr) -> String {
+    let host = if listen_address.ip().is_unspecified() {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "127.0.0.1".to_owned())
+    } else if listen_address.is_ipv6() {
+        format!("[{}]", listen_address.ip())
+    } else {
+        listen_address.ip().to_string()
+    };
+    format!("http://{host}:{}/status", listen_address.port())
 }
 
 /// Returns `<hostname>-<pid>`, the default instance id.
@@ -645,12 +1039,138 @@ mod tests {
     }
 
     #[test]
-    fn secrets_stay_out_of_debug_output() {
+    fn leases_and_heartbeats_must_fit() {
         let config =
             DaemonConfig::resolve(daemon_arguments(&complete_flags()), || "x".into()).unwrap();
+        assert_eq!(config.lease, Duration::from_secs(30));
+        assert_eq!(config.heartbeat, Duration::from_secs(10));
+        assert_eq!(config.status_url, "http://127.0.0.1:54380/status");
+
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.lease_seconds = 1;
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::ShortLease { value: 1 })
+        ));
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.lease_seconds = 6;
+        arguments.heartbeat_seconds = Some(4.0);
+        let error = DaemonConfig::resolve(arguments, || "x".into()).unwrap_err();
+        assert!(
+            matches!(error, ConfigError::InvalidHeartbeat { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("half"), "{error}");
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.lease_seconds = 6;
+        arguments.heartbeat_seconds = Some(0.5);
+        let config = DaemonConfig::resolve(arguments, || "x".into()).unwrap();
+        assert_eq!(config.heartbeat, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn transports_are_checked() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.transports = vec!["simulator".into(), " cloud ".into(), "simulator".into()];
+        let config = DaemonConfig::resolve(arguments, || "x".into()).unwrap();
+        assert_eq!(
+            config.transports,
+            [TransportKind::Simulator, TransportKind::Cloud]
+        );
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.transports = vec!["fax".into()];
+        let error = DaemonConfig::resolve(arguments, || "x".into()).unwrap_err();
+        assert!(
+            matches!(error, ConfigError::InvalidTransport { .. }),
+            "{error}"
+        );
+        let config =
+            DaemonConfig::resolve(daemon_arguments(&complete_flags()), || "x".into()).unwrap();
+        assert!(config.transports.contains(&TransportKind::Simulator));
+        assert_eq!(
+            config.transports.contains(&TransportKind::Web),
+            cfg!(feature = "whatsapp-web")
+        );
+    }
+
+    #[test]
+    fn json_policies_are_read_and_their_errors_named() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.pacing_simulator = Some(r#"{"capacity": 2, "refill_per_second": 1}"#.into());
+        arguments.reconnect_policy = Some(r#"{"base_delay_ms": 100}"#.into());
+        arguments.health_thresholds = Some(r#"{"heartbeat_stale_after_ms": 3000}"#.into());
+        let config = DaemonConfig::resolve(arguments, || "x".into()).unwrap();
+        assert_eq!(config.pacing.simulator.capacity, 2);
+        assert_eq!(config.reconnect_policy.base_delay_ms, 100);
+        assert_eq!(config.reconnect_policy.max_delay_ms, 300_000);
+        assert_eq!(config.health_thresholds.heartbeat_stale_after_ms, 3000);
+
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.pacing_web = Some(r#"{"capacity": "many"}"#.into());
+        let error = DaemonConfig::resolve(arguments, || "x".into()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("WABOT_PACING_WEB is not valid"),
+            "{error}"
+        );
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.health_thresholds = Some("{".into());
+        let error = DaemonConfig::resolve(arguments, || "x".into()).unwrap_err();
+        assert!(
+            error.to_string().starts_with("WABOT_HEALTH_THRESHOLDS"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn other_settings_are_checked() {
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.send_timeout_ms = 30_000;
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::InvalidSendTimeout { .. })
+        ));
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.log_format = "xml".into();
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::InvalidLogFormat { .. })
+        ));
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.status_url = Some("status".into());
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::InvalidStatusUrl { .. })
+        ));
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.cloud_api_base_url = "graph.facebook.com".into();
+        assert!(matches!(
+            DaemonConfig::resolve(arguments, || "x".into()),
+            Err(ConfigError::InvalidCloudApiBaseUrl { .. })
+        ));
+        let mut arguments = daemon_arguments(&complete_flags());
+        arguments.log_format = "JSON".into();
+        arguments.cloud_app_secret = Some(" ".into());
+        let config = DaemonConfig::resolve(arguments, || "x".into()).unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.cloud_app_secret, None);
+        assert!(default_status_url("0.0.0.0:80".parse().unwrap()).ends_with(":80/status"));
+        assert_eq!(
+            default_status_url("[::1]:8080".parse().unwrap()),
+            "http://[::1]:8080/status"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let mut flags = complete_flags();
+        flags.extend_from_slice(&["--cloud-app-secret", "meta-app-secret-value"]);
+        let config = DaemonConfig::resolve(daemon_arguments(&flags), || "x".into()).unwrap();
         let printed = format!("{config:?} {:?}", daemon_arguments(&complete_flags()));
         assert!(!printed.contains(TOKEN), "{printed}");
         assert!(!printed.contains("postgres:postgres"), "{printed}");
+        assert!(!printed.contains("meta-app-secret-value"), "{printed}");
     }
 
     #[test]

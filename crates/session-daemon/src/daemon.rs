@@ -2,37 +2,48 @@
 //!
 //! Start-up order: the HTTP API listens first (so `GET /status` answers 503
 //! while the database is still unreachable), then the daemon waits for the
-//! database with backoff, then it starts its workers: the numbers-table
-//! synchronisation, heartbeats, the `LISTEN` connection, the outbound sender
-//! and, when `WABOT_RELAY=on`, the outbox relay.
+//! database with backoff, then it starts its workers: the supervisor
+//! (registration, leases, heartbeats, watchdog) and its lease guard, the
+//! `LISTEN` connection, the outbound sender, the session-command worker and,
+//! when `WABOT_RELAY=on`, the outbox relay. Every worker survives the
+//! database going away and coming back (a Postgres restart): pooled
+//! connections that broke are replaced, the `LISTEN` connection reconnects
+//! with backoff, and each loop retries on its next tick.
 //!
-//! On SIGTERM or SIGINT the API stops accepting requests, the workers finish
-//! the batch in hand, and every session is disconnected and recorded
-//! `stopped`, each step within a bounded time.
+//! On SIGTERM or SIGINT the API stops accepting requests; the workers finish
+//! the round in hand (so sends in flight complete and are recorded); then
+//! every session is disconnected and recorded `stopped`, every lease is
+//! given back and the daemon's status URL is cleared, each step within a
+//! bounded time.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::backoff::reconnect_delay;
+use crate::commands::run_session_commands;
 use crate::config::{DaemonConfig, RelayMode};
 use crate::database::{build_pool, check_reachable, DatabaseError, DatabasePool};
 use crate::http_api::{router, ApiState};
+use crate::metrics::Metrics;
 use crate::notifications::{run_listener, Wakeups};
 use crate::outbound_sender::OutboundSender;
 use crate::outbox_relay::{OutboxRelay, RelayError};
-use crate::sessions::SessionRegistry;
+use crate::sessions::{SessionContext, SessionRegistry};
+use crate::supervisor::{Supervisor, SupervisorSettings, TransportFactory};
+use crate::transport::cloud::{build_http_client, CloudSettings};
 use crate::transport::simulator::SimulatorNetwork;
 
-/// How long the workers get to finish their batch at shutdown.
-const WORKER_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(12);
+/// How long the workers get to finish their round at shutdown.
+const WORKER_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(25);
 
-/// How long recording the sessions stopped may take at shutdown.
-const SESSION_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long stopping the sessions and giving the leases back may take.
+const SESSION_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long in-flight HTTP requests get at shutdown.
 const SERVER_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,6 +55,15 @@ pub enum DaemonError {
     #[error("could not create the session storage folder {path}: {source}")]
     SessionStorage {
         /// The folder.
+        path: PathBuf,
+        /// The file system's error.
+        source: std::io::Error,
+    },
+
+    /// The simulator's send log could not be opened.
+    #[error("could not open the simulator's send log {path}: {source}")]
+    SendLog {
+        /// The file.
         path: PathBuf,
         /// The file system's error.
         source: std::io::Error,
@@ -73,6 +93,10 @@ pub enum DaemonError {
     /// The outbox relay could not be built.
     #[error(transparent)]
     Relay(#[from] RelayError),
+
+    /// The Cloud API's HTTP client could not be built.
+    #[error("could not build the cloud api's http client: {0}")]
+    CloudClient(reqwest::Error),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT.
@@ -88,13 +112,52 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
 
     let pool = build_pool(&config.database, config.database_role.as_deref())?;
     let wakeups = Wakeups::default();
-    let simulator = SimulatorNetwork::new();
-    let registry = SessionRegistry::new(
-        pool.clone(),
-        config.instance_id.clone(),
-        simulator.clone(),
-        config.held_phone_numbers.clone(),
-        wakeups.outbound.clone(),
+    let metrics = Arc::new(Metrics::default());
+    let simulator = match &config.simulator_send_log {
+        Some(path) => {
+            SimulatorNetwork::with_send_log(path).map_err(|source| DaemonError::SendLog {
+                path: path.clone(),
+                source,
+            })?
+        }
+        None => SimulatorNetwork::new(),
+    };
+    let context = Arc::new(SessionContext {
+        pool: pool.clone(),
+        instance_id: config.instance_id.clone(),
+        reconnect_policy: config.reconnect_policy.clone(),
+        health_thresholds: config.health_thresholds.clone(),
+        pacing: config.pacing.clone(),
+        metrics: metrics.clone(),
+        outbound_wakeup: wakeups.outbound.clone(),
+    });
+    let registry = SessionRegistry::new(context);
+    let factory = TransportFactory {
+        simulator: simulator.clone(),
+        cloud: CloudSettings {
+            http: build_http_client(config.send_timeout).map_err(DaemonError::CloudClient)?,
+            base_url: config.cloud_api_base_url.clone(),
+            default_access_token: config.cloud_access_token.clone(),
+        },
+        #[cfg(feature = "whatsapp-web")]
+        web: crate::transport::web::WebSettings {
+            storage_path: config.session_storage_path.clone(),
+        },
+        pool: pool.clone(),
+    };
+    let supervisor = Supervisor::new(
+        registry.clone(),
+        factory,
+        SupervisorSettings {
+            lease: config.lease,
+            heartbeat: config.heartbeat,
+            poll_interval: config.poll_interval,
+            transports: config.transports.clone(),
+            held_phone_numbers: config.held_phone_numbers.clone(),
+            max_sessions: config.max_sessions,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            status_url: config.status_url.clone(),
+        },
     );
     let relay = match (config.relay_mode, config.service_role_key.as_deref()) {
         (RelayMode::On, Some(service_role_key)) => Some(OutboxRelay::new(
@@ -119,6 +182,8 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
         address = %listen_address,
         instance_id = %config.instance_id,
         relay = config.relay_mode.as_str(),
+        transports = ?config.transports.iter().map(|kind| kind.as_str()).collect::<Vec<_>>(),
+        lease_seconds = config.lease.as_secs(),
         version = env!("CARGO_PKG_VERSION"),
         "the daemon's http api is listening"
     );
@@ -130,6 +195,10 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
         relay_mode: config.relay_mode,
         daemon_token: config.daemon_token.clone(),
         started_at,
+        metrics,
+        cloud_app_secret: config.cloud_app_secret.clone(),
+        cloud_verify_token: config.cloud_verify_token.clone(),
+        cloud_numbers: Mutex::new(HashMap::new()),
     });
     let server_shutdown = shutdown.clone();
     let mut server = tokio::spawn(async move {
@@ -139,25 +208,43 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
     });
 
     let mut workers = JoinSet::new();
-    if wait_for_database(&pool, shutdown.clone()).await {
-        workers.spawn(
-            registry
+    // The supervisor (leases, heartbeats) keeps going until the sessions are
+    // stopped, so no lease lapses while the other workers finish.
+    let mut supervision = JoinSet::new();
+    let (supervision_stop, supervision_shutdown) = watch::channel(false);
+    let database_ready = wait_for_database(&pool, shutdown.clone()).await;
+    if database_ready {
+        supervision.spawn(supervisor.clone().run(supervision_shutdown.clone()));
+        supervision.spawn(
+            supervisor
                 .clone()
-                .run_synchronisation(config.poll_interval, shutdown.clone()),
+                .run_lease_guard(supervision_shutdown.clone()),
         );
-        workers.spawn(registry.clone().run_heartbeats(shutdown.clone()));
         workers.spawn(run_listener(
             config.database.clone(),
             wakeups.clone(),
             shutdown.clone(),
         ));
         workers.spawn(
-            OutboundSender::new(pool.clone(), registry.clone(), config.instance_id.clone()).run(
+            OutboundSender::new(
+                pool.clone(),
+                registry.clone(),
+                config.instance_id.clone(),
+                config.send_timeout,
+            )
+            .run(
                 config.poll_interval,
                 wakeups.outbound.clone(),
                 shutdown.clone(),
             ),
         );
+        workers.spawn(run_session_commands(
+            pool.clone(),
+            registry.clone(),
+            config.poll_interval,
+            wakeups.commands.clone(),
+            shutdown.clone(),
+        ));
         match relay {
             Some(relay) => {
                 workers.spawn(relay.run(
@@ -176,6 +263,7 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
         outcome = &mut server => Some(outcome),
     };
     tracing::info!("shutting down");
+    supervisor.stop_acquiring();
 
     if tokio::time::timeout(WORKER_SHUTDOWN_TIMEOUT, async {
         while workers.join_next().await.is_some() {}
@@ -186,11 +274,21 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
         tracing::warn!("some workers did not stop in time");
         workers.abort_all();
     }
-    if tokio::time::timeout(SESSION_SHUTDOWN_TIMEOUT, registry.shut_down_all())
-        .await
-        .is_err()
+    if database_ready
+        && tokio::time::timeout(SESSION_SHUTDOWN_TIMEOUT, supervisor.shut_down())
+            .await
+            .is_err()
     {
-        tracing::warn!("could not record every session stopped in time");
+        tracing::warn!("could not stop every session and give the leases back in time");
+    }
+    let _ = supervision_stop.send(true);
+    if tokio::time::timeout(SERVER_SHUTDOWN_TIMEOUT, async {
+        while supervision.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        supervision.abort_all();
     }
     let server_outcome = match server_outcome {
         Some(outcome) => Some(outcome),

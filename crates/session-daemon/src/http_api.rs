@@ -2,18 +2,30 @@
 //!
 //! | method and path | auth | answer |
 //! |---|---|---|
-//! | `GET /status` | none | 200, or 503 when the database is unreachable |
+//! | `GET /status` | none | 200, or 503 when the database is unreachable (the runbook's smoke check) |
+//! | `GET /metrics` | none | Prometheus text ([`crate::metrics`]) |
+//! | `GET /openapi.json` | none | this API's OpenAPI document (`crates/session-daemon/openapi.json`) |
+//! | `GET /numbers/{id}/session` | bearer | the session: state, QR code and pair code while pairing, reconnects, pacing |
+//! | `POST /numbers/{id}/session/{start,stop,restart}` | bearer | 202 `{"number_id", "action", "session_status"}`; a number held by another daemon gets a queued session command |
+//! | `GET /cloud/webhook` | verify token | Meta's verification handshake ([`crate::cloud_webhook`]) |
+//! | `POST /cloud/webhook` | `X-Hub-Signature-256` | Cloud API messages and statuses; 401 on a bad signature |
 //! | `POST /simulator/inbound` | bearer | 202 `{"wa_message_id", "duplicate"}` |
 //! | `GET /simulator/transcript?to=&from=&after=` | none | 200 `{"messages": [...]}` |
-//! | `POST /numbers/{id}/session/{start,stop,restart}` | bearer | 202 `{"number_id", "action", "session_status"}` |
+//! | `GET /simulator/numbers/{phone}` | none | a simulated line and its script |
+//! | `POST /simulator/numbers/{phone}/script` | bearer | change the line's script |
+//! | `POST /simulator/numbers/{phone}/events` | bearer | make a connection event happen |
+//! | `POST /simulator/numbers/{phone}/receipts` | bearer | report a receipt |
+//! | `POST /simulator/numbers/{phone}/pair` | bearer | complete a pairing |
 //!
-//! Every error is JSON `{"error": "<message>"}`. POST endpoints need
+//! Every error is JSON `{"error": "<message>"}`. Control endpoints need
 //! `Authorization: Bearer <WABOT_DAEMON_TOKEN>` (401 otherwise), and request
-//! bodies are limited to [`MAXIMUM_REQUEST_BODY_BYTES`] (413 beyond).
+//! bodies are limited to [`MAXIMUM_REQUEST_BODY_BYTES`] (413 beyond), the
+//! Cloud webhook's to [`MAXIMUM_WEBHOOK_BODY_BYTES`]. [`ROUTES`] lists every
+//! route; a test checks that the checked-in OpenAPI document lists the same.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -27,22 +39,57 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use crate::cloud_webhook::{parse_webhook, signature_is_valid, SIGNATURE_HEADER};
 use crate::config::RelayMode;
-use crate::database::{check_reachable, DatabasePool};
+use crate::database::{check_reachable, DatabaseError, DatabasePool};
+use crate::metrics::{Gauges, Metrics};
 use crate::phone::{repair_query_phone_number, validate_e164, InvalidPhoneNumber};
-use crate::sessions::{SessionAction, SessionError, SessionRegistry};
+use crate::sessions::{iso_time, now_ms, SessionAction, SessionError, SessionRegistry};
+use crate::store;
 use crate::transport::simulator::{
-    SimulatedMessage, SimulatedSendOutcome, SimulatorError, SimulatorNetwork, TranscriptEntry,
+    SimulatedConnectionEvent, SimulatedMessage, SimulatedSendOutcome, SimulatorError,
+    SimulatorNetwork, SimulatorScriptChange, TranscriptEntry,
 };
+use crate::transport::{DeliveryReceipt, ReceiptStatus};
 
 /// The largest request body accepted, in bytes (64 KiB).
 pub const MAXIMUM_REQUEST_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest Cloud API webhook body accepted, in bytes (4 MiB).
+pub const MAXIMUM_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// The longest WhatsApp message id accepted from a simulated contact.
 pub const MAXIMUM_MESSAGE_ID_CHARACTERS: usize = 200;
 
 /// The longest contact name accepted from a simulated contact.
 pub const MAXIMUM_CONTACT_NAME_CHARACTERS: usize = 200;
+
+/// How long `/metrics` waits for its database queries.
+const METRICS_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The checked-in OpenAPI document of this API.
+pub const OPENAPI_DOCUMENT: &str = include_str!("../openapi.json");
+
+/// Every route: method and path, as the OpenAPI document lists them (the
+/// session actions are one route with an `{action}` segment in the router).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/status"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/numbers/{number_id}/session"),
+    ("POST", "/numbers/{number_id}/session/start"),
+    ("POST", "/numbers/{number_id}/session/stop"),
+    ("POST", "/numbers/{number_id}/session/restart"),
+    ("GET", "/cloud/webhook"),
+    ("POST", "/cloud/webhook"),
+    ("POST", "/simulator/inbound"),
+    ("GET", "/simulator/transcript"),
+    ("GET", "/simulator/numbers/{phone_number}"),
+    ("POST", "/simulator/numbers/{phone_number}/script"),
+    ("POST", "/simulator/numbers/{phone_number}/events"),
+    ("POST", "/simulator/numbers/{phone_number}/receipts"),
+    ("POST", "/simulator/numbers/{phone_number}/pair"),
+];
 
 /// What the handlers share.
 pub struct ApiState {
@@ -56,10 +103,18 @@ pub struct ApiState {
     pub instance_id: String,
     /// Whether the daemon relays the outbox.
     pub relay_mode: RelayMode,
-    /// The bearer token of the POST endpoints.
+    /// The bearer token of the control endpoints.
     pub daemon_token: String,
     /// When the daemon started.
     pub started_at: Instant,
+    /// The counters.
+    pub metrics: Arc<Metrics>,
+    /// The Meta app secret that signs Cloud API webhooks.
+    pub cloud_app_secret: Option<String>,
+    /// The Cloud API webhook's verification token.
+    pub cloud_verify_token: Option<String>,
+    /// Cloud numbers by phone number id, as found.
+    pub cloud_numbers: Mutex<HashMap<String, Uuid>>,
 }
 
 /// An error answer: a status and a message sent as `{"error": message}`.
@@ -97,10 +152,12 @@ impl From<SimulatorError> for ApiError {
     fn from(error: SimulatorError) -> Self {
         let status = match &error {
             SimulatorError::UnknownNumber { .. } => StatusCode::NOT_FOUND,
-            SimulatorError::NotConnected { .. } => StatusCode::CONFLICT,
-            SimulatorError::StoreFailed { .. } | SimulatorError::StoreTimedOut(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
+            SimulatorError::NotConnected { .. } | SimulatorError::NotPairing { .. } => {
+                StatusCode::CONFLICT
             }
+            SimulatorError::Stalled { .. }
+            | SimulatorError::StoreFailed { .. }
+            | SimulatorError::StoreTimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError::new(status, error.to_string())
     }
@@ -111,9 +168,17 @@ impl From<SessionError> for ApiError {
         let status = match &error {
             SessionError::UnknownNumber { .. } => StatusCode::NOT_FOUND,
             SessionError::Transport { .. } => StatusCode::BAD_GATEWAY,
-            SessionError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SessionError::Unavailable { .. } | SessionError::Database(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         };
         ApiError::new(status, error.to_string())
+    }
+}
+
+impl From<DatabaseError> for ApiError {
+    fn from(error: DatabaseError) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
     }
 }
 
@@ -153,6 +218,10 @@ pub enum InboundRequestError {
     /// A field that must have content is empty.
     #[error("field \"{0}\" must not be empty")]
     EmptyField(&'static str),
+
+    /// A LID is not `<digits>@lid`.
+    #[error("field \"{0}\" must be a LID like 123456789012345@lid")]
+    InvalidLid(&'static str),
 
     /// A field is too long.
     #[error("field \"{field}\" must be at most {maximum} characters")]
@@ -212,9 +281,18 @@ pub fn parse_inbound_request(body: &[u8]) -> Result<SimulatedMessage, InboundReq
         }
     }
 
+    let from_lid = optional_string(&fields, "from_lid")?;
+    if let Some(lid) = &from_lid {
+        let digits = lid.strip_suffix("@lid").unwrap_or_default();
+        if !(5..=30).contains(&digits.len()) || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(InboundRequestError::InvalidLid("from_lid"));
+        }
+    }
+
     Ok(SimulatedMessage {
         to,
         from,
+        from_lid,
         name,
         text,
         message_id,
@@ -274,17 +352,45 @@ pub fn router(state: Arc<ApiState>) -> Router {
     let protected = Router::new()
         .route("/simulator/inbound", post(post_simulator_inbound))
         .route(
+            "/simulator/numbers/{phone_number}/script",
+            post(post_simulator_script),
+        )
+        .route(
+            "/simulator/numbers/{phone_number}/events",
+            post(post_simulator_event),
+        )
+        .route(
+            "/simulator/numbers/{phone_number}/receipts",
+            post(post_simulator_receipt),
+        )
+        .route(
+            "/simulator/numbers/{phone_number}/pair",
+            post(post_simulator_pair),
+        )
+        .route("/numbers/{number_id}/session", get(get_session))
+        .route(
             "/numbers/{number_id}/session/{action}",
             post(post_session_action),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_bearer_token,
-        ));
+        ))
+        .layer(DefaultBodyLimit::max(MAXIMUM_REQUEST_BODY_BYTES));
+    let webhook = Router::new()
+        .route(
+            "/cloud/webhook",
+            get(get_cloud_webhook).post(post_cloud_webhook),
+        )
+        .layer(DefaultBodyLimit::max(MAXIMUM_WEBHOOK_BODY_BYTES));
     Router::new()
         .route("/status", get(get_status))
+        .route("/metrics", get(get_metrics))
+        .route("/openapi.json", get(get_openapi))
         .route("/simulator/transcript", get(get_simulator_transcript))
+        .route("/simulator/numbers/{phone_number}", get(get_simulator_line))
         .merge(protected)
+        .merge(webhook)
         .layer(DefaultBodyLimit::max(MAXIMUM_REQUEST_BODY_BYTES))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -328,6 +434,7 @@ struct StatusBody {
 struct SessionsBody {
     total: usize,
     by_state: BTreeMap<&'static str, usize>,
+    by_transport: BTreeMap<&'static str, usize>,
 }
 
 async fn get_status(State(state): State<Arc<ApiState>>) -> Response {
@@ -347,9 +454,50 @@ async fn get_status(State(state): State<Arc<ApiState>>) -> Response {
         sessions: SessionsBody {
             total: state.registry.n_sessions(),
             by_state: state.registry.count_by_state(),
+            by_transport: state.registry.count_by_transport(),
         },
     };
     (status, Json(body)).into_response()
+}
+
+async fn get_metrics(State(state): State<Arc<ApiState>>) -> Response {
+    let database = async {
+        let client = state.pool.get().await?;
+        let depth = store::outbound_queue_depth(&client, &state.instance_id).await?;
+        let lag = store::outbox_lag_seconds(&client).await?;
+        Ok::<(i64, f64), DatabaseError>((depth, lag))
+    };
+    let (outbound_queue_depth, outbox_lag_seconds) =
+        match tokio::time::timeout(METRICS_QUERY_TIMEOUT, database).await {
+            Ok(Ok((depth, lag))) => (Some(depth), Some(lag)),
+            _ => (None, None),
+        };
+    let gauges = Gauges {
+        sessions_by_state: state.registry.count_by_state().into_iter().collect(),
+        sessions_by_transport: state.registry.count_by_transport().into_iter().collect(),
+        leases_held: state.registry.n_sessions(),
+        outbound_queue_depth,
+        outbox_lag_seconds,
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.metrics.render(&gauges),
+    )
+        .into_response()
+}
+
+async fn get_openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_DOCUMENT,
+    )
+        .into_response()
 }
 
 async fn post_simulator_inbound(
@@ -366,12 +514,23 @@ async fn post_simulator_inbound(
 fn body_rejection(rejection: BytesRejection) -> ApiError {
     let status = rejection.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(
-            status,
-            format!("request body is larger than {MAXIMUM_REQUEST_BODY_BYTES} bytes"),
-        );
+        return ApiError::new(status, "request body is too large");
     }
     ApiError::new(status, rejection.body_text())
+}
+
+/// Reads a JSON body into `T`, with a 400 naming the problem.
+fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let body = body.map_err(body_rejection)?;
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &body
+    };
+    serde_json::from_slice(body)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid body: {error}")))
 }
 
 /// The query of `GET /simulator/transcript`.
@@ -426,39 +585,350 @@ fn query_phone_number(value: Option<String>, parameter: &str) -> Result<String, 
     Ok(phone_number)
 }
 
+fn path_phone_number(value: &str) -> Result<String, ApiError> {
+    let phone_number = repair_query_phone_number(value);
+    validate_e164(&phone_number).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("path segment \"phone_number\": {error}"),
+        )
+    })?;
+    Ok(phone_number)
+}
+
+async fn get_simulator_line(
+    State(state): State<Arc<ApiState>>,
+    Path(phone_number): Path<String>,
+) -> Result<Response, ApiError> {
+    let phone_number = path_phone_number(&phone_number)?;
+    Ok(Json(state.simulator.line_view(&phone_number)?).into_response())
+}
+
+async fn post_simulator_script(
+    State(state): State<Arc<ApiState>>,
+    Path(phone_number): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let phone_number = path_phone_number(&phone_number)?;
+    let change: SimulatorScriptChange = json_body(body)?;
+    Ok(Json(state.simulator.change_script(&phone_number, &change)?).into_response())
+}
+
+async fn post_simulator_event(
+    State(state): State<Arc<ApiState>>,
+    Path(phone_number): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let phone_number = path_phone_number(&phone_number)?;
+    let event: SimulatedConnectionEvent = json_body(body)?;
+    let description = format!("{event:?}");
+    state.simulator.emit(&phone_number, event).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "phone_number": phone_number, "emitted": description })),
+    )
+        .into_response())
+}
+
+/// The body of `POST /simulator/numbers/{phone}/receipts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptRequest {
+    wa_message_id: String,
+    status: String,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+async fn post_simulator_receipt(
+    State(state): State<Arc<ApiState>>,
+    Path(phone_number): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let phone_number = path_phone_number(&phone_number)?;
+    let request: ReceiptRequest = json_body(body)?;
+    let status = request
+        .status
+        .parse::<ReceiptStatus>()
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error))?;
+    state
+        .simulator
+        .receipt(
+            &phone_number,
+            DeliveryReceipt {
+                wa_message_id: request.wa_message_id.clone(),
+                status,
+                error: request.error,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            json!({ "wa_message_id": request.wa_message_id, "status": status.as_message_status() }),
+        ),
+    )
+        .into_response())
+}
+
+async fn post_simulator_pair(
+    State(state): State<Arc<ApiState>>,
+    Path(phone_number): Path<String>,
+) -> Result<Response, ApiError> {
+    let phone_number = path_phone_number(&phone_number)?;
+    state.simulator.pair(&phone_number).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "phone_number": phone_number, "paired": true })),
+    )
+        .into_response())
+}
+
+fn parse_number_id(number_id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(number_id).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid number id {number_id:?}: expected a UUID"),
+        )
+    })
+}
+
+async fn get_session(
+    State(state): State<Arc<ApiState>>,
+    Path(number_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let number_id = parse_number_id(&number_id)?;
+    if let Some(session) = state.registry.session(number_id) {
+        let status = session.status();
+        let pacing = session.with_pacing(|pacing| pacing.state.clone());
+        let now = now_ms();
+        let body = json!({
+            "number_id": number_id,
+            "phone_number": session.phone_number,
+            "transport": session.kind.as_str(),
+            "held_by": state.instance_id,
+            "held_here": true,
+            "session_status": status.state.as_str(),
+            "since": iso_time(status.since_ms),
+            "transport_connected": status.transport_connected,
+            "pairing": status.pairing.as_ref().map(|pairing| json!({
+                "qr_code": pairing.qr_code,
+                "qr_code_expires_at": pairing.qr_code_expires_at_ms.map(iso_time),
+                "pair_code": pairing.pair_code,
+                "pair_code_expires_at": pairing.pair_code_expires_at_ms.map(iso_time),
+            })),
+            "last_event": status.last_event.as_ref().map(|event| json!({
+                "event": event.event,
+                "reason": event.reason,
+                "code": event.code,
+                "at": iso_time(event.at_ms),
+            })),
+            "last_heartbeat_at": status.last_alive_ms.map(iso_time),
+            "last_inbound_at": status.last_inbound_ms.map(iso_time),
+            "last_send_success_at": status.last_send_success_ms.map(iso_time),
+            "reconnect": {
+                "attempts": status.reconnect_attempts,
+                "next_attempt_at": status.reconnect_at_ms.map(iso_time),
+            },
+            "pacing": {
+                "paused_until": pacing.paused_until_ms.filter(|until| *until > now).map(iso_time),
+                "rate_limit_errors": pacing.rate_limit_errors,
+                "new_contacts_today": pacing.new_contacts_sent,
+                "state": pacing,
+            },
+        });
+        return Ok(Json(body).into_response());
+    }
+    let client = state.pool.get().await.map_err(DatabaseError::from)?;
+    let number = store::number_by_id(&client, number_id)
+        .await?
+        .ok_or(SessionError::UnknownNumber { number_id })?;
+    Ok(Json(json!({
+        "number_id": number_id,
+        "phone_number": number.phone_number,
+        "transport": number.transport,
+        "held_by": number.lease_holder,
+        "held_here": false,
+        "session_status": number.session_status,
+    }))
+    .into_response())
+}
+
 /// The body of a session command's answer.
 #[derive(Debug, Serialize)]
 struct SessionActionBody {
     number_id: Uuid,
     action: &'static str,
-    session_status: &'static str,
+    session_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_by: Option<String>,
 }
 
 async fn post_session_action(
     State(state): State<Arc<ApiState>>,
     Path((number_id, action)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<SessionActionBody>), ApiError> {
-    let number_id = Uuid::parse_str(&number_id).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("invalid number id {number_id:?}: expected a UUID"),
-        )
-    })?;
+    let number_id = parse_number_id(&number_id)?;
     let action: SessionAction =
         action
             .parse()
             .map_err(|error: crate::sessions::UnknownSessionAction| {
                 ApiError::new(StatusCode::NOT_FOUND, error.to_string())
             })?;
-    let session_status = state.registry.perform(number_id, action).await?;
+    if state.registry.session(number_id).is_some() {
+        let reason = format!("{} requested through the daemon api", action.as_str());
+        let session_status = state.registry.perform(number_id, action, reason).await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(SessionActionBody {
+                number_id,
+                action: action.as_str(),
+                session_status: session_status.as_str().to_owned(),
+                command_id: None,
+                held_by: None,
+            }),
+        ));
+    }
+    // Not held here: hand the command to whichever daemon holds the number.
+    let client = state.pool.get().await.map_err(DatabaseError::from)?;
+    let number = store::number_by_id(&client, number_id)
+        .await?
+        .ok_or(SessionError::UnknownNumber { number_id })?;
+    let command_id = store::insert_session_command(&client, number_id, action.as_str()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(SessionActionBody {
             number_id,
             action: action.as_str(),
-            session_status: session_status.as_str(),
+            session_status: number.session_status,
+            command_id: Some(command_id),
+            held_by: number.lease_holder,
         }),
     ))
+}
+
+/// The query of Meta's verification handshake.
+#[derive(Debug, Deserialize)]
+struct VerificationQuery {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+async fn get_cloud_webhook(
+    State(state): State<Arc<ApiState>>,
+    query: Result<Query<VerificationQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))?;
+    let Some(expected) = state.cloud_verify_token.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "WABOT_CLOUD_VERIFY_TOKEN is not set: the daemon does not answer webhook verifications",
+        ));
+    };
+    let token_matches = query
+        .verify_token
+        .as_deref()
+        .is_some_and(|token| secrets_match(token, expected));
+    match (query.mode.as_deref(), token_matches, query.challenge) {
+        (Some("subscribe"), true, Some(challenge)) => Ok((
+            [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+            challenge,
+        )
+            .into_response()),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "verification refused: hub.mode must be subscribe and hub.verify_token must match",
+        )),
+    }
+}
+
+async fn post_cloud_webhook(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Some(app_secret) = state.cloud_app_secret.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "WABOT_CLOUD_APP_SECRET is not set: the daemon cannot check webhook signatures",
+        ));
+    };
+    let body = body.map_err(body_rejection)?;
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok());
+    if !signature_is_valid(app_secret, signature, &body) {
+        tracing::warn!("refused a cloud api webhook delivery with a missing or invalid signature");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid or missing X-Hub-Signature-256",
+        ));
+    }
+    let changes = parse_webhook(&body)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+    let mut client = state.pool.get().await.map_err(DatabaseError::from)?;
+    let mut n_messages = 0;
+    let mut n_statuses = 0;
+    let mut unknown = Vec::new();
+    for change in changes {
+        let cached = state
+            .cloud_numbers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&change.phone_number_id)
+            .copied();
+        let number_id = match cached {
+            Some(number_id) => number_id,
+            None => match store::cloud_number_by_phone_number_id(&client, &change.phone_number_id)
+                .await?
+            {
+                Some(number_id) => {
+                    state
+                        .cloud_numbers
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(change.phone_number_id.clone(), number_id);
+                    number_id
+                }
+                None => {
+                    tracing::warn!(phone_number_id = %change.phone_number_id, "a cloud api webhook names a phone number id no cloud number has");
+                    unknown.push(change.phone_number_id);
+                    continue;
+                }
+            },
+        };
+        if !change.messages.is_empty() {
+            let stored =
+                store::store_inbound_messages(&mut client, number_id, &change.messages).await?;
+            let n_new = stored.iter().filter(|stored| !stored.duplicate).count();
+            state.metrics.messages_inbound.fetch_add(
+                u64::try_from(n_new).unwrap_or(0),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            n_messages += stored.len();
+            if let Some(session) = state.registry.session(number_id) {
+                session.note_inbound(now_ms());
+            }
+            tracing::info!(%number_id, n_messages = stored.len(), n_new, "stored cloud api messages");
+        }
+        for receipt in &change.receipts {
+            store::apply_receipt(&client, number_id, receipt).await?;
+            n_statuses += 1;
+        }
+    }
+    Ok(Json(json!({
+        "messages": n_messages,
+        "statuses": n_statuses,
+        "unknown_phone_number_ids": unknown,
+    }))
+    .into_response())
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
@@ -494,6 +964,7 @@ mod tests {
             SimulatedMessage {
                 to: "+15550100001".into(),
                 from: "+15550199999".into(),
+                from_lid: None,
                 name: Some("Ada".into()),
                 text: "hi".into(),
                 message_id: Some("ID-1".into()),
@@ -588,6 +1059,83 @@ mod tests {
         assert!(secrets_match("0123456789abcdef", "0123456789abcdef"));
         assert!(!secrets_match("0123456789abcdeF", "0123456789abcdef"));
         assert!(!secrets_match("0123456789abcde", "0123456789abcdef"));
+    }
+
+    #[test]
+    fn the_openapi_document_lists_every_route_and_no_other() {
+        let document: Value = serde_json::from_str(OPENAPI_DOCUMENT).expect("openapi.json is JSON");
+        assert_eq!(document["openapi"], "3.1.0");
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, operations) in document["paths"].as_object().expect("paths") {
+            for method in operations.as_object().expect("operations").keys() {
+                documented.push((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+        documented.sort();
+        let mut routes: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+            .collect();
+        routes.sort();
+        assert_eq!(documented, routes);
+    }
+
+    /// Serves every route of [`ROUTES`] from the real router (with a
+    /// database pool pointing nowhere) and checks that none falls through to
+    /// the fallback.
+    #[tokio::test]
+    async fn the_router_serves_every_listed_route() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+
+        let database: tokio_postgres::Config =
+            "postgresql://postgres:postgres@127.0.0.1:1/postgres"
+                .parse()
+                .expect("a url");
+        let pool = crate::database::build_pool(&database, None).expect("a pool");
+        let context = Arc::new(crate::sessions::SessionContext {
+            pool: pool.clone(),
+            instance_id: "test".to_owned(),
+            reconnect_policy: health::ReconnectPolicy::default(),
+            health_thresholds: health::HealthThresholds::default(),
+            pacing: crate::pacing::PacingPolicies::default(),
+            metrics: Arc::new(Metrics::default()),
+            outbound_wakeup: Arc::new(tokio::sync::Notify::new()),
+        });
+        let state = Arc::new(ApiState {
+            pool,
+            registry: SessionRegistry::new(context),
+            simulator: SimulatorNetwork::new(),
+            instance_id: "test".to_owned(),
+            relay_mode: RelayMode::Off,
+            daemon_token: "0123456789abcdef".to_owned(),
+            started_at: Instant::now(),
+            metrics: Arc::new(Metrics::default()),
+            cloud_app_secret: None,
+            cloud_verify_token: None,
+            cloud_numbers: Mutex::new(HashMap::new()),
+        });
+        let app = router(state);
+        for (method, path) in ROUTES {
+            let uri = path
+                .replace("{number_id}", "not-a-uuid")
+                .replace("{phone_number}", "%2B15550100001");
+            let request = axum::http::Request::builder()
+                .method(*method)
+                .uri(&uri)
+                .body(Body::from("{}"))
+                .expect("a request");
+            let response = app.clone().oneshot(request).await.expect("an answer");
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("a body");
+            let body = String::from_utf8_lossy(&body);
+            assert!(
+                !body.contains("no such endpoint") && status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is not routed: {status} {body}"
+            );
+        }
     }
 
     #[test]

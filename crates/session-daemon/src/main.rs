@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use session_daemon::config::{
-    default_instance_id, CommandLine, ContactCommand, DaemonConfig, TopLevelCommand,
+    default_instance_id, CommandLine, ContactCommand, DaemonConfig, LogFormat, TopLevelCommand,
 };
 use session_daemon::{contact_client, daemon};
 use tracing_subscriber::EnvFilter;
@@ -30,12 +30,22 @@ fn main() -> ExitCode {
 
 fn run_daemon(arguments: session_daemon::config::DaemonArguments) -> anyhow::Result<()> {
     let config = DaemonConfig::resolve(arguments, default_instance_id)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        // One JSON object per line; a session's lines carry its span's
+        // fields (number_id, number, transport).
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,13 +1,14 @@
 //! The dedicated `LISTEN` connection that wakes the workers.
 //!
-//! The schema's triggers call `pg_notify('outbox', <outbox id>)` when an
-//! inbound message enqueues its routing and `pg_notify('outbound',
-//! <number id>)` when a reply is queued. One connection outside the pool
-//! listens on both channels: its [`tokio_postgres::Connection`] is driven with
+//! The schema's triggers call `pg_notify('outbox', <outbox id>)` for every
+//! outbox row, `pg_notify('outbound', <number id>)` when a reply is queued
+//! and `pg_notify('session_commands', <number id>)` when an operator asks
+//! for a session command. One connection outside the pool listens on the
+//! three channels: its [`tokio_postgres::Connection`] is driven with
 //! `poll_message`, and every notification wakes the matching worker through a
-//! [`Notify`]. When the connection breaks it is re-opened with backoff, and
-//! both workers are woken after every (re)connect so nothing notified in
-//! between waits for the next poll.
+//! [`Notify`]. When the connection breaks (Postgres restarted) it is re-opened
+//! with backoff, and every worker is woken after each (re)connect so nothing
+//! notified in between waits for the next poll.
 
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ pub const OUTBOX_CHANNEL: &str = "outbox";
 /// The channel the outbound trigger notifies.
 pub const OUTBOUND_CHANNEL: &str = "outbound";
 
+/// The channel the session-command trigger notifies.
+pub const SESSION_COMMANDS_CHANNEL: &str = "session_commands";
+
 /// The wake-ups of the workers.
 #[derive(Debug, Clone, Default)]
 pub struct Wakeups {
@@ -30,26 +34,30 @@ pub struct Wakeups {
     pub outbox: Arc<Notify>,
     /// Wakes the outbound sender.
     pub outbound: Arc<Notify>,
+    /// Wakes the session-command worker.
+    pub commands: Arc<Notify>,
 }
 
 impl Wakeups {
-    /// Wakes both workers.
+    /// Wakes every worker.
     pub fn wake_all(&self) {
         self.outbox.notify_one();
         self.outbound.notify_one();
+        self.commands.notify_one();
     }
 
     fn wake_channel(&self, channel: &str) {
         match channel {
             OUTBOX_CHANNEL => self.outbox.notify_one(),
             OUTBOUND_CHANNEL => self.outbound.notify_one(),
+            SESSION_COMMANDS_CHANNEL => self.commands.notify_one(),
             _ => {}
         }
     }
 }
 
-/// Listens on the `outbox` and `outbound` channels until `shutdown` turns
-/// true, reconnecting with backoff.
+/// Listens on the `outbox`, `outbound` and `session_commands` channels until
+/// `shutdown` turns true, reconnecting with backoff.
 pub async fn run_listener(
     database: tokio_postgres::Config,
     wakeups: Wakeups,
@@ -103,14 +111,14 @@ async fn listen_once(
 
     let listening = client
         .batch_execute(&format!(
-            "listen {OUTBOX_CHANNEL}; listen {OUTBOUND_CHANNEL}"
+            "listen {OUTBOX_CHANNEL}; listen {OUTBOUND_CHANNEL}; listen {SESSION_COMMANDS_CHANNEL}"
         ))
         .await;
     if let Err(error) = listening {
         driver.abort();
         return Err(error);
     }
-    tracing::info!("listening for outbox and outbound notifications");
+    tracing::info!("listening for outbox, outbound and session_commands notifications");
     *n_consecutive_failures = 0;
     wakeups.wake_all();
 

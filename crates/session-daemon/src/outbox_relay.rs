@@ -1,15 +1,16 @@
 //! The outbox relay: delivers due outbox rows to the Edge Functions.
 //!
 //! Each row is posted as `{"outbox_id": <id>, ...payload}` to
-//! `<WABOT_FUNCTIONS_URL>/<topic>` with the service-role key, within ten
-//! seconds. A 2xx answer marks the row delivered; anything else records the
-//! status and the start of the body in `last_error` and schedules the next
-//! attempt with exponential backoff ([`crate::backoff::outbox_retry_delay`]),
-//! until the row is given up after ten attempts.
+//! `<WABOT_FUNCTIONS_URL>/<target>` (the row's target, or its topic) with the
+//! service-role key, within ten seconds. A 2xx answer marks the row
+//! delivered (`private.record_outbox_delivery`); anything else records the
+//! status and the start of the body (`private.record_outbox_failure`, which
+//! schedules the next attempt with exponential backoff and dead-letters the
+//! row after ten attempts).
 //!
-//! Rows are claimed with `FOR UPDATE SKIP LOCKED` and a 30-second lease
-//! (`next_attempt_at`), longer than a whole batch can take (the batch's
-//! requests run concurrently, each bounded by the timeout), so two daemons
+//! Rows are claimed by `private.claim_outbox` with `FOR UPDATE SKIP LOCKED`
+//! and a 30-second lease, longer than a whole batch can take (the batch's
+//! requests run concurrently, each bounded by the timeout), so two relays
 //! never deliver a row at the same time. Delivery is at least once: the
 //! functions are idempotent on their payload.
 
@@ -21,9 +22,8 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::{Map, Value};
 use tokio::sync::{watch, Notify};
 
-use crate::backoff::{outbox_retry_delay, outbox_row_is_dead};
 use crate::database::{error_chain, DatabaseError, DatabasePool};
-use crate::store::{self, ClaimedOutboxRow, CLAIM_BATCH_SIZE};
+use crate::store::{self, ClaimedOutboxRow, OUTBOX_CLAIM_BATCH_SIZE};
 
 /// How long one delivery may take.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -96,7 +96,9 @@ impl OutboxRelay {
                 match self.deliver_due_rows().await {
                     Ok(n_claimed) => {
                         n_consecutive_failures = 0;
-                        if n_claimed < usize::try_from(CLAIM_BATCH_SIZE).unwrap_or(usize::MAX) {
+                        if n_claimed
+                            < usize::try_from(OUTBOX_CLAIM_BATCH_SIZE).unwrap_or(usize::MAX)
+                        {
                             break;
                         }
                     }
@@ -125,7 +127,7 @@ impl OutboxRelay {
     pub async fn deliver_due_rows(&self) -> Result<usize, DatabaseError> {
         let rows = {
             let client = self.pool.get().await?;
-            store::claim_due_outbox_rows(&client).await?
+            store::claim_outbox(&client).await?
         };
         let n_claimed = rows.len();
         if n_claimed == 0 {
@@ -146,24 +148,16 @@ impl OutboxRelay {
         for (row, outcome) in outcomes {
             match outcome {
                 Ok(()) => {
-                    store::mark_outbox_delivered(&client, row.outbox_id).await?;
+                    store::record_outbox_delivery(&client, row.outbox_id).await?;
                     tracing::info!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "delivered an outbox row");
                 }
                 Err(last_error) => {
-                    let give_up = outbox_row_is_dead(row.attempts);
-                    let retry_in = outbox_retry_delay(row.attempts);
-                    store::mark_outbox_failed(
-                        &client,
-                        row.outbox_id,
-                        &last_error,
-                        retry_in,
-                        give_up,
-                    )
-                    .await?;
-                    if give_up {
+                    let dead =
+                        store::record_outbox_failure(&client, row.outbox_id, &last_error).await?;
+                    if dead {
                         tracing::error!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "gave up an outbox row: {last_error}");
                     } else {
-                        tracing::warn!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, retry_in_seconds = retry_in.as_secs(), "could not deliver an outbox row: {last_error}");
+                        tracing::warn!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "could not deliver an outbox row: {last_error}");
                     }
                 }
             }
@@ -173,7 +167,7 @@ impl OutboxRelay {
 
     /// Posts one row; returns the text for `last_error` on failure.
     async fn deliver(&self, row: &ClaimedOutboxRow) -> Result<(), String> {
-        let url = topic_url(&self.functions_url, &row.topic);
+        let url = topic_url(&self.functions_url, &row.target);
         let body = request_body(row.outbox_id, &row.payload);
         let response = self
             .http

@@ -193,6 +193,9 @@ impl Daemon {
             .env("WABOT_INSTANCE_ID", format!("end-to-end-{port}"))
             .env("WABOT_SESSION_STORAGE_PATH", storage)
             .env("WABOT_POLL_INTERVAL_MS", "250")
+            // A short lease, so a daemon started after a SIGKILL takes the
+            // number over within seconds.
+            .env("WABOT_LEASE_SECONDS", "4")
             .env("WABOT_HOLD_NUMBERS", options.held_phone_number)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

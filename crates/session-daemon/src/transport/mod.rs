@@ -2,30 +2,45 @@
 //! events.
 //!
 //! A transport is one number's connection to WhatsApp. The daemon drives it
-//! with three calls (connect, send a text, disconnect) and learns everything
-//! else from [`TransportEvent`]s the transport pushes into the channel it was
-//! built with: the connection coming up or dropping on its own, a logout,
-//! inbound messages and delivery receipts.
+//! with a few calls (connect, send a text, disconnect, log out) and learns
+//! everything else from [`TransportEvent`]s the transport pushes into the
+//! channel it was built with: pairing codes, the connection coming up or
+//! dropping on its own, logouts and bans, inbound messages, delivery
+//! receipts and late send rejections.
 //!
-//! Three transports are planned: WhatsApp Web multi-device (a QR or pairing
-//! code links the session, so [`Transport::connect`] may answer
-//! [`ConnectOutcome::Pending`] and report [`TransportEvent::Connected`] later),
-//! the Cloud API (stateless HTTP, connected at once) and the
-//! [`simulator::SimulatorTransport`] that exists today.
+//! Three transports exist, chosen per number by `numbers.transport`:
 //!
-//! Inbound messages carry an optional acknowledgement: the transport learns
-//! whether the message was stored (and whether it was a redelivery) before it
-//! acknowledges it to WhatsApp, so a crash between receipt and storage makes
-//! WhatsApp deliver the message again instead of losing it.
+//! - [`simulator::SimulatorTransport`]: WhatsApp without WhatsApp, the local
+//!   default and the test double, scriptable over HTTP.
+//! - `web::WebTransport` (cargo feature `whatsapp-web`): WhatsApp Web
+//!   multi-device through the `whatsapp-rust` crate, paired by QR code or
+//!   pair code ([`ConnectOutcome::Pending`], then
+//!   [`TransportEvent::Connected`]).
+//! - [`cloud::CloudTransport`]: Meta's Cloud API, stateless HTTP; inbound
+//!   messages and statuses arrive on the daemon's webhook
+//!   ([`crate::cloud_webhook`]).
+//!
+//! Inbound messages are acknowledged to WhatsApp only once stored: the
+//! simulator waits on [`InboundDelivery::acknowledgement`], the Web
+//! transport commits through the crate's inbound durability hook before it
+//! returns, and the Cloud webhook answers 200 only after the commit, so a
+//! crash between receipt and storage makes WhatsApp deliver the message
+//! again instead of losing it.
 
+pub mod cloud;
 pub mod simulator;
+#[cfg(feature = "whatsapp-web")]
+pub mod web;
+
+use std::str::FromStr;
 
 use futures_util::future::BoxFuture;
+use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 /// The kind of a transport, as written in `numbers.transport`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TransportKind {
     /// The in-process simulator.
     Simulator,
@@ -36,12 +51,46 @@ pub enum TransportKind {
 }
 
 impl TransportKind {
+    /// Every kind, in the schema's order.
+    pub const ALL: [TransportKind; 3] = [
+        TransportKind::Simulator,
+        TransportKind::Web,
+        TransportKind::Cloud,
+    ];
+
     /// Returns the kind as written in `numbers.transport`.
     pub fn as_str(self) -> &'static str {
         match self {
             TransportKind::Simulator => "simulator",
             TransportKind::Web => "web",
             TransportKind::Cloud => "cloud",
+        }
+    }
+
+    /// Tells whether this build of the daemon can run the transport (the
+    /// Web transport needs the `whatsapp-web` cargo feature).
+    pub fn is_compiled_in(self) -> bool {
+        match self {
+            TransportKind::Web => cfg!(feature = "whatsapp-web"),
+            TransportKind::Simulator | TransportKind::Cloud => true,
+        }
+    }
+}
+
+/// A transport name that is not `simulator`, `web` or `cloud`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transport {0:?}: expected simulator, web or cloud")]
+pub struct UnknownTransport(pub String);
+
+impl FromStr for TransportKind {
+    type Err = UnknownTransport;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "simulator" => Ok(TransportKind::Simulator),
+            "web" => Ok(TransportKind::Web),
+            "cloud" => Ok(TransportKind::Cloud),
+            _ => Err(UnknownTransport(value.to_owned())),
         }
     }
 }
@@ -60,30 +109,58 @@ pub enum ConnectOutcome {
 }
 
 /// A failure of a transport call.
+///
+/// The variants say what the daemon may do with the message: retry it
+/// ([`TransportError::Failed`], [`TransportError::NotConnected`], the rate
+/// limits), give it up ([`TransportError::Rejected`]) or mark it as possibly
+/// delivered ([`TransportError::Ambiguous`]), never retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// The session is not connected, so it cannot send.
     #[error("the session is not connected")]
     NotConnected,
 
-    /// WhatsApp refused to send because the number is sending too fast.
+    /// WhatsApp refused to send because the number is sending too fast
+    /// (429, 463, the Cloud API's 130429); the whole number pauses.
     #[error("rate limited by whatsapp: {reason}")]
     RateLimited {
-        /// WhatsApp's explanation.
+        /// WhatsApp's explanation, with its code.
         reason: String,
+        /// When WhatsApp said sending may resume, in Unix milliseconds.
+        until_ms: Option<i64>,
     },
 
-    /// WhatsApp refused the message (bad recipient, banned number, …).
+    /// WhatsApp refused to send to this one contact for now (the Cloud
+    /// API's pair rate limit, 131056); other contacts are not affected.
+    #[error("rate limited for this contact: {reason}")]
+    ContactRateLimited {
+        /// WhatsApp's explanation, with its code.
+        reason: String,
+        /// How long to wait before sending to the contact again.
+        retry_after_ms: i64,
+    },
+
+    /// WhatsApp refused the message for good (a bad recipient, the
+    /// re-engagement window, a banned number); it is not retried.
     #[error("whatsapp refused the message: {reason}")]
     Rejected {
-        /// WhatsApp's explanation.
+        /// WhatsApp's explanation, with its code.
         reason: String,
     },
 
-    /// The connection failed.
+    /// The send failed before reaching WhatsApp; it may be retried.
     #[error("transport failure: {reason}")]
     Failed {
         /// What went wrong.
+        reason: String,
+    },
+
+    /// The send may or may not have reached WhatsApp (a timeout after the
+    /// request left); it is marked failed and never retried, so the contact
+    /// never gets it twice.
+    #[error("the send may or may not have been delivered: {reason}")]
+    Ambiguous {
+        /// What happened.
         reason: String,
     },
 }
@@ -91,14 +168,47 @@ pub enum TransportError {
 /// A message a contact sent to the number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
-    /// The contact's WhatsApp id (E.164 digits without the plus sign).
+    /// The contact's id as the conversation is keyed: the phone-based
+    /// WhatsApp id (E.164 digits without the plus sign) when known,
+    /// otherwise the LID (`<digits>@lid`).
     pub contact_wa_id: String,
+    /// The contact's phone-based WhatsApp id (digits), when WhatsApp gave it.
+    pub contact_phone_wa_id: Option<String>,
+    /// The contact's LID (`<digits>@lid`), when WhatsApp gave it.
+    pub contact_lid: Option<String>,
     /// The contact's display name, when WhatsApp gives one.
     pub contact_name: Option<String>,
     /// WhatsApp's id of the message, unique per number.
     pub wa_message_id: String,
-    /// The message text.
+    /// The message type, as `messages.type` spells it (`text`, `image`, …).
+    pub message_type: String,
+    /// The text, or the caption of a media message (may be empty).
     pub text: String,
+    /// What else the transport knows about the message, as JSON.
+    pub payload: Value,
+}
+
+impl InboundMessage {
+    /// Returns a text message from a contact known only by their
+    /// phone-based id.
+    pub fn text(
+        contact_wa_id: impl Into<String>,
+        contact_name: Option<String>,
+        wa_message_id: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        let contact_wa_id = contact_wa_id.into();
+        InboundMessage {
+            contact_phone_wa_id: Some(contact_wa_id.clone()),
+            contact_wa_id,
+            contact_lid: None,
+            contact_name,
+            wa_message_id: wa_message_id.into(),
+            message_type: "text".to_owned(),
+            text: text.into(),
+            payload: Value::Object(serde_json::Map::new()),
+        }
+    }
 }
 
 /// The result of storing an inbound message.
@@ -124,9 +234,11 @@ pub struct InboundDelivery {
 /// The delivery state a receipt reports for an outbound message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReceiptStatus {
+    /// WhatsApp's server accepted the message (the Cloud API's `sent`).
+    Sent,
     /// The message reached the contact's phone.
     Delivered,
-    /// The contact read the message.
+    /// The contact read (or played) the message.
     Read,
     /// WhatsApp gave up delivering the message.
     Failed,
@@ -136,9 +248,26 @@ impl ReceiptStatus {
     /// Returns the `messages.status` this receipt moves a message to.
     pub fn as_message_status(self) -> &'static str {
         match self {
+            ReceiptStatus::Sent => "sent",
             ReceiptStatus::Delivered => "delivered",
             ReceiptStatus::Read => "read",
             ReceiptStatus::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for ReceiptStatus {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "sent" => Ok(ReceiptStatus::Sent),
+            "delivered" => Ok(ReceiptStatus::Delivered),
+            "read" | "played" => Ok(ReceiptStatus::Read),
+            "failed" => Ok(ReceiptStatus::Failed),
+            other => Err(format!(
+                "unknown receipt status {other:?}: expected sent, delivered, read or failed"
+            )),
         }
     }
 }
@@ -150,27 +279,95 @@ pub struct DeliveryReceipt {
     pub wa_message_id: String,
     /// The new delivery state.
     pub status: ReceiptStatus,
+    /// Why delivery failed, for a failed receipt.
+    pub error: Option<String>,
 }
 
 /// Something that happened on a transport, reported to the daemon.
+///
+/// The connection events carry WhatsApp's own code where it has one, for the
+/// `code` column of the timeline.
 #[derive(Debug)]
 pub enum TransportEvent {
     /// The connection came up on its own (after pairing or a reconnect).
     Connected,
-    /// The connection dropped; the transport may reconnect by itself.
+    /// The connection dropped; the daemon reconnects it under its policy.
     Disconnected {
         /// Why it dropped.
         reason: String,
+        /// WhatsApp's code, such as `515` or `503`.
+        code: Option<String>,
     },
     /// WhatsApp logged the session out; it must be paired again.
     LoggedOut {
         /// Why WhatsApp logged it out.
         reason: String,
+        /// WhatsApp's code, such as `401`.
+        code: Option<String>,
     },
-    /// A contact sent a message.
+    /// Another client took over the session (whatsmeow `StreamReplaced`,
+    /// Baileys 440).
+    StreamReplaced,
+    /// WhatsApp banned the number for a while (codes 101–106).
+    TemporaryBan {
+        /// WhatsApp's code.
+        code: Option<String>,
+        /// WhatsApp's explanation.
+        reason: String,
+        /// How long the ban lasts, in milliseconds.
+        expires_in_ms: i64,
+    },
+    /// WhatsApp banned the number for good.
+    Banned {
+        /// WhatsApp's explanation.
+        reason: String,
+    },
+    /// WhatsApp refused the connection because the client is too old.
+    ClientOutdated {
+        /// WhatsApp's explanation.
+        reason: String,
+    },
+    /// A QR code to link the number is showing.
+    QrCode {
+        /// The QR payload to render.
+        code: String,
+        /// How long it stays valid, in milliseconds.
+        expires_in_ms: i64,
+    },
+    /// A pair code to link the number is showing.
+    PairCode {
+        /// The eight-character code to type on the phone.
+        code: String,
+        /// How long it stays valid, in milliseconds.
+        expires_in_ms: i64,
+    },
+    /// A person linked the number; the connection follows.
+    Paired {
+        /// The linked account's phone-based id, if known.
+        phone_wa_id: Option<String>,
+        /// The linked account's LID, if known.
+        lid: Option<String>,
+    },
+    /// A contact sent a message that the daemon must store and acknowledge.
     Inbound(InboundDelivery),
+    /// The transport stored inbound messages itself (the Web transport's
+    /// durability hook), for the session's liveness bookkeeping.
+    InboundCommitted {
+        /// How many messages were committed.
+        n_messages: usize,
+    },
     /// A sent message was delivered, read or failed.
     Receipt(DeliveryReceipt),
+    /// WhatsApp refused a message after the send call returned (a server
+    /// nack, such as 463 for the reach-out timelock).
+    SendRejected {
+        /// The message's WhatsApp id.
+        wa_message_id: String,
+        /// WhatsApp's code.
+        code: String,
+        /// Whether the code is a rate limit that pauses the number.
+        rate_limited: bool,
+    },
 }
 
 /// One number's connection to WhatsApp.
@@ -186,7 +383,8 @@ pub trait Transport: Send + Sync {
     /// Connects the session, or starts connecting it.
     fn connect(&self) -> BoxFuture<'_, Result<ConnectOutcome, TransportError>>;
 
-    /// Sends a text message to a contact and returns WhatsApp's id for it.
+    /// Sends a text message to a contact (its id as in
+    /// [`InboundMessage::contact_wa_id`]) and returns WhatsApp's id for it.
     fn send_text<'a>(
         &'a self,
         contact_wa_id: &'a str,
@@ -195,4 +393,39 @@ pub trait Transport: Send + Sync {
 
     /// Disconnects the session, keeping its credentials for the next connect.
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>>;
+
+    /// Forgets the session's credentials after WhatsApp logged it out, so the
+    /// next connect pairs afresh. Transports without credentials of their own
+    /// do nothing.
+    fn forget_credentials(&self) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Tells whether the connection shows a sign of life right now; a
+    /// connected session that is not alive misses its heartbeat, which the
+    /// watchdog notices.
+    fn is_alive(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_and_print_as_the_schema_spells_them() {
+        for kind in TransportKind::ALL {
+            assert_eq!(kind.as_str().parse::<TransportKind>(), Ok(kind));
+        }
+        assert!("telegram".parse::<TransportKind>().is_err());
+        assert!(TransportKind::Simulator.is_compiled_in());
+    }
+
+    #[test]
+    fn receipt_statuses_parse() {
+        assert_eq!("played".parse::<ReceiptStatus>(), Ok(ReceiptStatus::Read));
+        assert_eq!(ReceiptStatus::Delivered.as_message_status(), "delivered");
+        assert!("seen".parse::<ReceiptStatus>().is_err());
+    }
 }

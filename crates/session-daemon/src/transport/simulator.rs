@@ -8,22 +8,44 @@
 //! per-contact transcript that [`SimulatorNetwork::transcript`] reads
 //! (`GET /simulator/transcript`).
 //!
+//! # Scripting
+//!
+//! Every line carries a [`SimulatorScript`] that tests (and curious
+//! developers) change over HTTP (`POST /simulator/numbers/{phone}/script`):
+//! latency on every send, the next *n* sends failing with a rate-limit error,
+//! a rejection, a transient failure or a timeout (the send never returns, so
+//! the daemon's send timeout fires), a stalled line (the zombie: it claims to
+//! be connected while nothing flows), refused connects, and pairing required
+//! before connecting (QR and pair code, completed with
+//! `POST /simulator/numbers/{phone}/pair`). Connection events happen on
+//! demand ([`SimulatorNetwork::emit`]: a drop, a logout, a stream
+//! replacement, a temporary or permanent ban, an outdated client), and
+//! receipts too ([`SimulatorNetwork::receipt`]), or automatically after each
+//! send.
+//!
 //! Transcripts live in memory only and survive session restarts, not daemon
-//! restarts: the `messages` table is the durable truth.
+//! restarts: the `messages` table is the durable truth. With
+//! `WABOT_SIMULATOR_SEND_LOG` set, every message a line delivers is also
+//! appended to that file (one tab-separated line), which is how the crash
+//! tests count deliveries across daemon processes.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{
-    ConnectOutcome, InboundDelivery, InboundMessage, Transport, TransportError, TransportEvent,
-    TransportKind,
+    ConnectOutcome, DeliveryReceipt, InboundDelivery, InboundMessage, ReceiptStatus, Transport,
+    TransportError, TransportEvent, TransportKind,
 };
 use crate::phone::contact_wa_id_from_phone;
 
@@ -32,6 +54,9 @@ pub const STORE_ACKNOWLEDGEMENT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The prefix of the message ids the simulator makes up.
 pub const SIMULATED_MESSAGE_ID_PREFIX: &str = "SIM-";
+
+/// How long a simulated QR code or pair code stays valid.
+pub const SIMULATED_PAIRING_VALIDITY: Duration = Duration::from_secs(60);
 
 /// Which way a transcript entry went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +90,8 @@ pub struct SimulatedMessage {
     pub to: String,
     /// The contact's own number, in E.164 form.
     pub from: String,
+    /// The contact's LID (`<digits>@lid`), when the contact writes with one.
+    pub from_lid: Option<String>,
     /// The contact's display name.
     pub name: Option<String>,
     /// The text.
@@ -80,6 +107,140 @@ pub struct SimulatedSendOutcome {
     pub wa_message_id: String,
     /// Whether the daemon had already stored a message with that id.
     pub duplicate: bool,
+}
+
+/// How a line behaves; see the module documentation. `{}` is a line that
+/// behaves perfectly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SimulatorScript {
+    /// Every send takes this long.
+    pub send_latency_ms: u64,
+    /// The next this many sends fail with a rate-limit error.
+    pub rate_limit_sends: u32,
+    /// The end the rate-limit errors name, this long after the error.
+    pub rate_limit_retry_after_ms: Option<u64>,
+    /// The next this many sends never return (the daemon's timeout fires).
+    pub timeout_sends: u32,
+    /// The next this many sends are refused for good.
+    pub reject_sends: u32,
+    /// The next this many sends fail transiently.
+    pub fail_sends: u32,
+    /// The line claims to be connected while nothing flows: sends never
+    /// return, inbound messages do not arrive, and it shows no sign of life.
+    /// A reconnect clears it.
+    pub stalled: bool,
+    /// The next this many connects fail.
+    pub refuse_connects: u32,
+    /// Connecting needs pairing first (a QR code and a pair code show until
+    /// `POST /simulator/numbers/{phone}/pair`).
+    pub require_pairing: bool,
+    /// Every delivered message is followed by a `delivered` receipt.
+    pub auto_deliver: bool,
+    /// Every delivered message is followed by a `read` receipt.
+    pub auto_read: bool,
+}
+
+/// A change to a [`SimulatorScript`]: the fields given replace the line's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorScriptChange {
+    /// See [`SimulatorScript::send_latency_ms`].
+    pub send_latency_ms: Option<u64>,
+    /// See [`SimulatorScript::rate_limit_sends`].
+    pub rate_limit_sends: Option<u32>,
+    /// See [`SimulatorScript::rate_limit_retry_after_ms`].
+    pub rate_limit_retry_after_ms: Option<u64>,
+    /// See [`SimulatorScript::timeout_sends`].
+    pub timeout_sends: Option<u32>,
+    /// See [`SimulatorScript::reject_sends`].
+    pub reject_sends: Option<u32>,
+    /// See [`SimulatorScript::fail_sends`].
+    pub fail_sends: Option<u32>,
+    /// See [`SimulatorScript::stalled`].
+    pub stalled: Option<bool>,
+    /// See [`SimulatorScript::refuse_connects`].
+    pub refuse_connects: Option<u32>,
+    /// See [`SimulatorScript::require_pairing`].
+    pub require_pairing: Option<bool>,
+    /// See [`SimulatorScript::auto_deliver`].
+    pub auto_deliver: Option<bool>,
+    /// See [`SimulatorScript::auto_read`].
+    pub auto_read: Option<bool>,
+}
+
+impl SimulatorScript {
+    fn apply(&mut self, change: &SimulatorScriptChange) {
+        macro_rules! take {
+            ($($field:ident),*) => {
+                $(if let Some(value) = change.$field { self.$field = value; })*
+            };
+        }
+        take!(
+            send_latency_ms,
+            rate_limit_sends,
+            timeout_sends,
+            reject_sends,
+            fail_sends,
+            stalled,
+            refuse_connects,
+            require_pairing,
+            auto_deliver,
+            auto_read
+        );
+        if change.rate_limit_retry_after_ms.is_some() {
+            self.rate_limit_retry_after_ms = change.rate_limit_retry_after_ms;
+        }
+    }
+}
+
+/// A connection event a test makes happen on a line.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SimulatedConnectionEvent {
+    /// The connection drops.
+    Disconnected {
+        /// Why, for the timeline.
+        #[serde(default)]
+        reason: Option<String>,
+        /// WhatsApp's code, such as `515`.
+        #[serde(default)]
+        code: Option<String>,
+    },
+    /// WhatsApp logs the session out.
+    LoggedOut {
+        /// Why, for the timeline.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Another client takes the session over.
+    StreamReplaced {},
+    /// WhatsApp bans the number for a while; connects fail until it ends.
+    TemporaryBan {
+        /// How long the ban lasts.
+        expires_in_ms: i64,
+        /// WhatsApp's code (101–106).
+        #[serde(default)]
+        code: Option<String>,
+    },
+    /// WhatsApp bans the number for good.
+    Banned {},
+    /// WhatsApp refuses the client as too old.
+    ClientOutdated {},
+}
+
+/// What a line looks like, for `GET /simulator/numbers/{phone}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulatorLineView {
+    /// The number, in E.164 form.
+    pub phone_number: String,
+    /// Whether the line is connected.
+    pub connected: bool,
+    /// Whether the line was paired (only meaningful with `require_pairing`).
+    pub paired: bool,
+    /// The line's script.
+    pub script: SimulatorScript,
+    /// How many messages the line delivered to contacts.
+    pub n_delivered: u64,
 }
 
 /// A failure of a simulated contact's action.
@@ -99,6 +260,20 @@ pub enum SimulatorError {
         phone_number: String,
     },
 
+    /// The line is stalled: it claims to be connected but nothing flows.
+    #[error("number {phone_number} is stalled: nothing reaches it")]
+    Stalled {
+        /// The number written to.
+        phone_number: String,
+    },
+
+    /// The line is not waiting for pairing.
+    #[error("number {phone_number} is not waiting for pairing")]
+    NotPairing {
+        /// The number.
+        phone_number: String,
+    },
+
     /// The daemon could not store the message.
     #[error("the daemon could not store the message: {reason}")]
     StoreFailed {
@@ -115,6 +290,7 @@ pub enum SimulatorError {
 #[derive(Debug, Default)]
 pub struct SimulatorNetwork {
     lines: Mutex<HashMap<String, Arc<SimulatorLine>>>,
+    send_log: Option<Arc<Mutex<File>>>,
 }
 
 /// One number's line on the simulated network.
@@ -122,8 +298,19 @@ pub struct SimulatorNetwork {
 struct SimulatorLine {
     phone_number: String,
     connected: AtomicBool,
+    state: Mutex<LineState>,
     events: Mutex<Option<mpsc::Sender<TransportEvent>>>,
     conversations: Mutex<HashMap<String, Vec<TranscriptEntry>>>,
+    send_log: Option<Arc<Mutex<File>>>,
+}
+
+#[derive(Debug, Default)]
+struct LineState {
+    script: SimulatorScript,
+    paired: bool,
+    pairing: bool,
+    banned_until: Option<Instant>,
+    n_delivered: u64,
 }
 
 impl SimulatorLine {
@@ -152,6 +339,45 @@ impl SimulatorLine {
         });
         true
     }
+
+    fn events(&self) -> Option<mpsc::Sender<TransportEvent>> {
+        lock(&self.events).clone()
+    }
+
+    fn script(&self) -> SimulatorScript {
+        lock(&self.state).script.clone()
+    }
+
+    fn is_stalled(&self) -> bool {
+        lock(&self.state).script.stalled
+    }
+
+    fn view(&self) -> SimulatorLineView {
+        let state = lock(&self.state);
+        SimulatorLineView {
+            phone_number: self.phone_number.clone(),
+            connected: self.connected.load(Ordering::SeqCst),
+            paired: state.paired,
+            script: state.script.clone(),
+            n_delivered: state.n_delivered,
+        }
+    }
+
+    fn log_delivery(&self, contact_wa_id: &str, wa_message_id: &str, text: &str) {
+        if let Some(send_log) = &self.send_log {
+            let line = format!(
+                "{}\t{}\t{}\t{}\n",
+                self.phone_number,
+                contact_wa_id,
+                wa_message_id,
+                text.replace(['\t', '\n'], " ")
+            );
+            let mut file = lock(send_log);
+            if let Err(error) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
+                tracing::warn!("could not append to the simulator's send log: {error}");
+            }
+        }
+    }
 }
 
 impl SimulatorNetwork {
@@ -160,10 +386,23 @@ impl SimulatorNetwork {
         Arc::new(SimulatorNetwork::default())
     }
 
+    /// Creates an empty network that appends every delivered message to
+    /// `send_log`.
+    pub fn with_send_log(send_log: &Path) -> std::io::Result<Arc<Self>> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(send_log)?;
+        Ok(Arc::new(SimulatorNetwork {
+            lines: Mutex::new(HashMap::new()),
+            send_log: Some(Arc::new(Mutex::new(file))),
+        }))
+    }
+
     /// Gives `phone_number` a line on the network and returns the transport
     /// that drives it. The line starts disconnected. When the number already
-    /// had a line, its transcripts are kept and its events go to `events`
-    /// from now on.
+    /// had a line, its transcripts and script are kept and its events go to
+    /// `events` from now on.
     pub fn attach(
         &self,
         phone_number: &str,
@@ -176,8 +415,10 @@ impl SimulatorNetwork {
                 Arc::new(SimulatorLine {
                     phone_number: phone_number.to_owned(),
                     connected: AtomicBool::new(false),
+                    state: Mutex::new(LineState::default()),
                     events: Mutex::new(None),
                     conversations: Mutex::new(HashMap::new()),
+                    send_log: self.send_log.clone(),
                 })
             })
             .clone();
@@ -194,6 +435,11 @@ impl SimulatorNetwork {
         }
     }
 
+    /// Returns how many lines the network has.
+    pub fn n_lines(&self) -> usize {
+        lock(&self.lines).len()
+    }
+
     /// A simulated contact writes to a number; returns once the daemon has
     /// stored the message (or found it stored already).
     pub async fn contact_sends(
@@ -206,11 +452,14 @@ impl SimulatorNetwork {
                 phone_number: message.to,
             });
         }
-        let events = lock(&line.events)
-            .clone()
-            .ok_or_else(|| SimulatorError::NotConnected {
-                phone_number: message.to.clone(),
-            })?;
+        if line.is_stalled() {
+            return Err(SimulatorError::Stalled {
+                phone_number: message.to,
+            });
+        }
+        let events = line.events().ok_or_else(|| SimulatorError::NotConnected {
+            phone_number: message.to.clone(),
+        })?;
 
         let wa_message_id = message
             .message_id
@@ -224,13 +473,15 @@ impl SimulatorNetwork {
         );
 
         let (acknowledgement, stored) = oneshot::channel();
+        let mut inbound = InboundMessage::text(
+            contact_wa_id,
+            message.name,
+            wa_message_id.clone(),
+            message.text,
+        );
+        inbound.contact_lid = message.from_lid;
         let delivery = InboundDelivery {
-            message: InboundMessage {
-                contact_wa_id,
-                contact_name: message.name,
-                wa_message_id: wa_message_id.clone(),
-                text: message.text,
-            },
+            message: inbound,
             acknowledgement: Some(acknowledgement),
         };
         events
@@ -276,9 +527,134 @@ impl SimulatorNetwork {
             .unwrap_or_default())
     }
 
+    /// Returns what a line looks like.
+    pub fn line_view(&self, phone_number: &str) -> Result<SimulatorLineView, SimulatorError> {
+        Ok(self.line(phone_number)?.view())
+    }
+
+    /// Changes a line's script and returns the line.
+    pub fn change_script(
+        &self,
+        phone_number: &str,
+        change: &SimulatorScriptChange,
+    ) -> Result<SimulatorLineView, SimulatorError> {
+        let line = self.line(phone_number)?;
+        lock(&line.state).script.apply(change);
+        Ok(line.view())
+    }
+
+    /// Makes a connection event happen on a line now.
+    pub async fn emit(
+        &self,
+        phone_number: &str,
+        event: SimulatedConnectionEvent,
+    ) -> Result<(), SimulatorError> {
+        let line = self.line(phone_number)?;
+        let events = line.events().ok_or_else(|| SimulatorError::NotConnected {
+            phone_number: phone_number.to_owned(),
+        })?;
+        line.connected.store(false, Ordering::SeqCst);
+        let transport_event = match event {
+            SimulatedConnectionEvent::Disconnected { reason, code } => {
+                TransportEvent::Disconnected {
+                    reason: reason.unwrap_or_else(|| "connection lost (simulated)".to_owned()),
+                    code,
+                }
+            }
+            SimulatedConnectionEvent::LoggedOut { reason } => {
+                let mut state = lock(&line.state);
+                state.paired = false;
+                TransportEvent::LoggedOut {
+                    reason: reason.unwrap_or_else(|| "device removed (simulated)".to_owned()),
+                    code: Some("401".to_owned()),
+                }
+            }
+            SimulatedConnectionEvent::StreamReplaced {} => TransportEvent::StreamReplaced,
+            SimulatedConnectionEvent::TemporaryBan {
+                expires_in_ms,
+                code,
+            } => {
+                let expires_in = Duration::from_millis(u64::try_from(expires_in_ms).unwrap_or(0));
+                lock(&line.state).banned_until = Some(Instant::now() + expires_in);
+                TransportEvent::TemporaryBan {
+                    code: Some(code.unwrap_or_else(|| "101".to_owned())),
+                    reason: "temporarily banned (simulated)".to_owned(),
+                    expires_in_ms,
+                }
+            }
+            SimulatedConnectionEvent::Banned {} => TransportEvent::Banned {
+                reason: "banned (simulated)".to_owned(),
+            },
+            SimulatedConnectionEvent::ClientOutdated {} => TransportEvent::ClientOutdated {
+                reason: "client outdated (simulated)".to_owned(),
+            },
+        };
+        events
+            .send(transport_event)
+            .await
+            .map_err(|_| SimulatorError::NotConnected {
+                phone_number: phone_number.to_owned(),
+            })
+    }
+
+    /// Reports a receipt for a message the number sent.
+    pub async fn receipt(
+        &self,
+        phone_number: &str,
+        receipt: DeliveryReceipt,
+    ) -> Result<(), SimulatorError> {
+        let line = self.line(phone_number)?;
+        let events = line.events().ok_or_else(|| SimulatorError::NotConnected {
+            phone_number: phone_number.to_owned(),
+        })?;
+        events
+            .send(TransportEvent::Receipt(receipt))
+            .await
+            .map_err(|_| SimulatorError::NotConnected {
+                phone_number: phone_number.to_owned(),
+            })
+    }
+
+    /// Completes a pairing: the person scanned the QR code.
+    pub async fn pair(&self, phone_number: &str) -> Result<(), SimulatorError> {
+        let line = self.line(phone_number)?;
+        {
+            let mut state = lock(&line.state);
+            if !state.pairing {
+                return Err(SimulatorError::NotPairing {
+                    phone_number: phone_number.to_owned(),
+                });
+            }
+            state.pairing = false;
+            state.paired = true;
+        }
+        line.connected.store(true, Ordering::SeqCst);
+        let events = line.events().ok_or_else(|| SimulatorError::NotConnected {
+            phone_number: phone_number.to_owned(),
+        })?;
+        let digits = contact_wa_id_from_phone(phone_number);
+        for event in [
+            TransportEvent::Paired {
+                phone_wa_id: Some(digits),
+                lid: None,
+            },
+            TransportEvent::Connected,
+        ] {
+            events
+                .send(event)
+                .await
+                .map_err(|_| SimulatorError::NotConnected {
+                    phone_number: phone_number.to_owned(),
+                })?;
+        }
+        Ok(())
+    }
+
     fn line(&self, phone_number: &str) -> Result<Arc<SimulatorLine>, SimulatorError> {
-        lock(&self.lines)
+        let lines = lock(&self.lines);
+        lines
             .get(phone_number)
+            .or_else(|| lines.get(&format!("+{phone_number}")))
             .cloned()
             .ok_or_else(|| SimulatorError::UnknownNumber {
                 phone_number: phone_number.to_owned(),
@@ -292,6 +668,113 @@ pub struct SimulatorTransport {
     line: Arc<SimulatorLine>,
 }
 
+impl SimulatorTransport {
+    async fn deliver(&self, contact_wa_id: &str, text: &str) -> Result<String, TransportError> {
+        if !self.line.connected.load(Ordering::SeqCst) {
+            return Err(TransportError::NotConnected);
+        }
+        let script = self.line.script();
+        if script.send_latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(script.send_latency_ms)).await;
+        }
+        enum Scripted {
+            Deliver,
+            Hang,
+            RateLimit,
+            Reject,
+            Fail,
+        }
+        let scripted = {
+            let mut state = lock(&self.line.state);
+            let script = &mut state.script;
+            if script.stalled {
+                Scripted::Hang
+            } else if script.timeout_sends > 0 {
+                script.timeout_sends -= 1;
+                Scripted::Hang
+            } else if script.rate_limit_sends > 0 {
+                script.rate_limit_sends -= 1;
+                Scripted::RateLimit
+            } else if script.reject_sends > 0 {
+                script.reject_sends -= 1;
+                Scripted::Reject
+            } else if script.fail_sends > 0 {
+                script.fail_sends -= 1;
+                Scripted::Fail
+            } else {
+                state.n_delivered += 1;
+                Scripted::Deliver
+            }
+        };
+        match scripted {
+            Scripted::Hang => std::future::pending().await,
+            Scripted::RateLimit => {
+                let until_ms = script.rate_limit_retry_after_ms.map(|after| {
+                    i64::try_from(milliseconds_since_epoch().saturating_add(after))
+                        .unwrap_or(i64::MAX)
+                });
+                return Err(TransportError::RateLimited {
+                    reason: "429 rate-overlimit (simulated)".to_owned(),
+                    until_ms,
+                });
+            }
+            Scripted::Reject => {
+                return Err(TransportError::Rejected {
+                    reason: "406 not-acceptable (simulated)".to_owned(),
+                })
+            }
+            Scripted::Fail => {
+                return Err(TransportError::Failed {
+                    reason: "500 internal-server-error (simulated)".to_owned(),
+                })
+            }
+            Scripted::Deliver => {}
+        }
+        let wa_message_id = format!("{SIMULATED_MESSAGE_ID_PREFIX}{}", Uuid::new_v4());
+        let contact_key = contact_wa_id_from_phone(contact_wa_id);
+        self.line.record(
+            &contact_key,
+            TranscriptDirection::ToContact,
+            text,
+            &wa_message_id,
+        );
+        self.line.log_delivery(&contact_key, &wa_message_id, text);
+        tracing::debug!(
+            number = %self.line.phone_number,
+            contact = %contact_wa_id,
+            %wa_message_id,
+            "simulator delivered a message to the contact"
+        );
+        if script.auto_deliver || script.auto_read {
+            if let Some(events) = self.line.events() {
+                let mut statuses = Vec::new();
+                if script.auto_deliver {
+                    statuses.push(ReceiptStatus::Delivered);
+                }
+                if script.auto_read {
+                    statuses.push(ReceiptStatus::Read);
+                }
+                let receipt_id = wa_message_id.clone();
+                tokio::spawn(async move {
+                    // After the daemon recorded the send.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    for status in statuses {
+                        let receipt = DeliveryReceipt {
+                            wa_message_id: receipt_id.clone(),
+                            status,
+                            error: None,
+                        };
+                        if events.send(TransportEvent::Receipt(receipt)).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        }
+        Ok(wa_message_id)
+    }
+}
+
 impl Transport for SimulatorTransport {
     fn kind(&self) -> TransportKind {
         TransportKind::Simulator
@@ -299,6 +782,55 @@ impl Transport for SimulatorTransport {
 
     fn connect(&self) -> BoxFuture<'_, Result<ConnectOutcome, TransportError>> {
         Box::pin(async move {
+            let (require_pairing, paired) = {
+                let mut state = lock(&self.line.state);
+                if let Some(banned_until) = state.banned_until {
+                    if Instant::now() < banned_until {
+                        return Err(TransportError::Failed {
+                            reason: "402 temporarily banned (simulated)".to_owned(),
+                        });
+                    }
+                    state.banned_until = None;
+                }
+                if state.script.refuse_connects > 0 {
+                    state.script.refuse_connects -= 1;
+                    return Err(TransportError::Failed {
+                        reason: "connection refused (simulated)".to_owned(),
+                    });
+                }
+                // A reconnect clears a stall: the zombie's cure.
+                state.script.stalled = false;
+                if state.script.require_pairing && !state.paired {
+                    state.pairing = true;
+                }
+                (state.script.require_pairing, state.paired)
+            };
+            if require_pairing && !paired {
+                if let Some(events) = self.line.events() {
+                    let validity_ms =
+                        i64::try_from(SIMULATED_PAIRING_VALIDITY.as_millis()).unwrap_or(i64::MAX);
+                    let qr = format!(
+                        "2@{}",
+                        json!({"simulated": true, "number": self.line.phone_number})
+                    );
+                    let pair_code = simulated_pair_code(&self.line.phone_number);
+                    let _ = events
+                        .send(TransportEvent::QrCode {
+                            code: qr,
+                            expires_in_ms: validity_ms,
+                        })
+                        .await;
+                    let _ = events
+                        .send(TransportEvent::PairCode {
+                            code: pair_code,
+                            expires_in_ms: validity_ms,
+                        })
+                        .await;
+                }
+                return Ok(ConnectOutcome::Pending {
+                    reason: "waiting for pairing".to_owned(),
+                });
+            }
             self.line.connected.store(true, Ordering::SeqCst);
             Ok(ConnectOutcome::Connected)
         })
@@ -309,33 +841,41 @@ impl Transport for SimulatorTransport {
         contact_wa_id: &'a str,
         text: &'a str,
     ) -> BoxFuture<'a, Result<String, TransportError>> {
-        Box::pin(async move {
-            if !self.line.connected.load(Ordering::SeqCst) {
-                return Err(TransportError::NotConnected);
-            }
-            let wa_message_id = format!("{SIMULATED_MESSAGE_ID_PREFIX}{}", Uuid::new_v4());
-            self.line.record(
-                &contact_wa_id_from_phone(contact_wa_id),
-                TranscriptDirection::ToContact,
-                text,
-                &wa_message_id,
-            );
-            tracing::debug!(
-                number = %self.line.phone_number,
-                contact = %contact_wa_id,
-                %wa_message_id,
-                "simulator delivered a message to the contact"
-            );
-            Ok(wa_message_id)
-        })
+        Box::pin(self.deliver(contact_wa_id, text))
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async move {
             self.line.connected.store(false, Ordering::SeqCst);
+            lock(&self.line.state).pairing = false;
             Ok(())
         })
     }
+
+    fn forget_credentials(&self) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async move {
+            lock(&self.line.state).paired = false;
+            Ok(())
+        })
+    }
+
+    fn is_alive(&self) -> bool {
+        self.line.connected.load(Ordering::SeqCst) && !self.line.is_stalled()
+    }
+}
+
+/// The pair code a simulated line shows: eight characters from the number.
+fn simulated_pair_code(phone_number: &str) -> String {
+    let digits = contact_wa_id_from_phone(phone_number);
+    let tail: String = digits
+        .chars()
+        .rev()
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{tail:0>8}")
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -361,6 +901,7 @@ mod tests {
         SimulatedMessage {
             to: NUMBER.to_owned(),
             from: CONTACT.to_owned(),
+            from_lid: None,
             name: Some("Ada".to_owned()),
             text: text.to_owned(),
             message_id: message_id.map(str::to_owned),
@@ -478,5 +1019,160 @@ mod tests {
 
         network.detach(NUMBER);
         assert!(network.transcript(NUMBER, CONTACT, 0).is_err());
+    }
+
+    #[tokio::test]
+    async fn scripted_failures_come_in_order_and_run_out() {
+        let network = SimulatorNetwork::new();
+        let (events_sender, _events) = mpsc::channel(8);
+        let transport = network.attach(NUMBER, events_sender);
+        transport.connect().await.unwrap();
+        network
+            .change_script(
+                NUMBER,
+                &SimulatorScriptChange {
+                    rate_limit_sends: Some(1),
+                    rate_limit_retry_after_ms: Some(5_000),
+                    reject_sends: Some(1),
+                    fail_sends: Some(1),
+                    ..SimulatorScriptChange::default()
+                },
+            )
+            .unwrap();
+        let rate_limited = transport.send_text("15550199999", "1").await.unwrap_err();
+        assert!(
+            matches!(
+                rate_limited,
+                TransportError::RateLimited {
+                    until_ms: Some(_),
+                    ..
+                }
+            ),
+            "{rate_limited}"
+        );
+        assert!(matches!(
+            transport.send_text("15550199999", "2").await,
+            Err(TransportError::Rejected { .. })
+        ));
+        assert!(matches!(
+            transport.send_text("15550199999", "3").await,
+            Err(TransportError::Failed { .. })
+        ));
+        assert!(transport.send_text("15550199999", "4").await.is_ok());
+        assert_eq!(network.line_view(NUMBER).unwrap().n_delivered, 1);
+    }
+
+    #[tokio::test]
+    async fn a_timeout_never_returns_and_a_stall_kills_the_sign_of_life() {
+        let network = SimulatorNetwork::new();
+        let (events_sender, _events) = mpsc::channel(8);
+        let transport = network.attach(NUMBER, events_sender);
+        transport.connect().await.unwrap();
+        network
+            .change_script(
+                NUMBER,
+                &SimulatorScriptChange {
+                    timeout_sends: Some(1),
+                    ..SimulatorScriptChange::default()
+                },
+            )
+            .unwrap();
+        let hung = tokio::time::timeout(
+            Duration::from_millis(50),
+            transport.send_text("15550199999", "x"),
+        )
+        .await;
+        assert!(hung.is_err(), "the send hangs");
+
+        assert!(transport.is_alive());
+        network
+            .change_script(
+                NUMBER,
+                &SimulatorScriptChange {
+                    stalled: Some(true),
+                    ..SimulatorScriptChange::default()
+                },
+            )
+            .unwrap();
+        assert!(!transport.is_alive());
+        assert!(matches!(
+            network.contact_sends(message("hi", None)).await,
+            Err(SimulatorError::Stalled { .. })
+        ));
+        transport.disconnect().await.unwrap();
+        transport.connect().await.unwrap();
+        assert!(transport.is_alive(), "a reconnect clears the stall");
+    }
+
+    #[tokio::test]
+    async fn pairing_shows_codes_until_paired() {
+        let network = SimulatorNetwork::new();
+        let (events_sender, mut events) = mpsc::channel(8);
+        let transport = network.attach(NUMBER, events_sender);
+        network
+            .change_script(
+                NUMBER,
+                &SimulatorScriptChange {
+                    require_pairing: Some(true),
+                    ..SimulatorScriptChange::default()
+                },
+            )
+            .unwrap();
+        assert!(matches!(
+            transport.connect().await,
+            Ok(ConnectOutcome::Pending { .. })
+        ));
+        assert!(matches!(
+            events.recv().await,
+            Some(TransportEvent::QrCode { .. })
+        ));
+        assert!(matches!(
+            events.recv().await,
+            Some(TransportEvent::PairCode { ref code, .. }) if code == "50100001"
+        ));
+        network.pair(NUMBER).await.unwrap();
+        assert!(matches!(
+            events.recv().await,
+            Some(TransportEvent::Paired { .. })
+        ));
+        assert!(matches!(
+            events.recv().await,
+            Some(TransportEvent::Connected)
+        ));
+        assert!(network.pair(NUMBER).await.is_err());
+        transport.disconnect().await.unwrap();
+        assert_eq!(
+            transport.connect().await,
+            Ok(ConnectOutcome::Connected),
+            "a paired line connects at once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_temporary_ban_refuses_connects_until_it_ends() {
+        let network = SimulatorNetwork::new();
+        let (events_sender, mut events) = mpsc::channel(8);
+        let transport = network.attach(NUMBER, events_sender);
+        transport.connect().await.unwrap();
+        network
+            .emit(
+                NUMBER,
+                SimulatedConnectionEvent::TemporaryBan {
+                    expires_in_ms: 100,
+                    code: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            events.recv().await,
+            Some(TransportEvent::TemporaryBan {
+                expires_in_ms: 100,
+                ..
+            })
+        ));
+        assert!(transport.connect().await.is_err());
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(transport.connect().await, Ok(ConnectOutcome::Connected));
     }
 }

@@ -1,0 +1,518 @@
+"use client";
+/**
+ * The structured bot editor: the definition's basics, triggers and nodes as
+ * form controls, and every field the form has no control for as a small JSON
+ * box ("more fields"), so any definition can be edited here. Each control's
+ * id comes from its JSON path (fields.ts), so validation errors show under
+ * the offending control and the error summary can focus it.
+ */
+import { createContext, useContext, useEffect, useState } from "react";
+import { Button } from "@/components/ui/Button";
+import { Field, type FieldControlProps } from "@/components/ui/Field";
+import { Input } from "@/components/ui/Input";
+import { Select } from "@/components/ui/Select";
+import { Textarea } from "@/components/ui/Textarea";
+import {
+  isObject,
+  type Json,
+  type JsonObject,
+  NODE_TYPES,
+  nodeIds,
+  setIn,
+  TRIGGER_MATCHES,
+} from "@/lib/definition";
+import { fieldIdFor, formatPath, type PathSegment } from "@/lib/json-path";
+import type { DefinitionProblem } from "@/lib/types";
+import { extrasIdFor, nodeFields, TOP_FIELDS } from "./fields";
+
+export interface StructuredEditorProps {
+  definition: Json;
+  onChange: (definition: Json) => void;
+  /** Errors by the id of the control they belong to. */
+  problems: Map<string, DefinitionProblem[]>;
+  /** Warnings, likewise. */
+  warnings?: Map<string, DefinitionProblem[]>;
+  disabled?: boolean;
+}
+
+/** Warnings by control, for the controls below (set by the editor for each render). */
+const WarningsContext = createContext<Map<string, DefinitionProblem[]>>(new Map());
+
+type Update = (segments: PathSegment[], value: Json | undefined) => void;
+
+function messages(problems: Map<string, DefinitionProblem[]>, id: string): string[] | undefined {
+  const list = problems.get(id);
+  return list && list.length > 0 ? list.map((problem) => `${problem.message} (${problem.code})`) : undefined;
+}
+
+const asString = (value: unknown): string => (typeof value === "string" ? value : value == null ? "" : String(value));
+
+export function StructuredEditor({ definition, onChange, problems, warnings = new Map(), disabled = false }: StructuredEditorProps) {
+  if (!isObject(definition)) {
+    return <p>The definition is not a JSON object, so it can only be edited as JSON.</p>;
+  }
+  const update: Update = (segments, value) => onChange(setIn(definition, segments, value));
+  const ids = nodeIds(definition);
+  const triggers = Array.isArray(definition.triggers) ? definition.triggers : [];
+  const nodes = Array.isArray(definition.nodes) ? definition.nodes : [];
+
+  return (
+    <WarningsContext.Provider value={warnings}>
+    <div className="ns-structured">
+      <fieldset className="ns-fieldset" disabled={disabled}>
+        <legend>Basics</legend>
+        <div className="ns-form-grid">
+          <TextControl label="Bot name" path={["name"]} value={definition.name} update={update} problems={problems} />
+          <NodeSelect
+            label="Start node"
+            hint="Where a new conversation starts when no trigger matches."
+            path={["start"]}
+            value={definition.start}
+            ids={ids}
+            emptyLabel="(no start node)"
+            update={update}
+            problems={problems}
+          />
+          <NumberControl
+            label="Conversation timeout (minutes)"
+            hint="0 never times out; default 60."
+            path={["conversation_timeout_minutes"]}
+            value={definition.conversation_timeout_minutes}
+            update={update}
+            problems={problems}
+          />
+        </div>
+        <TextControl
+          label="Fallback reply"
+          hint="Sent when nothing matches; leave empty for no reply."
+          path={["fallback"]}
+          value={definition.fallback}
+          update={update}
+          problems={problems}
+          multiline
+        />
+        <ExtrasControl
+          label="More settings (JSON): commands, opt_out, business_hours"
+          objectPath={[]}
+          object={definition}
+          handled={TOP_FIELDS as readonly string[]}
+          update={(value) => onChange(value)}
+          problems={problems}
+        />
+      </fieldset>
+
+      <fieldset className="ns-fieldset" disabled={disabled}>
+        <legend>Triggers</legend>
+        {triggers.length === 0 ? <p className="ns-muted">No triggers: conversations start at the start node.</p> : null}
+        {triggers.map((trigger, index) => {
+          const item = isObject(trigger) ? trigger : {};
+          return (
+            <div className="ns-row-card" key={index}>
+              <div className="ns-form-grid">
+                <SelectControl
+                  label={`Trigger ${index + 1}: match`}
+                  path={["triggers", index, "match"]}
+                  value={item.match}
+                  options={TRIGGER_MATCHES}
+                  update={update}
+                  problems={problems}
+                />
+                <TextControl
+                  label="Value"
+                  path={["triggers", index, "value"]}
+                  value={item.value}
+                  update={update}
+                  problems={problems}
+                />
+                <NodeSelect
+                  label="Starts at"
+                  path={["triggers", index, "start"]}
+                  value={item.start}
+                  ids={ids}
+                  emptyLabel="(choose a node)"
+                  update={update}
+                  problems={problems}
+                />
+                <NumberControl
+                  label="Priority"
+                  path={["triggers", index, "priority"]}
+                  value={item.priority}
+                  update={update}
+                  problems={problems}
+                />
+              </div>
+              <Button variant="ghost" size="sm" icon="trash" onClick={() => update(["triggers", index], undefined)}>
+                Remove trigger {index + 1}
+              </Button>
+            </div>
+          );
+        })}
+        <Button
+          id="def-add-trigger"
+          variant="secondary"
+          size="sm"
+          icon="plus"
+          onClick={() =>
+            update(["triggers"], [...triggers, { match: "keyword", value: "", start: ids[0] ?? "" }])}
+        >
+          Add trigger
+        </Button>
+        <ProblemList problems={problems} id="def-add-trigger" />
+      </fieldset>
+
+      <fieldset className="ns-fieldset" disabled={disabled}>
+        <legend>Nodes</legend>
+        {nodes.map((node, index) => (
+          <NodeEditor
+            key={index}
+            index={index}
+            node={isObject(node) ? node : {}}
+            ids={ids}
+            update={update}
+            problems={problems}
+            onReplace={(value) => update(["nodes", index], value)}
+          />
+        ))}
+        <Button
+          id="def-add-node"
+          variant="secondary"
+          size="sm"
+          icon="plus"
+          onClick={() => {
+            let number = nodes.length + 1;
+            while (ids.includes(`node_${number}`)) number++;
+            update(["nodes"], [...nodes, { id: `node_${number}`, type: "message", text: "" }]);
+          }}
+        >
+          Add node
+        </Button>
+        <ProblemList problems={problems} id="def-add-node" />
+      </fieldset>
+    </div>
+    </WarningsContext.Provider>
+  );
+}
+
+function ProblemList({ problems, id }: { problems: Map<string, DefinitionProblem[]>; id: string }) {
+  const list = messages(problems, id);
+  if (!list) return null;
+  return (
+    <ul className="ns-field__error ns-list-reset">
+      {list.map((message) => <li key={message}>{message}</li>)}
+    </ul>
+  );
+}
+
+function NodeEditor({
+  index,
+  node,
+  ids,
+  update,
+  problems,
+  onReplace,
+}: {
+  index: number;
+  node: JsonObject;
+  ids: string[];
+  update: Update;
+  problems: Map<string, DefinitionProblem[]>;
+  onReplace: (value: Json | undefined) => void;
+}) {
+  const base: PathSegment[] = ["nodes", index];
+  const own = nodeFields(node);
+  const type = asString(node.type);
+  const options = Array.isArray(node.options) ? node.options : [];
+  const nodeProblems = [...problems.entries()].filter(([id]) => id.startsWith(fieldIdFor(formatPath(base)))).length;
+  return (
+    <details className="ns-row-card ns-node" open>
+      <summary>
+        <span className="ns-node__title">
+          Node {index + 1}: <code>{asString(node.id) || "(no id)"}</code> · {type || "no type"}
+        </span>
+        {nodeProblems > 0 ? <span className="ns-badge ns-badge--danger">needs attention</span> : null}
+      </summary>
+      <div className="ns-form-grid">
+        <TextControl label="Id" path={[...base, "id"]} value={node.id} update={update} problems={problems} />
+        <SelectControl
+          label="Type"
+          path={[...base, "type"]}
+          value={node.type}
+          options={NODE_TYPES}
+          update={update}
+          problems={problems}
+        />
+        {own.includes("next")
+          ? (
+            <NodeSelect
+              label="Then go to"
+              path={[...base, "next"]}
+              value={node.next}
+              ids={ids}
+              emptyLabel="(end of flow)"
+              update={update}
+              problems={problems}
+            />
+          )
+          : null}
+        {own.includes("variable")
+          ? <TextControl label="Store the answer in variable" path={[...base, "variable"]} value={node.variable} update={update} problems={problems} />
+          : null}
+        {own.includes("reason")
+          ? <TextControl label="Handoff reason" path={[...base, "reason"]} value={node.reason} update={update} problems={problems} />
+          : null}
+      </div>
+      {own.includes("text")
+        ? (
+          <TextControl
+            label="Text"
+            hint="A template: {{contact.name|there}}, {{vars.name}}…"
+            path={[...base, "text"]}
+            value={node.text}
+            update={update}
+            problems={problems}
+            multiline
+          />
+        )
+        : null}
+      {own.includes("options")
+        ? (
+          <div className="ns-options">
+            <h3>Options</h3>
+            {options.map((option, optionIndex) => {
+              const item = isObject(option) ? option : {};
+              const optionPath: PathSegment[] = [...base, "options", optionIndex];
+              return (
+                <div className="ns-form-grid ns-option" key={optionIndex}>
+                  <TextControl label={`Option ${optionIndex + 1}: key`} path={[...optionPath, "key"]} value={item.key} update={update} problems={problems} />
+                  <TextControl label="Title" path={[...optionPath, "title"]} value={item.title} update={update} problems={problems} />
+                  <ListControl label="Keywords (comma-separated)" path={[...optionPath, "keywords"]} value={item.keywords} update={update} problems={problems} />
+                  <NodeSelect
+                    label="Goes to"
+                    path={[...optionPath, "next"]}
+                    value={item.next}
+                    ids={ids}
+                    emptyLabel="(end of flow)"
+                    update={update}
+                    problems={problems}
+                  />
+                  <Button variant="ghost" size="sm" icon="trash" onClick={() => update(optionPath, undefined)}>
+                    Remove option {optionIndex + 1}
+                  </Button>
+                </div>
+              );
+            })}
+            <Button
+              id={`${fieldIdFor(formatPath([...base, "options"]))}--add`}
+              variant="secondary"
+              size="sm"
+              icon="plus"
+              onClick={() => update([...base, "options"], [...options, { key: String(options.length + 1), next: "" }])}
+            >
+              Add option
+            </Button>
+            <ProblemList problems={problems} id={`${fieldIdFor(formatPath([...base, "options"]))}--add`} />
+          </div>
+        )
+        : null}
+      <ExtrasControl
+        label="More fields (JSON)"
+        objectPath={base}
+        object={node}
+        handled={own}
+        update={(value) => onReplace(value)}
+        problems={problems}
+      />
+      <Button variant="ghost" size="sm" icon="trash" onClick={() => onReplace(undefined)}>
+        Remove node {asString(node.id) || index + 1}
+      </Button>
+    </details>
+  );
+}
+
+interface ControlProps {
+  label: string;
+  hint?: string;
+  path: PathSegment[];
+  value: unknown;
+  update: Update;
+  problems: Map<string, DefinitionProblem[]>;
+}
+
+function controlId(path: PathSegment[]): string {
+  return fieldIdFor(formatPath(path));
+}
+
+function TextControl({ label, hint, path, value, update, problems, multiline = false }: ControlProps & { multiline?: boolean }) {
+  const id = controlId(path);
+  const warning = messages(useContext(WarningsContext), id);
+  return (
+    <Field label={label} hint={hint} id={id} error={messages(problems, id)} warning={warning}>
+      {(control: FieldControlProps) =>
+        multiline
+          ? (
+            <Textarea
+              {...control}
+              rows={2}
+              value={asString(value)}
+              onChange={(event) => update(path, event.target.value === "" && value === undefined ? undefined : event.target.value)}
+            />
+          )
+          : (
+            <Input
+              {...control}
+              value={asString(value)}
+              onChange={(event) => update(path, event.target.value)}
+            />
+          )}
+    </Field>
+  );
+}
+
+function NumberControl({ label, hint, path, value, update, problems }: ControlProps) {
+  const id = controlId(path);
+  const warning = messages(useContext(WarningsContext), id);
+  return (
+    <Field label={label} hint={hint} id={id} error={messages(problems, id)} warning={warning}>
+      {(control) => (
+        <Input
+          {...control}
+          type="number"
+          inputMode="numeric"
+          value={typeof value === "number" ? String(value) : asString(value)}
+          onChange={(event) => update(path, event.target.value === "" ? undefined : Number(event.target.value))}
+        />
+      )}
+    </Field>
+  );
+}
+
+function ListControl({ label, hint, path, value, update, problems }: ControlProps) {
+  const id = controlId(path);
+  const warning = messages(useContext(WarningsContext), id);
+  const text = Array.isArray(value) ? value.join(", ") : asString(value);
+  const [draft, setDraft] = useState(text);
+  useEffect(() => setDraft(text), [text]);
+  return (
+    <Field label={label} hint={hint} id={id} error={messages(problems, id)} warning={warning}>
+      {(control) => (
+        <Input
+          {...control}
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+          onBlur={() => {
+            const list = draft.split(",").map((item) => item.trim()).filter((item) => item !== "");
+            update(path, list.length === 0 ? undefined : list);
+          }}
+        />
+      )}
+    </Field>
+  );
+}
+
+function SelectControl({ label, hint, path, value, options, update, problems }: ControlProps & { options: readonly string[] }) {
+  const id = controlId(path);
+  const warning = messages(useContext(WarningsContext), id);
+  const current = asString(value);
+  return (
+    <Field label={label} hint={hint} id={id} error={messages(problems, id)} warning={warning}>
+      {(control) => (
+        <Select {...control} value={current} onChange={(event) => update(path, event.target.value)}>
+          {!options.includes(current) ? <option value={current}>{current === "" ? "(choose)" : `${current} (unknown)`}</option> : null}
+          {options.map((option) => <option key={option} value={option}>{option}</option>)}
+        </Select>
+      )}
+    </Field>
+  );
+}
+
+function NodeSelect({ label, hint, path, value, ids, emptyLabel, update, problems }: ControlProps & { ids: string[]; emptyLabel: string }) {
+  const id = controlId(path);
+  const warning = messages(useContext(WarningsContext), id);
+  const current = asString(value);
+  return (
+    <Field label={label} hint={hint} id={id} error={messages(problems, id)} warning={warning}>
+      {(control) => (
+        <Select {...control} value={current} onChange={(event) => update(path, event.target.value === "" ? undefined : event.target.value)}>
+          <option value="">{emptyLabel}</option>
+          {current !== "" && !ids.includes(current) ? <option value={current}>{current} (no such node)</option> : null}
+          {ids.map((nodeId) => <option key={nodeId} value={nodeId}>{nodeId}</option>)}
+        </Select>
+      )}
+    </Field>
+  );
+}
+
+/**
+ * The fields of an object that the form has no control for, as JSON. Edits
+ * apply when the JSON is valid; the object's own controls keep their values.
+ */
+function ExtrasControl({
+  label,
+  objectPath,
+  object,
+  handled,
+  update,
+  problems,
+}: {
+  label: string;
+  objectPath: PathSegment[];
+  object: JsonObject;
+  handled: readonly string[];
+  update: (value: JsonObject) => void;
+  problems: Map<string, DefinitionProblem[]>;
+}) {
+  const id = extrasIdFor(formatPath(objectPath));
+  const warned = messages(useContext(WarningsContext), id);
+  const extras: JsonObject = {};
+  for (const [key, value] of Object.entries(object)) if (!handled.includes(key)) extras[key] = value;
+  const text = Object.keys(extras).length === 0 ? "" : JSON.stringify(extras, null, 2);
+  const [draft, setDraft] = useState(text);
+  const [syntax, setSyntax] = useState<string | null>(null);
+  useEffect(() => {
+    setDraft(text);
+    setSyntax(null);
+  }, [text]);
+  const errors = [...(syntax ? [syntax] : []), ...(messages(problems, id) ?? [])];
+  const open = draft.trim() !== "" || errors.length > 0 || warned !== undefined;
+  return (
+    <details className="ns-extras" open={open}>
+      <summary>{label}{text === "" ? " (none)" : ""}</summary>
+    <Field
+      label={label}
+      hint="A JSON object; leave empty for none."
+      id={id}
+      error={errors.length > 0 ? errors : undefined}
+      warning={warned}
+    >
+      {(control) => (
+        <Textarea
+          {...control}
+          code
+          rows={Math.min(12, Math.max(2, draft.split("\n").length))}
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+          onBlur={() => {
+            let parsed: unknown = {};
+            if (draft.trim() !== "") {
+              try {
+                parsed = JSON.parse(draft);
+              } catch (error) {
+                setSyntax(`Not valid JSON: ${(error as Error).message}`);
+                return;
+              }
+            }
+            if (!isObject(parsed)) {
+              setSyntax("Must be a JSON object, such as {\"list\": {…}}");
+              return;
+            }
+            setSyntax(null);
+            const next: JsonObject = {};
+            for (const [key, value] of Object.entries(object)) if (handled.includes(key)) next[key] = value;
+            update({ ...next, ...parsed });
+          }}
+        />
+      )}
+    </Field>
+    </details>
+  );
+}

@@ -1,0 +1,6 @@
+"use client";
+import { AppShell } from "@/components/AppShell";
+
+export default function AdminLayout({ children }: { children: React.ReactNode }) {
+  return <AppShell>{children}</AppShell>;
+}

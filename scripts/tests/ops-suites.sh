@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# The operations suites of ./scripts/test.sh (docs/runbook.md): the smoke
+# test, backups to a folder and to S3-compatible storage, the restore drill
+# from each, the refusal of wrong keys and tampered archives, the deployment
+# files, and the runbook's own commands. Sourced by scripts/test.sh after its
+# suites, with `suite`, DB_PORT, GATEWAY_PORT, STATE_DIR and TEST_DB_URL set,
+# the stack's secrets loaded and the functions gateway running; it starts a
+# session daemon and a local S3 server of its own and stops them.
+source "$REPO_ROOT/scripts/lib/ops.sh"
+
+OPS_DAEMON_PORT=${WABOT_TEST_OPS_DAEMON_PORT:-55381}
+OPS_S3_PORT=${WABOT_TEST_S3_PORT:-55390}
+OPS_DIR="$STATE_DIR/ops"
+OPS_BUCKET=wabot-test-backups
+OPS_HELD_NUMBERS=+15550100001,+15550100002,+15550100003
+
+ops_env() {
+  export WABOT_BACKUP_AGE_RECIPIENT WABOT_BACKUP_S3_ENDPOINT="http://127.0.0.1:$OPS_S3_PORT"
+  export AWS_ACCESS_KEY_ID=wabot-test AWS_SECRET_ACCESS_KEY=wabot-test-secret AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export WABOT_DRILL_STATE_DIR="$OPS_DIR/drill" WABOT_DRILL_PG_PORT=${WABOT_TEST_DRILL_PG_PORT:-55352} \
+    WABOT_DRILL_GATEWAY_PORT=${WABOT_TEST_DRILL_GATEWAY_PORT:-55351} WABOT_DRILL_DAEMON_PORT=${WABOT_TEST_DRILL_DAEMON_PORT:-55353}
+  WABOT_BACKUP_AGE_RECIPIENT=$(age-keygen -y "$OPS_DIR/keys/backup.txt")
+}
+
+ops_stop() {
+  stop_service "$STATE_DIR" daemon
+  stop_service "$STATE_DIR" s3
+}
+
+# The seeded database, its daemon (holding only the seeded numbers, so other
+# suites' numbers stay as they left them), some real traffic through the
+# simulator, and the local S3 server.
+ops_setup() {
+  # (stack_secrets leaves umask 077 behind; the drill's Postgres runs as the
+  # postgres user and must reach its folder.)
+  umask 022
+  rm -rf "$OPS_DIR"
+  mkdir -p "$OPS_DIR/keys"
+  age-keygen -o "$OPS_DIR/keys/backup.txt" 2>/dev/null
+  age-keygen -o "$OPS_DIR/keys/other.txt" 2>/dev/null
+  ops_env
+  psql -X -q -v ON_ERROR_STOP=1 -d "$TEST_DB_URL" \
+    -v definition="$(cat "$REPO_ROOT/crates/routing/fixtures/demo-bot.json")" -f "$REPO_ROOT/supabase/seed.sql" >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -d "$TEST_DB_URL" -f "$REPO_ROOT/scripts/tests/ops-seed.sql" >/dev/null
+  cargo build --quiet -p session-daemon
+  WABOT_HOLD_NUMBERS=$OPS_HELD_NUMBERS start_daemon "$STATE_DIR" "$OPS_DAEMON_PORT" "$DB_PORT" "$GATEWAY_PORT"
+  local i
+  for i in 1 2 3; do
+    "$CARGO_TARGET_DIR/debug/wabot" contact send --daemon-url "http://127.0.0.1:$OPS_DAEMON_PORT" \
+      --to +15550100001 --from "+1555019910$i" $'hi\tthere, "contact" \\ caf\u00e9\nsecond line' >/dev/null
+  done
+  start_service "$STATE_DIR" s3 moto_server -H 127.0.0.1 -p "$OPS_S3_PORT"
+  wait_for_http "http://127.0.0.1:$OPS_S3_PORT/" 30 || { tail -5 "$STATE_DIR/s3.log"; return 1; }
+  ops_aws s3 mb "s3://$OPS_BUCKET" >/dev/null
+}
+
+ops_smoke() {
+  "$REPO_ROOT/scripts/smoke.sh" --daemon-url "http://127.0.0.1:$OPS_DAEMON_PORT" \
+    --functions-url "http://127.0.0.1:$GATEWAY_PORT/functions/v1" --db-url "$TEST_DB_URL" \
+    --number +15550100001 --number +15550100002 --wait 30
+}
+
+# A failing check makes the smoke test fail, with the check named.
+ops_smoke_failures() {
+  local out
+  if out=$("$REPO_ROOT/scripts/smoke.sh" --daemon-url "http://127.0.0.1:1" \
+    --functions-url "http://127.0.0.1:$GATEWAY_PORT/functions/v1" --db-url "$TEST_DB_URL" \
+    --number +15550100003 2>&1); then
+    echo "the smoke test passed with no daemon and a stopped number"; return 1
+  fi
+  grep -q 'FAIL.*/status: no answer' <<<"$out" || { echo "$out"; echo "no /status failure line"; return 1; }
+  grep -q 'FAIL.*+15550100003 stopped' <<<"$out" || { echo "$out"; echo "no stopped-number failure line"; return 1; }
+  grep -q 'smoke test FAILED' <<<"$out" || { echo "$out"; return 1; }
+  echo "the smoke test fails, naming each failed check"
+}
+
+ops_latest_local() { find "$OPS_DIR/backups" -maxdepth 1 -name "$OPS_ARCHIVE_GLOB" | sort | tail -1; }
+
+ops_backup() {
+  "$REPO_ROOT/scripts/backup.sh" --db-url "$TEST_DB_URL" --to "$OPS_DIR/backups" || return 1
+  "$REPO_ROOT/scripts/backup.sh" --db-url "$TEST_DB_URL" --to "s3://$OPS_BUCKET/weekly" || return 1
+  local archive manifest
+  archive=$(ops_latest_local)
+  manifest=$(age -d -i "$OPS_DIR/keys/backup.txt" "$archive" | tar -xzOf - manifest.json)
+  # What a useful restore needs is there; secrets are not.
+  jq -e '[.tables[] | select(.name == "messages")][0].rows >= 20000' <<<"$manifest" >/dev/null \
+    || { echo "the seeded messages are missing from the manifest"; return 1; }
+  jq -e '[.tables[].name] | (index("bots") and index("bot_versions") and index("conversations") and index("numbers")
+    and index("alerts") and index("audit_log_entries") and index("members") and index("alert_channels")) != null' \
+    <<<"$manifest" >/dev/null || { echo "a critical table is missing"; return 1; }
+  jq -e '.schema_version | test("^[0-9]{14}$")' <<<"$manifest" >/dev/null || return 1
+  age -d -i "$OPS_DIR/keys/backup.txt" "$archive" | tar -xzOf - >"$OPS_DIR/plaintext" || return 1
+  if grep -q 'ops-seed-signing-secret-never-exported' "$OPS_DIR/plaintext"; then
+    echo "a signing secret leaked into the backup"; return 1
+  fi
+  grep -q 'Olu Operator' "$OPS_DIR/plaintext" || { echo "the members' users are missing"; return 1; }
+  rm -f "$OPS_DIR/plaintext"
+  [ -n "$(ops_s3_list "s3://$OPS_BUCKET/weekly")" ] || { echo "nothing in the bucket"; return 1; }
+  echo "backups in $OPS_DIR/backups and s3://$OPS_BUCKET/weekly; no secret inside"
+}
+
+ops_drill_passed() {
+  local name
+  name=$(tail -1 "$WABOT_DRILL_STATE_DIR/created-databases.tsv" | cut -f1)
+  jq -e '.status == "passed"' "$WABOT_DRILL_STATE_DIR/reports/$name.json" >/dev/null \
+    || { echo "the report does not say passed"; return 1; }
+  [ "$(tail -1 "$WABOT_DRILL_STATE_DIR/created-databases.tsv" | cut -f6)" = dropped ] \
+    || { echo "$name was not dropped"; return 1; }
+  [ ! -e "$WABOT_DRILL_STATE_DIR/$name" ] || { echo "the drill's cluster is still there"; return 1; }
+}
+
+ops_drill_local() {
+  WABOT_BACKUP_AGE_IDENTITY_FILE="$OPS_DIR/keys/backup.txt" \
+    "$REPO_ROOT/scripts/restore-drill.sh" --from "$OPS_DIR/backups" && ops_drill_passed
+}
+
+ops_drill_s3() {
+  WABOT_BACKUP_AGE_IDENTITY="$(grep '^AGE-SECRET-KEY-' "$OPS_DIR/keys/backup.txt")" \
+    "$REPO_ROOT/scripts/restore-drill.sh" --from "s3://$OPS_BUCKET/weekly" && ops_drill_passed
+}
+
+# Runs the drill on archive $1 with identity $2, expects a refusal whose
+# message matches $3, and checks that nothing was created or imported.
+ops_expect_refusal() {
+  local archive=$1 identity=$2 expected=$3 before after out
+  before=$(wc -l <"$WABOT_DRILL_STATE_DIR/created-databases.tsv")
+  if out=$(WABOT_BACKUP_AGE_IDENTITY_FILE=$identity "$REPO_ROOT/scripts/restore-drill.sh" --archive "$archive" 2>&1); then
+    echo "$out"; echo "NOT refused: $archive"; return 1
+  fi
+  grep -qE "$expected" <<<"$out" || { echo "$out"; echo "the refusal does not say: $expected"; return 1; }
+  grep -q 'Nothing was imported\|refused' <<<"$out" || { echo "$out"; return 1; }
+  after=$(wc -l <"$WABOT_DRILL_STATE_DIR/created-databases.tsv")
+  [ "$before" = "$after" ] || { echo "a database was created for a refused backup"; return 1; }
+  if [ -n "$(find "$WABOT_DRILL_STATE_DIR" -maxdepth 1 -name 'wabot_restore_drill_*' -type d)" ]; then
+    echo "a drill cluster was left behind"; return 1
+  fi
+  printf '  refused %-28s %s\n' "$(basename "$archive")" "$(grep -m1 -oE 'refused: [^(]*' <<<"$out")"
+}
+
+# Repacks the backup after $1 (a command run inside the unpacked folder),
+# encrypted to the right key: a valid archive whose contents were changed.
+ops_repack() {
+  local out=$1 change=$2 dir
+  dir=$(mktemp -d)
+  age -d -i "$OPS_DIR/keys/backup.txt" "$(ops_latest_local)" | tar -xzf - -C "$dir"
+  (cd "$dir" && eval "$change")
+  tar -C "$dir" -czf - manifest.json sql csv | age -r "$WABOT_BACKUP_AGE_RECIPIENT" -o "$out"
+  rm -rf "$dir"
+}
+
+ops_refusals() {
+  local good bad="$OPS_DIR/bad" size
+  good=$(ops_latest_local)
+  mkdir -p "$bad"
+  ops_expect_refusal "$good" "$OPS_DIR/keys/other.txt" 'refused: wrong key' || return 1
+  cp "$good" "$bad/flipped-byte.tar.gz.age"
+  size=$(stat -c %s "$good")
+  printf '\x5a' | dd of="$bad/flipped-byte.tar.gz.age" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+  ops_expect_refusal "$bad/flipped-byte.tar.gz.age" "$OPS_DIR/keys/backup.txt" 'refused: the archive is corrupt or was tampered with' || return 1
+  head -c $((size - 100)) "$good" >"$bad/truncated.tar.gz.age"
+  ops_expect_refusal "$bad/truncated.tar.gz.age" "$OPS_DIR/keys/backup.txt" 'refused: the archive is corrupt or was tampered with' || return 1
+  ops_repack "$bad/edited-row.tar.gz.age" "sed -i '3s/.\$/X/' sql/bots.sql"
+  ops_expect_refusal "$bad/edited-row.tar.gz.age" "$OPS_DIR/keys/backup.txt" 'refused: checksum mismatch for sql/bots.sql' || return 1
+  ops_repack "$bad/extra-file.tar.gz.age" "echo 'drop table public.bots;' > sql/evil.sql"
+  ops_expect_refusal "$bad/extra-file.tar.gz.age" "$OPS_DIR/keys/backup.txt" "refused: the archive's files differ" || return 1
+  ops_repack "$bad/injected-sql.tar.gz.age" \
+    "printf 'drop table public.bots;\n' >> sql/bots.sql && jq --arg s \"\$(sha256sum sql/bots.sql | cut -d' ' -f1)\" '.files[\"sql/bots.sql\"] = \$s | (.tables[] | select(.name == \"bots\") | .sql.sha256) = \$s' manifest.json > m && mv m manifest.json"
+  ops_expect_refusal "$bad/injected-sql.tar.gz.age" "$OPS_DIR/keys/backup.txt" 'refused: sql/bots.sql does not end its data' || return 1
+  ops_repack "$bad/newer-schema.tar.gz.age" "jq '.schema_version = \"29991231000000\"' manifest.json > m && mv m manifest.json"
+  ops_expect_refusal "$bad/newer-schema.tar.gz.age" "$OPS_DIR/keys/backup.txt" 'refused: the backup is from schema 29991231000000' || return 1
+}
+
+# The drill touches only databases it created.
+ops_cleanup_refusals() {
+  local out name=wabot_restore_drill_20000101t000000z
+  for target in postgres "$name"; do
+    if out=$("$REPO_ROOT/scripts/restore-drill.sh" --cleanup "$target" 2>&1); then
+      echo "--cleanup $target was not refused"; return 1
+    fi
+    grep -q "refusing to touch database '$target'" <<<"$out" || { echo "$out"; return 1; }
+    echo "  $out"
+  done
+  # A database of that name that someone else made survives.
+  psql -X -q -d "$TEST_DB_URL" -c "create database $name" >/dev/null
+  "$REPO_ROOT/scripts/restore-drill.sh" --cleanup "$name" >/dev/null 2>&1 && { echo "not refused"; return 1; }
+  [ "$(psql -X -At -d "$TEST_DB_URL" -c "select count(*) from pg_database where datname = '$name'")" = 1 ] || return 1
+  psql -X -q -d "$TEST_DB_URL" -c "drop database $name" >/dev/null
+}
+
+ops_deploy_files() {
+  command -v hadolint >/dev/null || { echo "hadolint is not installed (scripts/install.sh)"; return 1; }
+  hadolint --failure-threshold info "$REPO_ROOT/crates/session-daemon/Dockerfile" "$REPO_ROOT/admin-ui/Dockerfile" || return 1
+  echo "hadolint: both Dockerfiles clean"
+  (cd "$REPO_ROOT" && docker-compose config --quiet) || return 1
+  local config
+  config=$(cd "$REPO_ROOT" && WABOT_REGISTRY=registry.test/wabot docker-compose config) || return 1
+  for service in session-daemon admin-ui; do
+    grep -q "image: registry.test/wabot/$service:latest" <<<"$config" \
+      || { echo "docker-compose.yml has no image for $service"; return 1; }
+  done
+  echo "docker-compose config: valid"
+  grep -q '^USER 65532' "$REPO_ROOT/crates/session-daemon/Dockerfile" && grep -q '^USER 65532' "$REPO_ROOT/admin-ui/Dockerfile" \
+    || { echo "an image runs as root"; return 1; }
+  # The deploy script's plan, and its db step for real.
+  SUPABASE_ACCESS_TOKEN=sbp_test SUPABASE_PROJECT_REF=abcdefghijklmnopqrst ADMIN_UI_ORIGIN=https://admin.example.test \
+    REDIS_URL=redis://unused "$REPO_ROOT/scripts/deploy.sh" --dry-run --env-file /dev/null >"$OPS_DIR/deploy-plan.txt" 2>&1 \
+    || { cat "$OPS_DIR/deploy-plan.txt"; return 1; }
+  grep -q 'supabase functions deploy --use-api --project-ref abcdefghijklmnopqrst' "$OPS_DIR/deploy-plan.txt" \
+    && grep -q 'supabase secrets set --env-file <OUTBOX_RELAY_SECRET WABOT_DAEMON_TOKEN ADMIN_UI_ORIGIN>' "$OPS_DIR/deploy-plan.txt" \
+    && grep -q 'REDIS_URL is set but nothing uses Redis' "$OPS_DIR/deploy-plan.txt" \
+    || { cat "$OPS_DIR/deploy-plan.txt"; return 1; }
+  if grep -q "$OUTBOX_RELAY_SECRET" "$OPS_DIR/deploy-plan.txt"; then echo "the plan printed a secret"; return 1; fi
+  if env -u OUTBOX_RELAY_SECRET SUPABASE_ACCESS_TOKEN=x "$REPO_ROOT/scripts/deploy.sh" --dry-run --env-file /dev/null >/dev/null 2>&1; then
+    echo "deploy.sh accepted missing settings"; return 1
+  fi
+  "$REPO_ROOT/scripts/deploy.sh" --only db --db-url "$TEST_DB_URL" || return 1
+  # The schedule files.
+  awk '/^[0-9*]/ { if (NF < 7) bad = 1; n++ } END { exit (bad || n != 2) }' "$REPO_ROOT/scripts/backup.cron" \
+    || { echo "scripts/backup.cron: expected two 'm h dom mon dow user command' lines"; return 1; }
+  grep -q 'scripts/backup.sh --env-file' "$REPO_ROOT/scripts/backup.cron" || return 1
+  if command -v systemd-analyze >/dev/null; then
+    local units
+    units=$(mktemp -d)
+    for unit in "$REPO_ROOT"/scripts/systemd/*; do sed "s#/opt/wabot#$REPO_ROOT#g" "$unit" >"$units/$(basename "$unit")"; done
+    systemd-analyze verify "$units/wabot-backup.service" "$units/wabot-backup.timer" || return 1
+    systemd-analyze calendar "$(sed -n 's/^OnCalendar=//p' "$units/wabot-backup.timer")" >/dev/null || return 1
+    rm -rf "$units"
+    echo "systemd units verified"
+  fi
+  [ -f "$REPO_ROOT/docs/adr/template.md" ] && [ -f "$REPO_ROOT/docs/adr/0005-no-redis.md" ]
+}
+
+ops_runbook() {
+  WABOT_DEV_DB_PORT=$DB_PORT WABOT_DEV_GATEWAY_PORT=$GATEWAY_PORT WABOT_DEV_DAEMON_PORT=$OPS_DAEMON_PORT \
+    WABOT_STACK_DIR="${STATE_DIR#"$REPO_ROOT"/}" BACKUP_BUCKET=$OPS_BUCKET \
+    SUPABASE_ACCESS_TOKEN=sbp_test SUPABASE_PROJECT_REF=abcdefghijklmnopqrst ADMIN_UI_ORIGIN=http://localhost:3000 \
+    "$REPO_ROOT/scripts/check-runbook.sh" --run \
+    --before "4. Incident response=psql -X -q -v ON_ERROR_STOP=1 -d \"\$DB_URL\" -f scripts/tests/runbook-incident.sql" \
+    || return 1
+  # What the incident response left behind.
+  local alert
+  alert=$(psql -X -At -d "$TEST_DB_URL" -c "select id from public.alerts where details ->> 'source' = 'runbook check'")
+  [ "$(psql -X -At -d "$TEST_DB_URL" -c "select status from public.alerts where id = '$alert'")" = resolved ] \
+    || { echo "the incident's alert is not resolved"; return 1; }
+  [ "$(psql -X -At -d "$TEST_DB_URL" -c "select count(*) from public.audit_log_entries
+       where action = 'incident.summary' and target_id = '$alert'")" -ge 2 ] \
+    || { echo "the post-incident summaries are not in audit_log_entries"; return 1; }
+  [ "$(psql -X -At -d "$TEST_DB_URL" -c "select count(*) from public.audit_log_entries
+       where action = 'alerts.acknowledged' and target_id = '$alert'")" -ge 1 ] \
+    || { echo "the acknowledgement was not audited"; return 1; }
+  [ "$(psql -X -At -d "$TEST_DB_URL" -c "select count(*) from public.session_commands
+       where command = 'restart' and requested_by is not null
+         and number_id = '00000000-0000-4000-8000-00000000a001'")" -ge 1 ] \
+    || { echo "the admin API restart left no session command"; return 1; }
+  "$REPO_ROOT/scripts/smoke.sh" --daemon-url "http://127.0.0.1:$OPS_DAEMON_PORT" \
+    --functions-url "http://127.0.0.1:$GATEWAY_PORT/functions/v1" --db-url "$TEST_DB_URL" \
+    --number +15550100001 --wait 30 >/dev/null || { echo "the demo number did not come back after the restart"; return 1; }
+  echo "the incident is acknowledged, summarised, resolved and audited; the number is connected again"
+}
+
+ops_suites_run() {
+  trap 'ops_stop; cleanup' EXIT
+  if ! ops_setup; then
+    suite "ops: setup (seed, daemon, local S3)" false
+    ops_stop
+    return 0
+  fi
+  suite "ops: smoke test against the test stack" ops_smoke
+  suite "ops: the smoke test fails on a failed check" ops_smoke_failures
+  suite "ops: backup of the seeded database (folder and S3)" ops_backup
+  suite "ops: restore drill from the folder" ops_drill_local
+  suite "ops: restore drill from S3" ops_drill_s3
+  suite "ops: wrong key and tampered backups refused, nothing imported" ops_refusals
+  suite "ops: the drill touches only databases it created" ops_cleanup_refusals
+  suite "ops: deployment files (hadolint, compose, deploy.sh, schedules)" ops_deploy_files
+  suite "ops: the runbook's commands (docs/runbook.md)" ops_runbook
+  ops_stop
+}

@@ -130,13 +130,15 @@ wait_connected 1000
 sleep 5
 sql "select phone_number from public.numbers order by phone_number" >"$work/numbers.txt"
 
-# Steady: one message every 20 ms, each in its own transaction.
+# Steady: one message every 20 ms, each in its own transaction; created_at
+# is the insert's own clock time, so the latency is insert to sent_at.
 sql "do \$\$
      declare number_ids uuid[] := array(select id from public.numbers order by phone_number);
      begin
        for i in 1..300 loop
-         insert into public.messages (number_id, direction, status, contact_wa_id, body)
-         values (number_ids[1 + i % 1000], 'outbound', 'queued', '1666' || lpad(i::text, 7, '0'), 'steady ' || i);
+         insert into public.messages (number_id, direction, status, contact_wa_id, body, created_at)
+         values (number_ids[1 + i % 1000], 'outbound', 'queued', '1666' || lpad(i::text, 7, '0'), 'steady ' || i,
+                 clock_timestamp());
          commit;
          perform pg_sleep(0.02);
        end loop;

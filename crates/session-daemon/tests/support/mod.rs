@@ -277,6 +277,11 @@ impl Daemon {
         }
     }
 
+    /// Tells whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Kills the process with SIGKILL and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -480,6 +485,23 @@ pub async fn outbound(
         .into_iter()
         .map(|row| (row.get(0), row.get(1), row.get(2)))
         .collect()
+}
+
+/// Removes a number a test made (best effort: a function still routing its
+/// messages may hold their rows, so a deadlock is retried a few times).
+pub async fn remove_number(database: &tokio_postgres::Client, number_id: Uuid) {
+    for _ in 0..10 {
+        match database
+            .execute("delete from public.numbers where id = $1", &[&number_id])
+            .await
+        {
+            Ok(_) => return,
+            Err(error) => {
+                eprintln!("could not remove the test number yet: {error}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
 }
 
 /// Returns the lease holder of a number, when the lease is live.

@@ -3,6 +3,7 @@
 // scripts/bench/wasm-modules.sh's table (module sizes and instantiation).
 //   deno run --allow-read --allow-write --allow-env --allow-run scripts/bench/report.ts \
 //     <criterion dir> <wasm-bench.json> <wasm-modules.md>
+import { markedSections } from "./section.ts";
 const [criterionDir, wasmJsonPath, modulesTablePath] = Deno.args;
 const root = new URL("../../", import.meta.url);
 
@@ -160,5 +161,14 @@ deno run --allow-read scripts/bench/wasm-bench.ts
 ./scripts/bench/wasm-modules.sh 15
 \`\`\`
 `;
-await Deno.writeTextFile(new URL("docs/benchmarks.md", root), markdown);
+// Sections written by other benchmark scripts (the daemon, the load run)
+// are kept as they are.
+const documentUrl = new URL("docs/benchmarks.md", root);
+let kept: string[] = [];
+try {
+  kept = markedSections(await Deno.readTextFile(documentUrl));
+} catch (error) {
+  if (!(error instanceof Deno.errors.NotFound)) throw error;
+}
+await Deno.writeTextFile(documentUrl, [markdown.trimEnd(), ...kept].join("\n\n") + "\n");
 console.log("wrote docs/benchmarks.md");

@@ -66,6 +66,11 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
       details: { type: ["object", "null"], additionalProperties: true },
     }),
   }),
+  GatewayError: {
+    ...object({ code: { type: "integer", enum: [401] }, message: { type: "string" } }),
+    description:
+      'The platform\'s own refusal, before the function runs: Supabase\'s router (and the local gateway) answer `{"code": 401, "message": "Missing authorization header" | "Invalid JWT"}`.',
+  },
   Me: object({
     user_id: uuid,
     email: { type: ["string", "null"] },

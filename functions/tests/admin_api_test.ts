@@ -185,7 +185,12 @@ Deno.test("admin API", async (t) => {
       const other = await generateKeyPair("ES256", { extractable: true });
       const jwk = { ...(await exportJWK(publicKey)), kid: "deno-test-key", alg: "ES256", use: "sig" };
       const sign = (key: Parameters<SignJWT["sign"]>[0], kid: string) =>
-        new SignJWT({ role: "authenticated", sub: users.operator.id, email: users.operator.email })
+        new SignJWT({
+          role: "authenticated",
+          aud: "authenticated",
+          sub: users.operator.id,
+          email: users.operator.email,
+        })
           .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
           .setIssuedAt()
           .setExpirationTime("10m")

@@ -205,6 +205,15 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
     status_url: { type: ["string", "null"] },
     leased_numbers: { type: "integer" },
   }),
+  RuntimeProbe: object({
+    runtime_id: { type: "string" },
+    status_url: { type: ["string", "null"] },
+    ok: { type: "boolean" },
+    http_status: { type: ["integer", "null"] },
+    latency_ms: { type: ["integer", "null"] },
+    body: {},
+    error: { type: ["string", "null"] },
+  }),
   Conversation: object({
     id: uuid,
     number_id: uuid,

@@ -41,6 +41,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$examples" ] || examples=$([ "$quick" = 1 ] && echo 5 || echo 100)
+# Run on its own, it installs what is missing like ./scripts/test.sh does
+# (./scripts/test.sh has already done so when it passes --gateway-port).
+[ -n "$gateway_port" ] || "$REPO_ROOT/scripts/install.sh"
 schemathesis=/var/cache/wabot/ops-venv/bin/schemathesis
 [ -x "$schemathesis" ] || die "schemathesis is not installed: run scripts/install.sh"
 

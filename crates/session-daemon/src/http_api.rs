@@ -532,8 +532,21 @@ fn json_body<T: serde::de::DeserializeOwned>(
     } else {
         &body
     };
-    serde_json::from_slice(body)
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid body: {error}")))
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let error = error.into_inner();
+        let message = if path == "." {
+            format!("invalid body: {error}")
+        } else {
+            format!("invalid body at `{path}`: {error}")
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    })?;
+    deserializer.end().map_err(|error| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("invalid body: {error}"))
+    })?;
+    Ok(value)
 }
 
 /// The query of `GET /simulator/transcript`.
@@ -954,6 +967,39 @@ mod tests {
 
     fn parse(body: &str) -> Result<SimulatedMessage, InboundRequestError> {
         parse_inbound_request(body.as_bytes())
+    }
+
+    #[test]
+    fn a_json_body_error_names_the_field_and_refuses_trailing_text() {
+        let body = |text: &'static str| Ok(Bytes::from_static(text.as_bytes()));
+        let error = json_body::<ReceiptRequest>(body(r#"{"wa_message_id": 1, "status": "read"}"#))
+            .unwrap_err();
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert!(
+            error
+                .message
+                .starts_with("invalid body at `wa_message_id`: invalid type: integer `1`"),
+            "{}",
+            error.message
+        );
+        let error =
+            json_body::<ReceiptRequest>(body(r#"{"wa_message_id": "x", "status": "read"} x"#))
+                .unwrap_err();
+        assert!(
+            error.message.contains("trailing characters"),
+            "{}",
+            error.message
+        );
+        let error = json_body::<ReceiptRequest>(body(r#"{"wa_message_id": "x""#)).unwrap_err();
+        assert!(
+            error.message.starts_with("invalid body"),
+            "{}",
+            error.message
+        );
+        let request =
+            json_body::<ReceiptRequest>(body(r#"{"wa_message_id": "x", "status": "read"}"#))
+                .unwrap();
+        assert_eq!(request.wa_message_id, "x");
     }
 
     #[test]

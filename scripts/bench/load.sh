@@ -179,7 +179,7 @@ SQL
 PGPASSWORD=postgres pgbench -n -h 127.0.0.1 -p "$DB_PORT" -U postgres -M prepared \
   -c "$CONCURRENCY" -j 2 -T "$BASELINE_SECONDS" -f "$work/baseline.sql" postgres >"$work/baseline.txt" 2>&1 \
   || { cat "$work/baseline.txt" >&2; die "pgbench failed"; }
-BASELINE=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/baseline.txt" | head -1)
+BASELINE=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/baseline.txt" | head -1 | awk '{ printf "%.0f", $1 }')
 BASELINE_LATENCY=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$work/baseline.txt")
 log "baseline: $BASELINE transactions/s (latency average $BASELINE_LATENCY ms)"
 sql -c "drop schema load_baseline cascade" >/dev/null

@@ -9,21 +9,37 @@
 //! row after ten attempts).
 //!
 //! Rows are claimed by `private.claim_outbox` with `FOR UPDATE SKIP LOCKED`
-//! and a 30-second lease, longer than a whole batch can take (the batch's
-//! requests run concurrently, each bounded by the timeout), so two relays
-//! never deliver a row at the same time. Delivery is at least once: the
-//! functions are idempotent on their payload.
+//! and a 30-second lease, longer than one delivery and its record can take
+//! (the request is bounded by the timeout), so two relays never deliver a
+//! row at the same time. Delivery is at least once: the functions are
+//! idempotent on their payload.
+//!
+//! The relay is a pipeline, not a sequence of batches: up to
+//! [`MAX_DELIVERIES_IN_FLIGHT`] requests run at once, each row's outcome is
+//! recorded as soon as its answer arrives, and a freed place is filled by a
+//! new claim straight away. A batch would wait for its slowest request and
+//! then record its rows one after another while the functions sat idle; the
+//! load benchmark (`scripts/bench/load.sh`) showed that gap.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::{Map, Value};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
 
 use crate::database::{error_chain, DatabaseError, DatabasePool};
-use crate::store::{self, ClaimedOutboxRow, OUTBOX_CLAIM_BATCH_SIZE};
+use crate::store::{self, ClaimedOutboxRow};
+
+/// The most deliveries one relay has in flight at once (the size of the
+/// batches it used to claim).
+pub const MAX_DELIVERIES_IN_FLIGHT: usize = 20;
+
+/// The most database connections the relay's records use at once, so that
+/// deliveries finishing together never take the whole pool from the
+/// sessions (whose leases and inbound messages need it).
+pub const MAX_RECORDING_CONNECTIONS: usize = 2;
 
 /// How long one delivery may take.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,6 +66,7 @@ pub struct OutboxRelay {
     pool: DatabasePool,
     http: reqwest::Client,
     functions_url: String,
+    recording_connections: Arc<Semaphore>,
 }
 
 impl OutboxRelay {
@@ -78,28 +95,41 @@ impl OutboxRelay {
             pool,
             http,
             functions_url: functions_url.trim_end_matches('/').to_owned(),
+            recording_connections: Arc::new(Semaphore::new(MAX_RECORDING_CONNECTIONS)),
         })
     }
 
     /// Delivers due rows whenever `wakeup` is notified and at least every
-    /// `poll_interval`, until `shutdown` turns true. A batch in flight is
-    /// finished before stopping.
+    /// `poll_interval`, until `shutdown` turns true. Deliveries in flight are
+    /// finished and recorded before stopping.
     pub async fn run(
         self,
         poll_interval: Duration,
         wakeup: Arc<Notify>,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        // Each delivery is a task of its own, so it makes progress (and gives
+        // its database connection back) while this loop waits for a claim.
+        let mut in_flight = JoinSet::new();
+        let mut poll = tokio::time::interval(poll_interval);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut n_consecutive_failures: u32 = 0;
-        loop {
-            loop {
-                match self.deliver_due_rows().await {
-                    Ok(n_claimed) => {
+        // Whether rows may be due that are not claimed yet: true after a
+        // wake-up, a poll, or a claim that filled all the room it had.
+        let mut more_may_be_due = true;
+        while !*shutdown.borrow() {
+            let room = MAX_DELIVERIES_IN_FLIGHT.saturating_sub(in_flight.len());
+            if more_may_be_due && room > 0 {
+                match self.claim(room).await {
+                    Ok(rows) => {
                         n_consecutive_failures = 0;
-                        if n_claimed
-                            < usize::try_from(OUTBOX_CLAIM_BATCH_SIZE).unwrap_or(usize::MAX)
-                        {
-                            break;
+                        more_may_be_due = rows.len() == room;
+                        if !rows.is_empty() {
+                            tracing::debug!(n_claimed = rows.len(), "claimed outbox rows");
+                        }
+                        for row in rows {
+                            let relay = self.clone();
+                            in_flight.spawn(async move { relay.deliver_and_record(row).await });
                         }
                     }
                     Err(error) => {
@@ -107,62 +137,61 @@ impl OutboxRelay {
                             tracing::warn!("could not claim outbox rows: {error}");
                         }
                         n_consecutive_failures = n_consecutive_failures.saturating_add(1);
-                        break;
+                        more_may_be_due = false;
                     }
                 }
-                if *shutdown.borrow() {
-                    return;
-                }
+                continue;
             }
             tokio::select! {
-                _ = wakeup.notified() => {}
-                _ = tokio::time::sleep(poll_interval) => {}
-                _ = shutdown.changed() => return,
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                _ = wakeup.notified() => more_may_be_due = true,
+                _ = poll.tick() => more_may_be_due = true,
+                _ = shutdown.changed() => {}
             }
+        }
+        while in_flight.join_next().await.is_some() {}
+    }
+
+    /// Claims up to `room` due rows.
+    async fn claim(&self, room: usize) -> Result<Vec<ClaimedOutboxRow>, DatabaseError> {
+        let client = self.pool.get().await?;
+        store::claim_outbox(&client, room).await
+    }
+
+    /// Delivers one claimed row and records the outcome. A row whose
+    /// outcome cannot be recorded is delivered again once its lease ends.
+    async fn deliver_and_record(&self, row: ClaimedOutboxRow) {
+        let outcome = self.deliver(&row).await;
+        if let Err(error) = self.record(&row, outcome).await {
+            tracing::warn!(outbox_id = row.outbox_id, topic = %row.topic, "could not record an outbox delivery: {error}");
         }
     }
 
-    /// Claims one batch of due rows, delivers them concurrently and records
-    /// the outcomes; returns how many rows were claimed.
-    pub async fn deliver_due_rows(&self) -> Result<usize, DatabaseError> {
-        let rows = {
-            let client = self.pool.get().await?;
-            store::claim_outbox(&client).await?
-        };
-        let n_claimed = rows.len();
-        if n_claimed == 0 {
-            return Ok(0);
-        }
-        tracing::debug!(n_claimed, "claimed outbox rows");
-        let outcomes: Vec<(ClaimedOutboxRow, Result<(), String>)> =
-            futures_util::stream::iter(rows)
-                .map(|row| async move {
-                    let outcome = self.deliver(&row).await;
-                    (row, outcome)
-                })
-                .buffer_unordered(n_claimed)
-                .collect()
-                .await;
-
+    /// Records the outcome of one delivery.
+    async fn record(
+        &self,
+        row: &ClaimedOutboxRow,
+        outcome: Result<(), String>,
+    ) -> Result<(), DatabaseError> {
+        // The semaphore is never closed, so acquiring only fails if it were.
+        let _permit = self.recording_connections.acquire().await;
         let client = self.pool.get().await?;
-        for (row, outcome) in outcomes {
-            match outcome {
-                Ok(()) => {
-                    store::record_outbox_delivery(&client, row.outbox_id).await?;
-                    tracing::info!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "delivered an outbox row");
-                }
-                Err(last_error) => {
-                    let dead =
-                        store::record_outbox_failure(&client, row.outbox_id, &last_error).await?;
-                    if dead {
-                        tracing::error!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "gave up an outbox row: {last_error}");
-                    } else {
-                        tracing::warn!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "could not deliver an outbox row: {last_error}");
-                    }
+        match outcome {
+            Ok(()) => {
+                store::record_outbox_delivery(&client, row.outbox_id).await?;
+                tracing::info!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "delivered an outbox row");
+            }
+            Err(last_error) => {
+                let dead =
+                    store::record_outbox_failure(&client, row.outbox_id, &last_error).await?;
+                if dead {
+                    tracing::error!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "gave up an outbox row: {last_error}");
+                } else {
+                    tracing::warn!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "could not deliver an outbox row: {last_error}");
                 }
             }
         }
-        Ok(n_claimed)
+        Ok(())
     }
 
     /// Posts one row; returns the text for `last_error` on failure.

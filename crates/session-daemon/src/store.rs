@@ -472,8 +472,15 @@ pub async fn fail_sent_message(
         .await?)
 }
 
-/// Claims due outbox rows through `private.claim_outbox`.
-pub async fn claim_outbox(client: &Client) -> Result<Vec<ClaimedOutboxRow>, DatabaseError> {
+/// Claims up to `batch_size` due outbox rows through `private.claim_outbox`
+/// (at most [`OUTBOX_CLAIM_BATCH_SIZE`] are asked for).
+pub async fn claim_outbox(
+    client: &Client,
+    batch_size: usize,
+) -> Result<Vec<ClaimedOutboxRow>, DatabaseError> {
+    let batch_size = i32::try_from(batch_size)
+        .unwrap_or(OUTBOX_CLAIM_BATCH_SIZE)
+        .clamp(1, OUTBOX_CLAIM_BATCH_SIZE);
     let statement = client
         .prepare_cached(
             "select id, topic, target, payload, attempts
@@ -481,10 +488,7 @@ pub async fn claim_outbox(client: &Client) -> Result<Vec<ClaimedOutboxRow>, Data
         )
         .await?;
     let rows = client
-        .query(
-            &statement,
-            &[&OUTBOX_CLAIM_BATCH_SIZE, &OUTBOX_LEASE.as_secs_f64()],
-        )
+        .query(&statement, &[&batch_size, &OUTBOX_LEASE.as_secs_f64()])
         .await?;
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {

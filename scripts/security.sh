@@ -75,9 +75,8 @@ db_url=$(db_url "$db_port")
 export WABOT_DAEMON_TOKEN="security-$(openssl rand -hex 16)"
 export WABOT_CLOUD_APP_SECRET="security-app-secret-$(openssl rand -hex 16)"
 export WABOT_CLOUD_VERIFY_TOKEN="security-verify-$(openssl rand -hex 8)"
-if [ ! -x "$CARGO_TARGET_DIR/debug/wabot" ] || [ "$quick" = 0 ]; then
-  cargo build --quiet --locked -p session-daemon --bin wabot
-fi
+# Always through cargo: a no-op when the binary is current, never a stale one.
+cargo build --quiet --locked -p session-daemon --bin wabot
 start_daemon "$STATE_DIR" "$daemon_port" "$db_port" "$gateway_port"
 
 failed=0

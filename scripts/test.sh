@@ -103,6 +103,11 @@ suite "end-to-end: the real daemon, gateway, function and Postgres" env \
 suite "admin UI: Chromium end-to-end with axe-core" \
   "$REPO_ROOT/admin-ui/e2e/suite.sh" "$STATE_DIR" "$DB_PORT" "$GATEWAY_PORT" "$UI_PORT" "$UI_DAEMON_PORT"
 
+# Load, quick (docs/benchmarks.md has the long run): its own stack, 600
+# messages through the whole path; checks nothing is lost or duplicated and
+# asserts no timing.
+suite "load (quick): 600 messages through the whole path" "$REPO_ROOT/scripts/bench/load.sh" --quick
+
 # Operations (docs/runbook.md): the smoke test, backups, restore drills,
 # refusals, deployment files and the runbook's own commands.
 source "$REPO_ROOT/scripts/tests/ops-suites.sh"

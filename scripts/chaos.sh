@@ -149,6 +149,7 @@ start_chaos_daemon() {
     RUST_LOG=info \
     "$CARGO_TARGET_DIR/debug/wabot" daemon >>"$STATE_DIR/daemon-$name.log" 2>&1 </dev/null &
   echo $! >"$STATE_DIR/daemon-$name.pid"
+  disown  # no "Killed" job notices when the kill scenario kills it
   wait_for_http "http://127.0.0.1:$port/status" 60 \
     || { tail -20 "$STATE_DIR/daemon-$name.log" >&2; die "daemon $name did not start"; }
 }

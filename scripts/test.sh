@@ -108,6 +108,14 @@ suite "admin UI: Chromium end-to-end with axe-core" \
 source "$REPO_ROOT/scripts/tests/ops-suites.sh"
 ops_suites_run
 
+# Security and bad input (docs/reliability.md): the secret scan, schemathesis
+# against both OpenAPI documents (a few examples per operation here; the long
+# run is ./scripts/security.sh) and the daemon's malformed bodies. Last, as
+# schemathesis leaves rows behind that earlier suites would count.
+suite "security: secrets, schemathesis (quick), daemon bad input" \
+  "$REPO_ROOT/scripts/security.sh" --quick --db-port "$DB_PORT" --gateway-port "$GATEWAY_PORT" \
+  --daemon-port "${WABOT_TEST_SECURITY_DAEMON_PORT:-55382}"
+
 echo
 log "summary ($(( $(date +%s) - started_at )) s in all)"
 printf '  %s\n' "${timings[@]}"

@@ -192,6 +192,9 @@ await test("overview: sessions by state, open alerts, 24-hour chart and runtimes
   await page.getByRole("heading", { name: "Messages, last 24 hours" }).waitFor();
   assert(await page.locator("#volume-chart-caption").count() === 1, "the chart has no caption");
   await page.getByRole("heading", { name: "Runtime instances" }).waitFor();
+  // The suite's own daemon answers its /status, probed through the admin API.
+  await page.locator("#runtimes").getByText("OK", { exact: true }).first().waitFor();
+  await page.locator("#runtimes").getByText(/^\d+ sessions$/).first().waitFor();
   await screenshot("02-overview");
   await axe("/overview");
 });

@@ -19,6 +19,11 @@
  *   `request.jwt.claims` set to the caller's claims, so `auth.uid()` and
  *   `auth.jwt()` see the caller.
  *
+ * `bigint` values (identity ids such as `audit_log_entries.id`, `count(*)`)
+ * arrive as JavaScript numbers while they are safe integers (below 2^53),
+ * so JSON answers carry them as the integers the OpenAPI document promises;
+ * a larger value stays a string rather than lose precision.
+ *
  * @module
  */
 
@@ -38,6 +43,23 @@ if (databaseUrl === undefined || databaseUrl === "") {
 }
 
 /**
+ * The parser of `bigint` (oid 20) results: a number while it is a safe
+ * integer, else the text Postgres sent (npm:postgres's default is always
+ * the text).
+ */
+function bigintAsNumber() {
+  return {
+    to: 20,
+    from: [20],
+    serialize: (value: number | string | bigint) => String(value),
+    parse: (text: string): number | string => {
+      const value = Number(text);
+      return Number.isSafeInteger(value) ? value : text;
+    },
+  };
+}
+
+/**
  * The module's connection pool. Prefer {@link withServiceRole} and
  * {@link withUser}; using `sql` directly runs as the login role.
  */
@@ -51,6 +73,7 @@ export const sql = postgres(databaseUrl, {
   connect_timeout: 10,
   connection: { application_name: "edge-functions" },
   onnotice: () => {},
+  types: { bigint: bigintAsNumber() },
 });
 
 /**

@@ -89,6 +89,11 @@ export interface RouteDefinition {
   bodyRequired?: boolean;
   /** The success status and the schema of its body. */
   response: { status: number; description: string; schema: Schema };
+  /**
+   * Error statuses the route answers beyond those its shape implies (see
+   * `errorStatuses` in `openapi.ts`), e.g. a 404 for a row named in the body.
+   */
+  extraErrorStatuses?: Array<"404">;
   handler(context: Context): Promise<Reply>;
 }
 
@@ -282,10 +287,20 @@ export function queryBoolean(url: URL, name: string): boolean | undefined {
   return value === "true";
 }
 
+/**
+ * An ISO 8601 date or date-time: `Date.parse` alone also takes free text
+ * such as `' or '1'='1` (as the year 1). A `+` of an unencoded offset
+ * arrives as a space and is read as `+`.
+ */
+const ISO_8601 =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+\- ]\d{2}(?::?\d{2})?)?)?$/i;
+
 /** A timestamp query parameter (ISO 8601), as an ISO string, or undefined. */
 export function queryTimestamp(url: URL, name: string): string | undefined {
-  const value = url.searchParams.get(name);
-  if (value === null || value === "") return undefined;
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === "") return undefined;
+  if (!ISO_8601.test(raw)) throw invalid(`query parameter ${name} must be an ISO 8601 timestamp`, name);
+  const value = raw.replace(/ (\d{2}(?::?\d{2})?)$/, "+$1");
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw invalid(`query parameter ${name} must be an ISO 8601 timestamp`, name);
   return new Date(ms).toISOString();

@@ -117,6 +117,10 @@ export function fromPostgresError(error: unknown): ApiError | null {
     case "22008":
     case "22003":
       return new ApiError(400, "invalid_request", message, withDetails);
+    case "22021":
+      // A NUL character (or invalid UTF-8) in a query parameter or a field:
+      // text columns cannot hold it, so the input is wrong.
+      return new ApiError(400, "invalid_request", "text must not contain NUL characters", withDetails);
     case "23514":
       // A named check constraint: the input is out of range. A trigger's
       // own check_violation (no constraint): the change clashes with state.
@@ -127,6 +131,8 @@ export function fromPostgresError(error: unknown): ApiError | null {
     case "P0001":
       return new ApiError(409, "conflict", message, withDetails);
     default:
-      return null;
+      // Any other data exception (class 22: a string too long for its
+      // column, a bad regular expression, …) is about the input too.
+      return pg.code.startsWith("22") ? new ApiError(400, "invalid_request", message, withDetails) : null;
   }
 }

@@ -7,7 +7,8 @@
  * itself (defence in depth: HS256 with `SUPABASE_JWT_SECRET`, or the
  * asymmetric signing keys through `SUPABASE_JWKS` / `JWKS_URL`;
  * `alg: none`, wrong keys and expired tokens are 401) and requires a
- * signed-in user's token (`role: authenticated` with a `sub`).
+ * signed-in user's token: `role: authenticated` (403 for other roles),
+ * `aud` including `authenticated` and a UUID `sub` (401 otherwise).
  *
  * Each request then runs in one transaction as the caller (`withUser`):
  * the caller's role is read from `members`, checked against the route's
@@ -97,6 +98,9 @@ function errorReply(req: Request, error: ApiError, headers: Record<string, strin
 }
 
 /** Verifies the bearer token and requires a signed-in user's claims. */
+/** A user id as Supabase Auth writes it into `sub`. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 async function authenticate(req: Request): Promise<UserClaims> {
   const token = bearerToken(req);
   if (token === null) {
@@ -113,12 +117,23 @@ async function authenticate(req: Request): Promise<UserClaims> {
     if (error instanceof JwtError) throw new ApiError(401, "unauthorized", error.message);
     throw error;
   }
-  if (claims.role !== "authenticated" || typeof claims.sub !== "string" || claims.sub === "") {
+  if (claims.role !== "authenticated") {
     throw new ApiError(
       403,
       "forbidden",
       `the admin API needs a signed-in user's token, not one of role ${claims.role ?? "none"}`,
     );
+  }
+  // Supabase Auth issues user tokens for the audience `authenticated` with
+  // the user's id as `sub`; a token for another audience, or without a user,
+  // was not issued to a signed-in user of this project.
+  const audience = (claims as { aud?: unknown }).aud;
+  const audiences = Array.isArray(audience) ? audience : [audience];
+  if (!audiences.includes("authenticated")) {
+    throw new ApiError(401, "unauthorized", "the token's audience (aud) is not authenticated");
+  }
+  if (typeof claims.sub !== "string" || !UUID.test(claims.sub)) {
+    throw new ApiError(401, "unauthorized", "the token names no user (sub must be the user's UUID)");
   }
   return claims as UserClaims;
 }

@@ -21,7 +21,10 @@ export const OPENAPI_PATH = "/openapi.json";
 
 const ERROR_RESPONSES: Record<string, { description: string }> = {
   "400": { description: "Malformed input (`invalid_request`)." },
-  "401": { description: "No valid token (`unauthorized`)." },
+  "401": {
+    description:
+      "No valid token: the platform's router refuses it (`GatewayError`) or the function does (`unauthorized`).",
+  },
   "403": { description: "The caller's role may not do this (`forbidden`)." },
   "404": { description: "No such row visible to the caller (`not_found`)." },
   "409": { description: "The change contradicts the current state (`conflict`)." },
@@ -32,11 +35,19 @@ function errorResponse(description: string): Record<string, unknown> {
   return { description, content: { "application/json": { schema: ref("Error") } } };
 }
 
+/** The 401 answer: the router's refusal or the function's own. */
+function unauthorizedResponse(): Record<string, unknown> {
+  return {
+    description: ERROR_RESPONSES["401"].description,
+    content: { "application/json": { schema: { oneOf: [ref("Error"), ref("GatewayError")] } } },
+  };
+}
+
 /** Which error statuses a route can answer. */
 function errorStatuses(route: RouteDefinition): string[] {
   const statuses = ["400", "401"];
   if (route.minRole !== null) statuses.push("403");
-  if (route.path.includes("{")) statuses.push("404");
+  if (route.path.includes("{") || route.extraErrorStatuses?.includes("404")) statuses.push("404");
   if (route.method !== "GET") statuses.push("409");
   if (route.requestBody !== undefined) statuses.push("413");
   return statuses;
@@ -73,7 +84,9 @@ export function buildOpenApiDocument(routes: RouteDefinition[]): Record<string, 
       },
     };
     for (const status of errorStatuses(route)) {
-      responses[status] = errorResponse(ERROR_RESPONSES[status].description);
+      responses[status] = status === "401"
+        ? unauthorizedResponse()
+        : errorResponse(ERROR_RESPONSES[status].description);
     }
     if (route.operationId === "createBotVersion") {
       responses["422"] = errorResponse(
@@ -113,7 +126,7 @@ export function buildOpenApiDocument(routes: RouteDefinition[]): Record<string, 
           description: "The OpenAPI 3.1 document.",
           content: { "application/json": { schema: { type: "object" } } },
         },
-        "401": errorResponse(ERROR_RESPONSES["401"].description),
+        "401": unauthorizedResponse(),
       },
     },
   };

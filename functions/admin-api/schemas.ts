@@ -66,6 +66,11 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
       details: { type: ["object", "null"], additionalProperties: true },
     }),
   }),
+  GatewayError: {
+    ...object({ code: { type: "integer", enum: [401] }, message: { type: "string" } }),
+    description:
+      'The platform\'s own refusal, before the function runs: Supabase\'s router (and the local gateway) answer `{"code": 401, "message": "Missing authorization header" | "Invalid JWT"}`.',
+  },
   Me: object({
     user_id: uuid,
     email: { type: ["string", "null"] },
@@ -199,6 +204,15 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
     last_heartbeat_at: timestamp,
     status_url: { type: ["string", "null"] },
     leased_numbers: { type: "integer" },
+  }),
+  RuntimeProbe: object({
+    runtime_id: { type: "string" },
+    status_url: { type: ["string", "null"] },
+    ok: { type: "boolean" },
+    http_status: { type: ["integer", "null"] },
+    latency_ms: { type: ["integer", "null"] },
+    body: {},
+    error: { type: ["string", "null"] },
   }),
   Conversation: object({
     id: uuid,

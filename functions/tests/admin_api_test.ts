@@ -185,7 +185,12 @@ Deno.test("admin API", async (t) => {
       const other = await generateKeyPair("ES256", { extractable: true });
       const jwk = { ...(await exportJWK(publicKey)), kid: "deno-test-key", alg: "ES256", use: "sig" };
       const sign = (key: Parameters<SignJWT["sign"]>[0], kid: string) =>
-        new SignJWT({ role: "authenticated", sub: users.operator.id, email: users.operator.email })
+        new SignJWT({
+          role: "authenticated",
+          aud: "authenticated",
+          sub: users.operator.id,
+          email: users.operator.email,
+        })
           .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
           .setIssuedAt()
           .setExpirationTime("10m")
@@ -578,6 +583,37 @@ Deno.test("admin API", async (t) => {
       const runtime = (runtimes.json as { data: Array<{ id: string; leased_numbers: number }> }).data
         .find((row) => row.id === runtimeId);
       equal(runtime?.leased_numbers, 1);
+
+      // The overview probes each daemon's /status through the admin API.
+      const probe = await as("viewer", "GET", `/runtimes/${runtimeId}/status`, {
+        operationId: "probeRuntimeStatus",
+      });
+      expectStatus(probe, 200);
+      const probeBody = probe.json as {
+        ok: boolean;
+        http_status: number;
+        body: unknown;
+        error: string | null;
+      };
+      deepStrictEqual([probeBody.ok, probeBody.http_status, probeBody.body, probeBody.error], [
+        true,
+        202,
+        { action: "restart" },
+        null,
+      ]);
+      equal(daemon.requests.at(-1)?.path, "/status");
+      const goneId = `deno-test-gone-${crypto.randomUUID().slice(0, 8)}`;
+      await db`
+        insert into public.runtime_instances (id, version, status_url)
+        values (${goneId}, 'test', 'http://127.0.0.1:9/status')`;
+      const gone = await as("viewer", "GET", `/runtimes/${goneId}/status`);
+      expectStatus(gone, 200);
+      const goneBody = gone.json as { ok: boolean; http_status: number | null; error: string | null };
+      deepStrictEqual([goneBody.ok, goneBody.http_status], [false, null]);
+      ok(goneBody.error !== null && goneBody.error.length > 0, "an unreachable daemon's error is given");
+      expectStatus(await as("viewer", "GET", `/runtimes/no-such-daemon/status`), 404);
+      await db`delete from public.runtime_instances where id = ${goneId}`;
+
       await db`update public.numbers set lease_holder = null, lease_expires_at = null where id = ${numberId}`;
       await db`delete from public.runtime_instances where id = ${runtimeId}`;
 

@@ -36,6 +36,8 @@
  * from a browser must still answer CORS themselves once deployed):
  *
  * - Request bodies over 1 MiB are refused with 413 JSON.
+ * - `CONNECT`, `TRACE` and `TRACK`, which no function can be handed (the
+ *   Fetch API refuses them), are answered 405 JSON.
  * - `OPTIONS` preflights are answered here with permissive
  *   `Access-Control-Allow-*` headers, and every response carries
  *   `Access-Control-Allow-Origin` (the admin UI runs on localhost:3000).
@@ -74,6 +76,9 @@ import { createLocalAuthFromEnv, isAuthPath, type LocalAuth } from "./auth.ts";
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const FUNCTIONS_PREFIX = "/functions/v1/";
+
+/** Methods the Fetch API will not build a request with: answered 405 here. */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 /** Variables the hosted runtime injects and the functions rely on. */
 const REQUIRED_ENV = [
@@ -294,6 +299,10 @@ async function dispatch(
   forwardedUrl.pathname = functionPath;
   const headers = new Headers(req.headers);
   headers.delete("content-length");
+  // Deno's Request refuses CONNECT, TRACE and TRACK; no function serves them.
+  if (FORBIDDEN_METHODS.has(req.method.toUpperCase())) {
+    return jsonResponse(405, { error: `method ${req.method} is not allowed` });
+  }
   const forwarded = new Request(forwardedUrl, {
     method: req.method,
     headers,

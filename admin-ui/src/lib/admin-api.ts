@@ -123,12 +123,11 @@ export class AdminApi {
   runtimes(signal?: AbortSignal) {
     return this.client.get<{ data: Runtime[] }>("/runtimes", undefined, signal);
   }
-  /**
-   * A runtime's `/status`, probed by the admin API. The route is proposed, not
-   * yet implemented (see admin-ui/README.md); callers treat a 404 as "unknown".
-   */
+  /** A runtime's `/status`, probed by the admin API (2-second timeout). */
   runtimeStatus(runtimeId: string, signal?: AbortSignal) {
-    return this.client.get<{ ok: boolean; http_status: number | null; body: RuntimeStatus | null; error: string | null }>(
+    return this.client.get<
+      { ok: boolean; http_status: number | null; latency_ms: number | null; body: RuntimeStatus | null; error: string | null }
+    >(
       `/runtimes/${id(runtimeId)}/status`,
       undefined,
       signal,

@@ -12,8 +12,9 @@
 //! A missing `config` means the defaults, and a partial one overrides only
 //! the fields it names.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use json_call::{Codec, Target, TextCodec, ValueCodec};
+
+pub use json_call::CallError;
 
 use crate::notify::{plan, NotificationPlan, PlanInput};
 use crate::reconcile::{reconcile, AlertChange, ReconcileInput};
@@ -21,110 +22,10 @@ use crate::reconcile::{reconcile, AlertChange, ReconcileInput};
 /// The names [`call_json`] knows.
 pub const CALL_NAMES: [&str; 2] = ["reconcile", "plan"];
 
-/// Why [`call_json`] could not answer.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CallError {
-    /// The name is not one of [`CALL_NAMES`].
-    #[error("unknown alerting function `{name}` (known: reconcile, plan)")]
-    UnknownFunction {
-        /// The name asked for.
-        name: String,
-    },
-    /// The input does not fit the function's input type.
-    #[error("invalid input to alerting `{function}` at `{path}`: {message}")]
-    InvalidInput {
-        /// The function called.
-        function: &'static str,
-        /// Where in the input the problem is, such as `signals[3].severity`,
-        /// or `.` for the whole input.
-        path: String,
-        /// What is wrong, in serde's words.
-        message: String,
-    },
-    /// The output could not be turned into JSON (which the types rule out).
-    #[error("cannot serialise the output of alerting `{function}`: {message}")]
-    Output {
-        /// The function called.
-        function: &'static str,
-        /// What went wrong.
-        message: String,
-    },
-}
-
-/// How [`call_with`] reads its input and writes its output: as a
-/// `serde_json::Value` ([`call_json`]) or as JSON text ([`call_json_text`],
-/// which skips the intermediate `Value` and is what the Wasm boundary uses).
-trait Codec {
-    type Input<'a>;
-    type Output;
-    fn parse<T: DeserializeOwned>(
-        function: &'static str,
-        input: Self::Input<'_>,
-    ) -> Result<T, CallError>;
-    fn render<T: Serialize>(function: &'static str, output: &T) -> Result<Self::Output, CallError>;
-}
-
-fn invalid_input<E: std::fmt::Display>(
-    function: &'static str,
-    error: serde_path_to_error::Error<E>,
-) -> CallError {
-    CallError::InvalidInput {
+const fn target(function: &'static str) -> Target {
+    Target {
+        module: "alerting",
         function,
-        path: error.path().to_string(),
-        message: error.into_inner().to_string(),
-    }
-}
-
-fn output_error(function: &'static str, error: serde_json::Error) -> CallError {
-    CallError::Output {
-        function,
-        message: error.to_string(),
-    }
-}
-
-struct ValueCodec;
-
-impl Codec for ValueCodec {
-    type Input<'a> = serde_json::Value;
-    type Output = serde_json::Value;
-
-    fn parse<T: DeserializeOwned>(
-        function: &'static str,
-        input: serde_json::Value,
-    ) -> Result<T, CallError> {
-        serde_path_to_error::deserialize(input).map_err(|error| invalid_input(function, error))
-    }
-
-    fn render<T: Serialize>(
-        function: &'static str,
-        output: &T,
-    ) -> Result<serde_json::Value, CallError> {
-        serde_json::to_value(output).map_err(|error| output_error(function, error))
-    }
-}
-
-struct TextCodec;
-
-impl Codec for TextCodec {
-    type Input<'a> = &'a str;
-    type Output = String;
-
-    fn parse<T: DeserializeOwned>(function: &'static str, input: &str) -> Result<T, CallError> {
-        let mut deserializer = serde_json::Deserializer::from_str(input);
-        let value = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| invalid_input(function, error))?;
-        deserializer
-            .end()
-            .map_err(|error| CallError::InvalidInput {
-                function,
-                path: ".".to_string(),
-                message: error.to_string(),
-            })?;
-        Ok(value)
-    }
-
-    fn render<T: Serialize>(function: &'static str, output: &T) -> Result<String, CallError> {
-        serde_json::to_string(output).map_err(|error| output_error(function, error))
     }
 }
 
@@ -143,18 +44,16 @@ pub fn call_json(name: &str, input: serde_json::Value) -> Result<serde_json::Val
 fn call_with<C: Codec>(name: &str, input: C::Input<'_>) -> Result<C::Output, CallError> {
     match name {
         "reconcile" => {
-            let input: ReconcileInput = C::parse("reconcile", input)?;
+            let input: ReconcileInput = C::parse(target("reconcile"), input)?;
             let changes: Vec<AlertChange> = reconcile(&input);
-            C::render("reconcile", &changes)
+            C::render(target("reconcile"), &changes)
         }
         "plan" => {
-            let input: PlanInput = C::parse("plan", input)?;
+            let input: PlanInput = C::parse(target("plan"), input)?;
             let result: NotificationPlan = plan(&input);
-            C::render("plan", &result)
+            C::render(target("plan"), &result)
         }
-        _ => Err(CallError::UnknownFunction {
-            name: name.to_string(),
-        }),
+        _ => Err(Target::unknown("alerting", name, &CALL_NAMES)),
     }
 }
 

@@ -19,8 +19,10 @@
 //! A missing `thresholds`, `policy` or `config` means the defaults, and a
 //! partial one overrides only the fields it names.
 
-use serde::de::DeserializeOwned;
+use json_call::{Codec, Target, TextCodec, ValueCodec};
 use serde::{Deserialize, Serialize};
+
+pub use json_call::CallError;
 
 use crate::pacing::{
     pace, record_rate_limit_error, PaceRequest, PacingConfig, PacingDecision, PacingState,
@@ -41,34 +43,11 @@ pub const CALL_NAMES: [&str; 7] = [
     "record_rate_limit_error",
 ];
 
-/// Why [`call_json`] could not answer.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CallError {
-    /// The name is not one of [`CALL_NAMES`].
-    #[error("unknown health function `{name}` (known: transition, evaluate, evaluate_all, evaluate_runtime, reconnect_delay, pace, record_rate_limit_error)")]
-    UnknownFunction {
-        /// The name asked for.
-        name: String,
-    },
-    /// The input does not fit the function's input type.
-    #[error("invalid input to health `{function}` at `{path}`: {message}")]
-    InvalidInput {
-        /// The function called.
-        function: &'static str,
-        /// Where in the input the problem is, such as
-        /// `snapshot.recent_events[0].kind`, or `.` for the whole input.
-        path: String,
-        /// What is wrong, in serde's words.
-        message: String,
-    },
-    /// The output could not be turned into JSON (which the types rule out).
-    #[error("cannot serialise the output of health `{function}`: {message}")]
-    Output {
-        /// The function called.
-        function: &'static str,
-        /// What went wrong.
-        message: String,
-    },
+const fn target(function: &'static str) -> Target {
+    Target {
+        module: "health",
+        function,
+    }
 }
 
 /// Input of `transition`.
@@ -178,83 +157,6 @@ pub struct RateLimitErrorOutput {
     pub state: PacingState,
 }
 
-/// How [`call_with`] reads its input and writes its output: as a
-/// `serde_json::Value` ([`call_json`]) or as JSON text ([`call_json_text`],
-/// which skips the intermediate `Value` and is what the Wasm boundary uses).
-trait Codec {
-    type Input<'a>;
-    type Output;
-    fn parse<T: DeserializeOwned>(
-        function: &'static str,
-        input: Self::Input<'_>,
-    ) -> Result<T, CallError>;
-    fn render<T: Serialize>(function: &'static str, output: &T) -> Result<Self::Output, CallError>;
-}
-
-fn invalid_input<E: std::fmt::Display>(
-    function: &'static str,
-    error: serde_path_to_error::Error<E>,
-) -> CallError {
-    CallError::InvalidInput {
-        function,
-        path: error.path().to_string(),
-        message: error.into_inner().to_string(),
-    }
-}
-
-fn output_error(function: &'static str, error: serde_json::Error) -> CallError {
-    CallError::Output {
-        function,
-        message: error.to_string(),
-    }
-}
-
-struct ValueCodec;
-
-impl Codec for ValueCodec {
-    type Input<'a> = serde_json::Value;
-    type Output = serde_json::Value;
-
-    fn parse<T: DeserializeOwned>(
-        function: &'static str,
-        input: serde_json::Value,
-    ) -> Result<T, CallError> {
-        serde_path_to_error::deserialize(input).map_err(|error| invalid_input(function, error))
-    }
-
-    fn render<T: Serialize>(
-        function: &'static str,
-        output: &T,
-    ) -> Result<serde_json::Value, CallError> {
-        serde_json::to_value(output).map_err(|error| output_error(function, error))
-    }
-}
-
-struct TextCodec;
-
-impl Codec for TextCodec {
-    type Input<'a> = &'a str;
-    type Output = String;
-
-    fn parse<T: DeserializeOwned>(function: &'static str, input: &str) -> Result<T, CallError> {
-        let mut deserializer = serde_json::Deserializer::from_str(input);
-        let value = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| invalid_input(function, error))?;
-        deserializer
-            .end()
-            .map_err(|error| CallError::InvalidInput {
-                function,
-                path: ".".to_string(),
-                message: error.to_string(),
-            })?;
-        Ok(value)
-    }
-
-    fn render<T: Serialize>(function: &'static str, output: &T) -> Result<String, CallError> {
-        serde_json::to_string(output).map_err(|error| output_error(function, error))
-    }
-}
-
 /// Calls the entry point `name` with JSON text and returns JSON text; the
 /// same entry points and errors as [`call_json`].
 pub fn call_json_text(name: &str, input: &str) -> Result<String, CallError> {
@@ -270,37 +172,37 @@ pub fn call_json(name: &str, input: serde_json::Value) -> Result<serde_json::Val
 fn call_with<C: Codec>(name: &str, input: C::Input<'_>) -> Result<C::Output, CallError> {
     match name {
         "transition" => {
-            let input: TransitionInput = C::parse("transition", input)?;
-            C::render("transition", &transition(input.state, &input.event))
+            let input: TransitionInput = C::parse(target("transition"), input)?;
+            C::render(target("transition"), &transition(input.state, &input.event))
         }
         "evaluate" => {
-            let input: EvaluateInput = C::parse("evaluate", input)?;
+            let input: EvaluateInput = C::parse(target("evaluate"), input)?;
             C::render(
-                "evaluate",
+                target("evaluate"),
                 &evaluate(&input.snapshot, &input.thresholds, input.now_ms),
             )
         }
         "evaluate_all" => {
-            let input: EvaluateAllInput = C::parse("evaluate_all", input)?;
+            let input: EvaluateAllInput = C::parse(target("evaluate_all"), input)?;
             let verdicts: Vec<Verdict> =
                 evaluate_all(&input.snapshots, &input.thresholds, input.now_ms);
-            C::render("evaluate_all", &verdicts)
+            C::render(target("evaluate_all"), &verdicts)
         }
         "evaluate_runtime" => {
-            let input: EvaluateRuntimeInput = C::parse("evaluate_runtime", input)?;
+            let input: EvaluateRuntimeInput = C::parse(target("evaluate_runtime"), input)?;
             let verdict: RuntimeVerdict = evaluate_runtime(&input.probe, &input.thresholds);
-            C::render("evaluate_runtime", &verdict)
+            C::render(target("evaluate_runtime"), &verdict)
         }
         "reconnect_delay" => {
-            let input: ReconnectInput = C::parse("reconnect_delay", input)?;
+            let input: ReconnectInput = C::parse(target("reconnect_delay"), input)?;
             let decision: ReconnectDecision = reconnect_delay(&input.policy, &input.request);
-            C::render("reconnect_delay", &decision)
+            C::render(target("reconnect_delay"), &decision)
         }
         "pace" => {
-            let mut input: PaceInput = C::parse("pace", input)?;
+            let mut input: PaceInput = C::parse(target("pace"), input)?;
             let decision = pace(&mut input.state, &input.config, &input.request);
             C::render(
-                "pace",
+                target("pace"),
                 &PaceOutput {
                     decision,
                     state: input.state,
@@ -308,7 +210,8 @@ fn call_with<C: Codec>(name: &str, input: C::Input<'_>) -> Result<C::Output, Cal
             )
         }
         "record_rate_limit_error" => {
-            let mut input: RateLimitErrorInput = C::parse("record_rate_limit_error", input)?;
+            let mut input: RateLimitErrorInput =
+                C::parse(target("record_rate_limit_error"), input)?;
             let paused_until_ms = record_rate_limit_error(
                 &mut input.state,
                 &input.config,
@@ -316,16 +219,14 @@ fn call_with<C: Codec>(name: &str, input: C::Input<'_>) -> Result<C::Output, Cal
                 input.until_ms,
             );
             C::render(
-                "record_rate_limit_error",
+                target("record_rate_limit_error"),
                 &RateLimitErrorOutput {
                     paused_until_ms,
                     state: input.state,
                 },
             )
         }
-        _ => Err(CallError::UnknownFunction {
-            name: name.to_string(),
-        }),
+        _ => Err(Target::unknown("health", name, &CALL_NAMES)),
     }
 }
 
@@ -353,7 +254,9 @@ mod tests {
         assert_eq!(
             error,
             CallError::UnknownFunction {
-                name: "evaluate_everything".into()
+                module: "health",
+                name: "evaluate_everything".into(),
+                known: &CALL_NAMES,
             }
         );
         assert!(error

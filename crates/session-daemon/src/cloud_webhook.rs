@@ -110,6 +110,13 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WebhookChange>, WebhookError> {
             )))
         }
     }
+    // The envelope's shape is Meta's contract: `entry` is always an array.
+    // Inside it, fields this daemon does not read are skipped, not refused.
+    if !payload.get("entry").is_some_and(Value::is_array) {
+        return Err(WebhookError::NotWhatsApp(
+            "\"entry\" must be an array".to_owned(),
+        ));
+    }
     let mut changes = Vec::new();
     for entry in array(&payload, "entry") {
         for change in array(entry, "changes") {
@@ -326,6 +333,16 @@ mod tests {
             parse_webhook(br#"{"object": "page"}"#),
             Err(WebhookError::NotWhatsApp(_))
         ));
+        for wrong_entry in [
+            r#"{"object": "whatsapp_business_account"}"#,
+            r#"{"object": "whatsapp_business_account", "entry": "none"}"#,
+            r#"{"object": "whatsapp_business_account", "entry": {}}"#,
+        ] {
+            assert!(
+                matches!(parse_webhook(wrong_entry.as_bytes()), Err(WebhookError::NotWhatsApp(message)) if message.contains("entry")),
+                "{wrong_entry}"
+            );
+        }
         let other_field = r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "account_update", "value": {}}]}]}"#;
         assert_eq!(parse_webhook(other_field.as_bytes()).unwrap(), Vec::new());
     }

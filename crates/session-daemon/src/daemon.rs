@@ -28,7 +28,9 @@ use tokio::task::JoinSet;
 use crate::backoff::reconnect_delay;
 use crate::commands::run_session_commands;
 use crate::config::{DaemonConfig, RelayMode};
-use crate::database::{build_pool, check_reachable, DatabaseError, DatabasePool};
+use crate::database::{
+    build_pool, build_pool_of_size, check_reachable, DatabaseError, DatabasePool, CONTROL_POOL_SIZE,
+};
 use crate::http_api::{router, ApiState};
 use crate::metrics::Metrics;
 use crate::notifications::{run_listener, Wakeups};
@@ -111,6 +113,11 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
     })?;
 
     let pool = build_pool(&config.database, config.database_role.as_deref())?;
+    let control_pool = build_pool_of_size(
+        &config.database,
+        config.database_role.as_deref(),
+        CONTROL_POOL_SIZE,
+    )?;
     let wakeups = Wakeups::default();
     let metrics = Arc::new(Metrics::default());
     let simulator = match &config.simulator_send_log {
@@ -147,6 +154,7 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
     };
     let supervisor = Supervisor::new(
         registry.clone(),
+        control_pool.clone(),
         factory,
         SupervisorSettings {
             lease: config.lease,
@@ -189,6 +197,7 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
     );
     let api_state = Arc::new(ApiState {
         pool: pool.clone(),
+        control_pool: control_pool.clone(),
         registry: registry.clone(),
         simulator,
         instance_id: config.instance_id.clone(),
@@ -212,7 +221,7 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
     // stopped, so no lease lapses while the other workers finish.
     let mut supervision = JoinSet::new();
     let (supervision_stop, supervision_shutdown) = watch::channel(false);
-    let database_ready = wait_for_database(&pool, shutdown.clone()).await;
+    let database_ready = wait_for_database(&control_pool, shutdown.clone()).await;
     if database_ready {
         supervision.spawn(supervisor.clone().run(supervision_shutdown.clone()));
         supervision.spawn(

@@ -16,8 +16,15 @@ use tokio_postgres::NoTls;
 /// The pooled connections the daemon's workers and handlers share.
 pub type DatabasePool = Pool;
 
-/// The most connections the pool opens at once.
+/// The most connections the workers' pool opens at once.
 pub const MAXIMUM_POOL_SIZE: usize = 8;
+
+/// The connections of the control pool: lease renewal, heartbeats, the
+/// watchdog and `GET /status`. Kept apart so that a flood of inbound
+/// messages or sends, which can hold every connection of the workers' pool,
+/// never delays a lease renewal past its expiry (which would drop every
+/// session) nor makes `/status` report a healthy database as unreachable.
+pub const CONTROL_POOL_SIZE: usize = 2;
 
 /// How long `GET /status` waits for `select 1`.
 pub const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -51,10 +58,21 @@ pub fn set_role_statement(role: &str) -> String {
     format!("set role \"{}\"", role.replace('"', "\"\""))
 }
 
-/// Builds the pool. No connection is opened until one is needed.
+/// Builds the workers' pool ([`MAXIMUM_POOL_SIZE`] connections). No
+/// connection is opened until one is needed.
 pub fn build_pool(
     database: &tokio_postgres::Config,
     database_role: Option<&str>,
+) -> Result<DatabasePool, DatabaseError> {
+    build_pool_of_size(database, database_role, MAXIMUM_POOL_SIZE)
+}
+
+/// Builds a pool of at most `max_size` connections, lazily like
+/// [`build_pool`].
+pub fn build_pool_of_size(
+    database: &tokio_postgres::Config,
+    database_role: Option<&str>,
+    max_size: usize,
 ) -> Result<DatabasePool, DatabaseError> {
     let manager = Manager::from_config(
         database.clone(),
@@ -64,7 +82,7 @@ pub fn build_pool(
         },
     );
     let mut builder = Pool::builder(manager)
-        .max_size(MAXIMUM_POOL_SIZE)
+        .max_size(max_size)
         .runtime(Runtime::Tokio1)
         .wait_timeout(Some(CONNECTION_WAIT_TIMEOUT))
         .create_timeout(Some(CONNECTION_WAIT_TIMEOUT))

@@ -93,8 +93,11 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// What the handlers share.
 pub struct ApiState {
-    /// The database pool.
+    /// The workers' database pool.
     pub pool: DatabasePool,
+    /// The control pool, for `GET /status` (see
+    /// [`crate::database::CONTROL_POOL_SIZE`]).
+    pub control_pool: DatabasePool,
     /// The held sessions.
     pub registry: Arc<SessionRegistry>,
     /// The simulated WhatsApp.
@@ -438,7 +441,7 @@ struct SessionsBody {
 }
 
 async fn get_status(State(state): State<Arc<ApiState>>) -> Response {
-    let (status, database) = match check_reachable(&state.pool).await {
+    let (status, database) = match check_reachable(&state.control_pool).await {
         Ok(()) => (StatusCode::OK, json!({ "reachable": true })),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -1103,6 +1106,7 @@ mod tests {
             outbound_wakeup: Arc::new(tokio::sync::Notify::new()),
         });
         let state = Arc::new(ApiState {
+            control_pool: pool.clone(),
             pool,
             registry: SessionRegistry::new(context),
             simulator: SimulatorNetwork::new(),

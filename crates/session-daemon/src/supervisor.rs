@@ -150,6 +150,9 @@ pub struct SupervisorSettings {
 /// Takes, renews and gives back leases; heartbeats; the watchdog.
 pub struct Supervisor {
     registry: Arc<SessionRegistry>,
+    /// The control pool ([`crate::database::CONTROL_POOL_SIZE`]): leases,
+    /// heartbeats and the watchdog never wait behind message traffic.
+    control_pool: DatabasePool,
     factory: TransportFactory,
     settings: SupervisorSettings,
     acquiring: AtomicBool,
@@ -168,11 +171,13 @@ impl Supervisor {
     /// Creates the supervisor.
     pub fn new(
         registry: Arc<SessionRegistry>,
+        control_pool: DatabasePool,
         factory: TransportFactory,
         settings: SupervisorSettings,
     ) -> Arc<Self> {
         Arc::new(Supervisor {
             registry,
+            control_pool,
             factory,
             settings,
             acquiring: AtomicBool::new(true),
@@ -185,7 +190,7 @@ impl Supervisor {
     }
 
     fn pool(&self) -> &DatabasePool {
-        &self.registry.context.pool
+        &self.control_pool
     }
 
     fn instance_id(&self) -> &str {

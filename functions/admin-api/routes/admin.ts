@@ -98,8 +98,10 @@ const memberRoutes: RouteDefinition[] = [
     path: "/members",
     operationId: "addMember",
     summary: "Make a signed-up user a member (by user_id or email)",
-    description: "Admins add members below owner; owners add anyone. The user must have signed up already.",
+    description:
+      "Admins add members below owner; owners add anyone. The user must have signed up already (404 when no such user).",
     tag: "members",
+    extraErrorStatuses: ["404"],
     minRole: "admin",
     requestBody: object({
       user_id: { type: "string", format: "uuid" },

@@ -448,4 +448,59 @@ export const numberRoutes: RouteDefinition[] = [
       return { body: { data: rows } };
     },
   },
+  {
+    method: "GET",
+    path: "/runtimes/{runtime_id}/status",
+    operationId: "probeRuntimeStatus",
+    summary: "Probe a session daemon's GET /status",
+    description:
+      "Calls the `status_url` the daemon registered (written only by daemons, with the service role) with a 2-second timeout and returns what it answered: `ok` is true for a 2xx, `body` is its JSON (`database.reachable`, `sessions`, `uptime_seconds`, …). An unreachable daemon is `ok: false` with `error`, never a failure of this route.",
+    tag: "numbers",
+    minRole: "viewer",
+    pathParameters: { runtime_id: { type: "string" } },
+    response: { status: 200, description: "The probe's result.", schema: ref("RuntimeProbe") },
+    async handler(context) {
+      const runtimeId = context.params.runtime_id;
+      const [runtime] = await context.tx`
+        select id, status_url from public.runtime_instances where id = ${runtimeId}`;
+      if (runtime === undefined) throw notFound(`runtime ${runtimeId}`);
+      return { body: await probeStatus(runtime.id, runtime.status_url) };
+    },
+  },
 ];
+
+/** How long a daemon's `/status` may take before it counts as unreachable. */
+const STATUS_PROBE_TIMEOUT_MS = 2000;
+
+/** Calls a daemon's `/status`; never throws. */
+async function probeStatus(runtimeId: string, statusUrl: string | null) {
+  const result = {
+    runtime_id: runtimeId,
+    status_url: statusUrl,
+    ok: false,
+    http_status: null as number | null,
+    latency_ms: null as number | null,
+    body: null as unknown,
+    error: null as string | null,
+  };
+  if (statusUrl === null) return { ...result, error: "the daemon registered no status_url" };
+  if (!/^https?:\/\//.test(statusUrl)) return { ...result, error: "the status_url is not an http(s) URL" };
+  const started = performance.now();
+  try {
+    const response = await fetch(statusUrl, { signal: AbortSignal.timeout(STATUS_PROBE_TIMEOUT_MS) });
+    result.http_status = response.status;
+    result.latency_ms = Math.round(performance.now() - started);
+    const text = await response.text();
+    try {
+      result.body = JSON.parse(text);
+    } catch {
+      result.error = `GET ${statusUrl} answered ${response.status} without JSON`;
+    }
+    result.ok = response.ok && result.error === null;
+    if (!response.ok && result.error === null) result.error = `GET ${statusUrl} answered ${response.status}`;
+  } catch (error) {
+    result.latency_ms = Math.round(performance.now() - started);
+    result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  }
+  return result;
+}

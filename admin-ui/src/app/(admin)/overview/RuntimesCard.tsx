@@ -6,7 +6,6 @@ import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { Table } from "@/components/ui/Table";
-import { ApiError } from "@/lib/api";
 import { useApi } from "@/lib/auth";
 import { duration, relativeTime } from "@/lib/format";
 import type { Runtime, RuntimeStatus } from "@/lib/types";
@@ -15,43 +14,39 @@ import { usePoll } from "@/lib/use-poll";
 /** A runtime is alive while its heartbeat is younger than this. */
 const STALE_AFTER_MS = 60_000;
 
-type Probe = { state: "ok"; body: RuntimeStatus | null } | { state: "failed"; error: string } | { state: "unavailable" };
+type Probe = { state: "ok"; body: RuntimeStatus | null; latencyMs: number | null } | { state: "failed"; error: string };
 
 /**
- * The session daemons with their heartbeat and `/status`. The status comes
- * through the admin API (`GET /runtimes/{id}/status`, proposed); while that
- * route is missing, the card says so and judges by the heartbeat alone.
+ * The session daemons with their heartbeat and `/status`, which the admin API
+ * probes for the browser (`GET /runtimes/{id}/status`): the browser cannot
+ * reach a daemon's private address itself.
  */
 export function RuntimesCard() {
   const api = useApi();
   const runtimes = usePoll((signal) => api.runtimes(signal), [api], 10000);
   const [probes, setProbes] = useState<Record<string, Probe>>({});
-  const [probeRouteMissing, setProbeRouteMissing] = useState(false);
   const ids = (runtimes.data?.data ?? []).map((runtime) => runtime.id).join(",");
 
   useEffect(() => {
-    if (ids === "" || probeRouteMissing) return;
+    if (ids === "") return;
     const controller = new AbortController();
     for (const id of ids.split(",")) {
       api.runtimeStatus(id, controller.signal).then(
         (answer) =>
           setProbes((previous) => ({
             ...previous,
-            [id]: answer.ok ? { state: "ok", body: answer.body } : { state: "failed", error: answer.error ?? `HTTP ${answer.http_status}` },
+            [id]: answer.ok
+              ? { state: "ok", body: answer.body, latencyMs: answer.latency_ms }
+              : { state: "failed", error: answer.error ?? `HTTP ${answer.http_status}` },
           })),
         (error: unknown) => {
           if (controller.signal.aborted) return;
-          // The router answers "no route …" for a path it does not know.
-          if (error instanceof ApiError && (error.status === 405 || (error.status === 404 && /^no route/.test(error.message)))) {
-            setProbeRouteMissing(true);
-          } else {
-            setProbes((previous) => ({ ...previous, [id]: { state: "failed", error: String(error) } }));
-          }
+          setProbes((previous) => ({ ...previous, [id]: { state: "failed", error: String(error) } }));
         },
       );
     }
     return () => controller.abort();
-  }, [api, ids, probeRouteMissing, runtimes.updatedAt]);
+  }, [api, ids, runtimes.updatedAt]);
 
   const list: Runtime[] = runtimes.data?.data ?? [];
   return (
@@ -95,7 +90,7 @@ export function RuntimesCard() {
                     <td>{runtime.leased_numbers}</td>
                     <td>{relativeTime(runtime.last_heartbeat_at)}</td>
                     <td>
-                      <StatusCell probe={probe} routeMissing={probeRouteMissing} url={runtime.status_url} />
+                      <StatusCell probe={probe} url={runtime.status_url} />
                     </td>
                   </tr>
                 );
@@ -107,18 +102,17 @@ export function RuntimesCard() {
   );
 }
 
-function StatusCell({ probe, routeMissing, url }: { probe: Probe | undefined; routeMissing: boolean; url: string | null }) {
+function StatusCell({ probe, url }: { probe: Probe | undefined; url: string | null }) {
   if (url === null) return <span className="ns-muted">no status URL</span>;
-  if (routeMissing) {
+  if (probe === undefined) return <span className="ns-muted">probing…</span>;
+  if (probe.state === "failed") {
     return (
-      <span className="ns-muted" title="The admin API has no GET /runtimes/{id}/status yet">
-        <span className="ns-mono">{url}</span> (not probed)
+      <span className="ns-inline">
+        <Badge tone="danger" icon="x" title={probe.error}>Unreachable</Badge>
+        <span className="ns-muted">{probe.error}</span>
       </span>
     );
   }
-  if (probe === undefined) return <span className="ns-muted">probing…</span>;
-  if (probe.state === "failed") return <Badge tone="danger" icon="x" title={probe.error}>Unreachable</Badge>;
-  if (probe.state === "unavailable") return <span className="ns-muted">unknown</span>;
   const body = probe.body;
   return (
     <span className="ns-inline">
@@ -127,6 +121,7 @@ function StatusCell({ probe, routeMissing, url }: { probe: Probe | undefined; ro
         : <Badge tone="success" icon="check">OK</Badge>}
       {body?.uptime_seconds !== undefined ? <span className="ns-muted">up {duration(body.uptime_seconds)}</span> : null}
       {body?.sessions ? <span className="ns-muted">{body.sessions.total} sessions</span> : null}
+      {probe.latencyMs !== null ? <span className="ns-muted">{probe.latencyMs} ms</span> : null}
     </span>
   );
 }

@@ -8,7 +8,11 @@
  * id, and a message the daemon did not acknowledge (the daemon is dead, the
  * database is down, the number is between two daemons) is delivered again
  * with the same id, to whichever daemon holds the number, until it is
- * acknowledged or `patience` seconds have passed. Acknowledged messages go
+ * acknowledged or `patience` seconds have passed. Like WhatsApp's
+ * redelivery, each message backs off on its own: 1 s after the first refused
+ * round, doubling to 15 s, with jitter (so a thousand messages pending while
+ * a daemon is down do not hammer the survivor in lockstep), and at most
+ * `MAX_IN_FLIGHT` requests are open at once. Acknowledged messages go
  * to `<out>/acked.tsv` (message id, number, contact, attempts, milliseconds
  * from the first attempt to the acknowledgement); the summary is printed as
  * JSON.
@@ -42,6 +46,43 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Requests open at once, over all messages and both daemons. */
+export const MAX_IN_FLIGHT = 32;
+/** The first redelivery delay and its cap (WhatsApp-like: 1 s doubling to 15 s). */
+export const FIRST_RETRY_MS = 1000;
+export const MAX_RETRY_MS = 15_000;
+
+/**
+ * The delay before redelivery round `round` (1 for the first redelivery):
+ * `FIRST_RETRY_MS` doubling up to `MAX_RETRY_MS`, with ±25% jitter from
+ * `random` (a number in [0, 1)).
+ */
+export function retryDelayMs(round: number, random: number = Math.random()): number {
+  const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, round - 1));
+  return Math.round(base * (0.75 + random * 0.5));
+}
+
+/** A counting semaphore: at most `limit` holders at once, first come first served. */
+export class Slots {
+  #free: number;
+  #waiting: (() => void)[] = [];
+  constructor(limit: number) {
+    this.#free = limit;
+  }
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
 async function readNumbers(path: string): Promise<string[]> {
   return (await Deno.readTextFile(path)).split("\n").map((line) => line.trim()).filter((line) => line !== "");
 }
@@ -69,6 +110,7 @@ async function load(args: string[]): Promise<void> {
   const acked: Acked[] = [];
   const gaveUp: string[] = [];
   const errors: Record<string, number> = {};
+  const slots = new Slots(MAX_IN_FLIGHT);
 
   async function push(index: number): Promise<void> {
     const to = numbers[index % numbers.length];
@@ -83,18 +125,19 @@ async function load(args: string[]): Promise<void> {
     });
     const started = performance.now();
     let attempts = 0;
-    let delayMs = 100;
+    let round = 0;
     while (performance.now() - started < patienceMs) {
       const first = preferred.get(to) ?? 0;
       for (let k = 0; k < urls.length; k++) {
         const which = (first + k) % urls.length;
         attempts++;
+        await slots.acquire();
         try {
           const response = await fetch(`${urls[which]}/simulator/inbound`, {
             method: "POST",
             headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
             body,
-            signal: AbortSignal.timeout(20_000),
+            signal: AbortSignal.timeout(10_000),
           });
           const text = await response.text();
           if (response.status === 202) {
@@ -114,10 +157,12 @@ async function load(args: string[]): Promise<void> {
         } catch (error) {
           const name = error instanceof Error ? error.name : "error";
           errors[name] = (errors[name] ?? 0) + 1;
+        } finally {
+          slots.release();
         }
       }
-      await sleep(delayMs);
-      delayMs = Math.min(1000, delayMs * 2);
+      round++;
+      await sleep(retryDelayMs(round));
     }
     gaveUp.push(messageId);
   }

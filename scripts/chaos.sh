@@ -32,7 +32,7 @@
 # Postgres (WABOT_CHAOS_DB_PORT, 56222), the gateway
 # (WABOT_CHAOS_GATEWAY_PORT, 56221) and two daemons with the simulator
 # transport (WABOT_CHAOS_DAEMON_A_PORT 56280, WABOT_CHAOS_DAEMON_B_PORT
-# 56281). State and logs: .local/chaos/. --quick (for scripts/test.sh) uses
+# 56281). State and logs: .local/chaos/ (WABOT_CHAOS_STATE_DIR). --quick (for scripts/test.sh) uses
 # a small load and short faults and checks the invariants only; the full run
 # prints the figures as Markdown, and --write-doc puts them into
 # docs/reliability.md (section "chaos").
@@ -40,7 +40,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/db.sh"
 source "$REPO_ROOT/scripts/lib/stack.sh"
 
-STATE_DIR="$REPO_ROOT/.local/chaos"
+STATE_DIR=${WABOT_CHAOS_STATE_DIR:-$REPO_ROOT/.local/chaos}
 DB_PORT=${WABOT_CHAOS_DB_PORT:-56222}
 GATEWAY_PORT=${WABOT_CHAOS_GATEWAY_PORT:-56221}
 DAEMON_A_PORT=${WABOT_CHAOS_DAEMON_A_PORT:-56280}

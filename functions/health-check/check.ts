@@ -250,6 +250,22 @@ function numberKeyPattern(numberId: string | null): string {
 }
 
 /**
+ * The operator's overrides of the evaluator's thresholds and the reconcile's
+ * timing rules (`private.settings` keys `health_thresholds` and
+ * `alert_reconcile`); `{}` keeps the core's defaults.
+ */
+export interface CheckSettings {
+  health_thresholds: Record<string, unknown>;
+  alert_reconcile: Record<string, unknown>;
+}
+
+/** Reads the {@link CheckSettings} in the check's transaction. */
+export async function readCheckSettings(tx: Tx): Promise<CheckSettings> {
+  const [row] = await tx<{ settings: CheckSettings }[]>`select private.health_check_settings() as settings`;
+  return row.settings;
+}
+
+/**
  * Runs one check inside the caller's service-role transaction: reads the
  * snapshots (all numbers when `numberId` is null), judges them and the
  * `probes`, reconciles the alerts and writes the changes.
@@ -260,6 +276,7 @@ export async function runCheck(
   probes: RuntimeProbe[],
 ): Promise<CheckReport> {
   const timings: Record<string, number> = {};
+  const settings = await readCheckSettings(tx);
   let started = performance.now();
 
   // Health checks take turns: two concurrent checks would reconcile from
@@ -369,7 +386,7 @@ export async function runCheck(
   started = performance.now();
   const verdicts = snapshots.length === 0
     ? []
-    : health<Verdict[]>("evaluate_all", { snapshots, now_ms: nowMs });
+    : health<Verdict[]>("evaluate_all", { snapshots, thresholds: settings.health_thresholds, now_ms: nowMs });
   const runtimeVerdicts = probes.map((probe) =>
     health<RuntimeVerdict>("evaluate_runtime", {
       probe: {
@@ -451,6 +468,7 @@ export async function runCheck(
         flap_count: row.flap_count,
       })),
       now_ms: nowMs,
+      config: settings.alert_reconcile,
     });
   timings.reconcile = since(started);
 

@@ -57,7 +57,8 @@ export async function mintJwt(role: string, options: MintOptions = {}): Promise<
 export async function gatewayEnv(): Promise<Record<string, string>> {
   const inherited = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(
-      ([name]) => !name.startsWith("SUPABASE_") && !name.startsWith("GATEWAY_"),
+      ([name]) =>
+        !name.startsWith("SUPABASE_") && !name.startsWith("GATEWAY_") && !name.startsWith("WABOT_GATEWAY_"),
     ),
   );
   return {

@@ -47,6 +47,20 @@
  *   `SUPABASE_URL` and the database are on this machine (the gateway then
  *   exits); `GATEWAY_LOCAL_AUTH=off` leaves it out.
  *
+ * Fault injection, for the chaos run (`scripts/chaos.sh`) only, off unless
+ * asked for and never set by `scripts/dev.sh`:
+ *
+ * - `WABOT_GATEWAY_FAULT_RATE=<0..1>` (default 0) makes that fraction of
+ *   function invocations (requests that found their function, passed
+ *   `verify_jwt` and are not preflights) answer 503
+ *   `{"error": "injected fault (WABOT_GATEWAY_FAULT_RATE)"}` with the header
+ *   `x-wabot-fault`. Half of the faults strike before the function runs
+ *   (`x-wabot-fault: before`), half after it ran and its response was thrown
+ *   away (`x-wabot-fault: after`), so callers see both a call that did
+ *   nothing and one whose work was done but whose answer was lost. Any
+ *   other value stops the gateway at start with an error. The start-up log
+ *   says when faults are on.
+ *
  * It prints `gateway listening on http://127.0.0.1:<port>` once every
  * function is loaded (`GATEWAY_PORT=0` picks a free port), and exits with
  * status 0 on SIGTERM or SIGINT after in-flight requests finish.
@@ -76,6 +90,41 @@ const REQUIRED_ENV = [
 
 const CORS_ALLOW_HEADERS = "authorization, x-client-info, apikey, content-type";
 const CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/** The environment variable of the fault-injection knob. */
+export const FAULT_RATE_VARIABLE = "WABOT_GATEWAY_FAULT_RATE";
+
+/**
+ * Reads `WABOT_GATEWAY_FAULT_RATE`: absent or empty is 0, otherwise a
+ * number from 0 to 1. Throws on anything else.
+ */
+export function parseFaultRate(text: string | undefined): number {
+  if (text === undefined || text.trim() === "") return 0;
+  const rate = Number(text);
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new Error(`${FAULT_RATE_VARIABLE} must be a number from 0 to 1, got "${text}"`);
+  }
+  return rate;
+}
+
+/** Where an injected fault strikes, if one does. */
+export type Fault = "before" | "after" | null;
+
+/**
+ * Decides the fate of one invocation from two draws in [0, 1): a fault
+ * when the first is below `rate`, before the function when the second is
+ * below one half, after it otherwise.
+ */
+export function drawFault(rate: number, random: () => number = Math.random): Fault {
+  if (rate <= 0 || random() >= rate) return null;
+  return random() < 0.5 ? "before" : "after";
+}
+
+function faultResponse(fault: "before" | "after"): Response {
+  return jsonResponse(503, { error: `injected fault (${FAULT_RATE_VARIABLE})` }, {
+    "x-wabot-fault": fault,
+  });
+}
 
 /** One `[functions.<slug>]` table of config.toml, resolved. */
 export interface FunctionConfig {
@@ -216,6 +265,7 @@ async function dispatch(
   req: Request,
   functions: Map<string, LoadedFunction>,
   jwtSecret: Uint8Array,
+  faultRate: number,
 ): Promise<Response> {
   const url = new URL(req.url);
   if (!url.pathname.startsWith(FUNCTIONS_PREFIX)) {
@@ -258,8 +308,15 @@ async function dispatch(
     headers,
     body,
   });
+  const fault = drawFault(faultRate);
+  if (fault === "before") return faultResponse(fault);
   try {
-    return await target.handler.fetch(forwarded);
+    const response = await target.handler.fetch(forwarded);
+    if (fault === "after") {
+      await response.body?.cancel().catch(() => {});
+      return faultResponse(fault);
+    }
+    return response;
   } catch (error) {
     console.error(`function ${slug} threw:`, error);
     return jsonResponse(500, { error: `function ${slug} failed` });
@@ -282,6 +339,13 @@ async function main(): Promise<void> {
     ? new URL("../config.toml", import.meta.url)
     : new URL(configPath, `file://${Deno.cwd()}/`);
   const jwtSecret = new TextEncoder().encode(Deno.env.get("SUPABASE_JWT_SECRET"));
+  let faultRate = 0;
+  try {
+    faultRate = parseFaultRate(Deno.env.get(FAULT_RATE_VARIABLE));
+  } catch (error) {
+    console.error(`gateway: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
 
   const functions = new Map<string, LoadedFunction>();
   let resolveReady: () => void = () => {};
@@ -299,7 +363,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const response = localAuth !== null && isAuthPath(new URL(req.url).pathname)
       ? await localAuth.fetch(req)
-      : withCors(await dispatch(req, functions, jwtSecret));
+      : withCors(await dispatch(req, functions, jwtSecret, faultRate));
     const elapsedMs = Math.round(performance.now() - started);
     console.log(`${req.method} ${new URL(req.url).pathname} ${response.status} ${elapsedMs}ms`);
     return response;
@@ -341,6 +405,11 @@ async function main(): Promise<void> {
 
   const slugs = [...functions.keys()].join(", ") || "none";
   console.log(`gateway serving functions: ${slugs}`);
+  if (faultRate > 0) {
+    console.log(
+      `gateway injecting faults: ${faultRate * 100}% of function calls answer 503 (${FAULT_RATE_VARIABLE})`,
+    );
+  }
   console.log(`gateway listening on http://127.0.0.1:${boundPort}`);
 
   await server.finished;

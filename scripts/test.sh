@@ -108,6 +108,17 @@ suite "admin UI: Chromium end-to-end with axe-core" \
 # asserts no timing.
 suite "load (quick): 600 messages through the whole path" "$REPO_ROOT/scripts/bench/load.sh" --quick
 
+# Faults under load, quick (docs/reliability.md has the long run): its own
+# stack with two daemons; SIGKILLs, a Postgres restart, the gateway down,
+# failing function calls, disconnect and rate-limit storms; checks the
+# invariants (nothing lost, every inbound routed, duplicates flagged, alerts
+# opened and resolved, never two holders of a number), no timing.
+suite "chaos: the simulated contacts' redelivery (scripts/chaos/load_test.ts)" \
+  deno test --allow-all --quiet --config "$REPO_ROOT/scripts/deno.json" "$REPO_ROOT/scripts/chaos/"
+suite "chaos: faults under load (quick)" env WABOT_CHAOS_DB_PORT=55422 WABOT_CHAOS_GATEWAY_PORT=55421 \
+  WABOT_CHAOS_DAEMON_A_PORT=55480 WABOT_CHAOS_DAEMON_B_PORT=55481 WABOT_CHAOS_STATE_DIR="$REPO_ROOT/.local/test-chaos" \
+  "$REPO_ROOT/scripts/chaos.sh" --quick
+
 # Operations (docs/runbook.md): the smoke test, backups, restore drills,
 # refusals, deployment files and the runbook's own commands.
 source "$REPO_ROOT/scripts/tests/ops-suites.sh"

@@ -236,7 +236,7 @@ Deno.test("admin API", async (t) => {
       let checked = 0;
       for (const route of ROUTES) {
         const who: MemberName = route.minRole === null ? "viewer" : route.minRole;
-        const hasUuidParameter = /\{(?!action\}|outbox_id\})[a-z_]+\}/.test(route.path);
+        const hasUuidParameter = /\{(?!action\}|outbox_id\}|runtime_id\})[a-z_]+\}/.test(route.path);
         let result: CallResult;
         if (hasUuidParameter) {
           const path = route.path.replace(
@@ -245,6 +245,9 @@ Deno.test("admin API", async (t) => {
           );
           result = await as(who, route.method, path, { body: route.method === "GET" ? undefined : {} });
           match(String((result.json as { error: { message: string } })?.error?.message), /UUID/, route.path);
+        } else if (route.path.includes("{runtime_id}")) {
+          result = await as(who, route.method, route.path.replace("{runtime_id}", "x".repeat(201)));
+          match(String((result.json as { error: { message: string } })?.error?.message), /runtime_id/);
         } else if (route.path.includes("{outbox_id}")) {
           result = await as(who, route.method, route.path.replace("{outbox_id}", "abc"));
           match(String((result.json as { error: { message: string } })?.error?.message), /positive integer/);

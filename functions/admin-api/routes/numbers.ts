@@ -457,10 +457,18 @@ export const numberRoutes: RouteDefinition[] = [
       "Calls the `status_url` the daemon registered (written only by daemons, with the service role) with a 2-second timeout and returns what it answered: `ok` is true for a 2xx, `body` is its JSON (`database.reachable`, `sessions`, `uptime_seconds`, …). An unreachable daemon is `ok: false` with `error`, never a failure of this route.",
     tag: "numbers",
     minRole: "viewer",
-    pathParameters: { runtime_id: { type: "string" } },
+    pathParameters: {
+      runtime_id: { type: "string", minLength: 1, maxLength: 200 },
+    },
     response: { status: 200, description: "The probe's result.", schema: ref("RuntimeProbe") },
     async handler(context) {
       const runtimeId = context.params.runtime_id;
+      // Daemons name themselves (`WABOT_INSTANCE_ID`, `<hostname>-<pid>` by
+      // default): any printable text up to 200 characters.
+      const printable = [...runtimeId].every((character) => character.charCodeAt(0) >= 0x20);
+      if (runtimeId.length === 0 || runtimeId.length > 200 || !printable) {
+        throw invalid("runtime_id must be 1 to 200 printable characters", "runtime_id");
+      }
       const [runtime] = await context.tx`
         select id, status_url from public.runtime_instances where id = ${runtimeId}`;
       if (runtime === undefined) throw notFound(`runtime ${runtimeId}`);

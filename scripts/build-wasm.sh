@@ -16,11 +16,12 @@ OUT_DIR="$REPO_ROOT/functions/_shared/core"
 CORE_CRATES=(crates/routing crates/json-call crates/health crates/alerting crates/core-wasm)
 
 # A hash of everything that determines the module's behaviour: the core
-# crates' sources and manifests, and the pinned wasm-bindgen version.
+# crates' sources and manifests (not their tests or fuzz targets), and the
+# pinned wasm-bindgen version.
 source_hash() {
   cd "$REPO_ROOT"
   {
-    find "${CORE_CRATES[@]}" -path '*/tests' -prune -o -type f \( -name '*.rs' -o -name Cargo.toml \) -print \
+    find "${CORE_CRATES[@]}" \( -path '*/tests' -o -path '*/fuzz' \) -prune -o -type f \( -name '*.rs' -o -name Cargo.toml \) -print \
       | LC_ALL=C sort | xargs sha256sum
     echo "wasm-bindgen $WASM_BINDGEN_VERSION"
   } | sha256sum | cut -c1-64

@@ -194,7 +194,7 @@ await test("overview: sessions by state, open alerts, 24-hour chart and runtimes
   await page.getByRole("heading", { name: "Runtime instances" }).waitFor();
   // The suite's own daemon answers its /status, probed through the admin API.
   await page.locator("#runtimes").getByText("OK", { exact: true }).first().waitFor();
-  await page.locator("#runtimes").getByText(/^\d+ sessions$/).first().waitFor();
+  await page.locator("#runtimes").getByText(/^\d+ sessions?$/).first().waitFor();
   await screenshot("02-overview");
   await axe("/overview");
 });
@@ -419,6 +419,34 @@ await test("acknowledges an alert, records the post-incident summary and sees it
   await page.getByRole("table", { name: "Audit log entries" }).getByText(/alerts\.acknowledged/).first().waitFor();
   await screenshot("14-audit-log");
   await axe("/audit");
+});
+
+await test("dead letters: an exhausted delivery is listed with its error and retried after confirming", async () => {
+  const id = psql(
+    `insert into public.outbox (topic, payload, attempts, last_error, dead_at)
+     values ('e2e-dead-letter', '{"run": "${RUN}"}', 10, 'E2E: the function answered 500 (${RUN})', now())
+     returning id`,
+  );
+  try {
+    await visit("/dead-letters");
+    const table = page.getByRole("table", { name: "Dead letters" });
+    await table.getByText(`E2E: the function answered 500 (${RUN})`).waitFor();
+    await screenshot("14b-dead-letters");
+    await axe("/dead-letters");
+    await page.getByRole("button", { name: `Retry #${id}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Retry outbox row #${id}?` });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Retry" }).click();
+    await toast(new RegExp(`Outbox row #${id} is due again`));
+    // Fresh attempts: the daemon's relay may already have taken the first.
+    const state = psql(`select dead_at is null and attempts <= 1 from public.outbox where id = ${id}`);
+    assert(state === "t", `outbox row ${id} is not due again: ${state}`);
+    const audited = psql(`select count(*) from public.audit_log_entries where action = 'outbox.retried' and target_id = '${id}'`);
+    assert(audited === "1", `the retry of ${id} is not audited once: ${audited}`);
+    await table.getByText(`E2E: the function answered 500 (${RUN})`).waitFor({ state: "detached" });
+  } finally {
+    psql(`delete from public.outbox where id = ${id}`);
+  }
 });
 
 await test("settings: members and alert channels", async () => {

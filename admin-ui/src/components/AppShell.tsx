@@ -22,6 +22,7 @@ const NAV: Array<{ href: string; label: string; icon: IconName }> = [
   { href: "/bots", label: "Bots", icon: "bot" },
   { href: "/conversations", label: "Conversations", icon: "chat" },
   { href: "/alerts", label: "Alerts", icon: "bell" },
+  { href: "/dead-letters", label: "Dead letters", icon: "queue" },
   { href: "/audit", label: "Audit log", icon: "list" },
   { href: "/settings", label: "Settings", icon: "settings" },
   { href: "/design", label: "Design system", icon: "palette" },

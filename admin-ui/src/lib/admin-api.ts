@@ -9,6 +9,7 @@ import type {
   AlertDelivery,
   AlertStatus,
   AuditEntry,
+  DeadLetter,
   Bot,
   BotVersion,
   ChannelKind,
@@ -210,6 +211,13 @@ export class AdminApi {
   }
   removeMember(userId: string) {
     return this.client.delete<unknown>(`/members/${id(userId)}`);
+  }
+  /** Outbox rows that used up their attempts (operators read, admins retry). */
+  deadLetters(query: { topic?: string } & PageQuery = {}, signal?: AbortSignal) {
+    return this.client.get<Page<DeadLetter>>("/dead-letters", query, signal);
+  }
+  retryDeadLetter(outboxId: number) {
+    return this.client.post<{ outbox_id: number; retried: boolean }>(`/dead-letters/${outboxId}/retry`, {});
   }
   auditLog(
     query: { action?: string; target_table?: string; target_id?: string; actor_id?: string; since?: string; until?: string } &

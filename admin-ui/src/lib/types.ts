@@ -281,3 +281,15 @@ export interface RuntimeStatus {
   relay?: string;
   sessions?: { total: number; by_state: Record<string, number> };
 }
+
+/** An outbox row that used up its delivery attempts (`GET /dead-letters`). */
+export interface DeadLetter {
+  id: number;
+  topic: string;
+  target: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  dead_at: string;
+}

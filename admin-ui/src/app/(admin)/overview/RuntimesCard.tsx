@@ -120,7 +120,7 @@ function StatusCell({ probe, url }: { probe: Probe | undefined; url: string | nu
         ? <Badge tone="danger" icon="x">Database unreachable</Badge>
         : <Badge tone="success" icon="check">OK</Badge>}
       {body?.uptime_seconds !== undefined ? <span className="ns-muted">up {duration(body.uptime_seconds)}</span> : null}
-      {body?.sessions ? <span className="ns-muted">{body.sessions.total} sessions</span> : null}
+      {body?.sessions ? <span className="ns-muted">{body.sessions.total} {body.sessions.total === 1 ? "session" : "sessions"}</span> : null}
       {probe.latencyMs !== null ? <span className="ns-muted">{probe.latencyMs} ms</span> : null}
     </span>
   );

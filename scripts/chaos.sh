@@ -111,7 +111,9 @@ for port in "$DB_PORT" "$GATEWAY_PORT" "$DAEMON_A_PORT" "$DAEMON_B_PORT"; do
   port_in_use "$port" && die "port $port is taken; stop what uses it or set WABOT_CHAOS_*_PORT"
 done
 log "building the daemon"
-cargo build --quiet --locked -p session-daemon
+# --all-targets: the features `cargo test -p session-daemon` resolves (dev-
+# dependencies included), so after the test suites this is no rebuild.
+cargo build --quiet --locked -p session-daemon --all-targets
 rm -rf "$STATE_DIR"
 mkdir -p "$STATE_DIR"
 WABOT_PG_FSYNC=off db_start "$STATE_DIR" "$DB_PORT"

@@ -76,7 +76,9 @@ export WABOT_DAEMON_TOKEN="security-$(openssl rand -hex 16)"
 export WABOT_CLOUD_APP_SECRET="security-app-secret-$(openssl rand -hex 16)"
 export WABOT_CLOUD_VERIFY_TOKEN="security-verify-$(openssl rand -hex 8)"
 # Always through cargo: a no-op when the binary is current, never a stale one.
-cargo build --quiet --locked -p session-daemon --bin wabot
+# --all-targets: the features `cargo test -p session-daemon` resolves (dev-
+# dependencies included), so after the test suites this is no rebuild.
+cargo build --quiet --locked -p session-daemon --all-targets
 start_daemon "$STATE_DIR" "$daemon_port" "$db_port" "$gateway_port"
 
 failed=0

@@ -97,7 +97,9 @@ elif [ "$PROFILE" = release ]; then
   cargo build --release --locked --quiet -p session-daemon
 else
   log "building the daemon"
-  cargo build --locked --quiet -p session-daemon
+  # --all-targets: the features `cargo test -p session-daemon` resolves (dev-
+  # dependencies included), so after the test suites this is no rebuild.
+  cargo build --locked --quiet -p session-daemon --all-targets
 fi
 WABOT="${WABOT_LOAD_DAEMON:-$CARGO_TARGET_DIR/$PROFILE/wabot}"
 

@@ -42,7 +42,9 @@ ops_setup() {
   psql -X -q -v ON_ERROR_STOP=1 -d "$TEST_DB_URL" \
     -v definition="$(cat "$REPO_ROOT/crates/routing/fixtures/demo-bot.json")" -f "$REPO_ROOT/supabase/seed.sql" >/dev/null
   psql -X -q -v ON_ERROR_STOP=1 -d "$TEST_DB_URL" -f "$REPO_ROOT/scripts/tests/ops-seed.sql" >/dev/null
-  cargo build --quiet -p session-daemon
+  # --all-targets: the features `cargo test -p session-daemon` resolves (dev-
+  # dependencies included), so after the test suites this is no rebuild.
+  cargo build --quiet --locked -p session-daemon --all-targets
   WABOT_HOLD_NUMBERS=$OPS_HELD_NUMBERS start_daemon "$STATE_DIR" "$OPS_DAEMON_PORT" "$DB_PORT" "$GATEWAY_PORT"
   local i
   for i in 1 2 3; do

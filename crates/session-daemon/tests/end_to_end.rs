@@ -15,7 +15,8 @@
 //! relaying the outbox, so it runs alone (a write lock); the others share a
 //! read lock.
 
-use std::future::Future;
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,8 +24,12 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::RwLock;
-use tokio_postgres::NoTls;
 use uuid::Uuid;
+
+use support::{
+    connect_database, demo_bot_definition, free_port, random_phone_number, stack, wait_for, Stack,
+    TestNumber, PATIENCE,
+};
 
 /// The bearer token every test daemon is started with.
 const DAEMON_TOKEN: &str = "end-to-end-test-token-0123456789";
@@ -32,61 +37,9 @@ const DAEMON_TOKEN: &str = "end-to-end-test-token-0123456789";
 /// The name the test contacts give.
 const CONTACT_NAME: &str = "Ada";
 
-/// How long a test waits for something the stack does asynchronously.
-const PATIENCE: Duration = Duration::from_secs(30);
-
 /// Tests that relay the outbox share this lock; the one that needs to be the
 /// only relay takes it exclusively.
 static OUTBOX_RELAYS: RwLock<()> = RwLock::const_new(());
-
-/// Where the local stack is.
-struct Stack {
-    database_url: String,
-    functions_url: String,
-    service_role_key: String,
-}
-
-fn required_variable(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "{name} is not set: these tests need the local stack; run them through scripts/test.sh, \
-             which starts Postgres, the functions gateway and route-message and sets \
-             WABOT_TEST_DATABASE_URL, WABOT_TEST_FUNCTIONS_URL and WABOT_TEST_SERVICE_ROLE_KEY"
-        ),
-    }
-}
-
-fn stack() -> Stack {
-    Stack {
-        database_url: required_variable("WABOT_TEST_DATABASE_URL"),
-        functions_url: required_variable("WABOT_TEST_FUNCTIONS_URL"),
-        service_role_key: required_variable("WABOT_TEST_SERVICE_ROLE_KEY"),
-    }
-}
-
-async fn connect_database(stack: &Stack) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(&stack.database_url, NoTls)
-        .await
-        .unwrap_or_else(|error| panic!("could not connect to WABOT_TEST_DATABASE_URL: {error}"));
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            eprintln!("the test's database connection failed: {error}");
-        }
-    });
-    client
-}
-
-/// The demo bot's definition, shared with the routing crate's tests.
-fn demo_bot_definition() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../routing/fixtures/demo-bot.json"
-    );
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|error| panic!("could not read the demo bot at {path}: {error}"));
-    serde_json::from_str(&text).expect("the demo bot is JSON")
-}
 
 /// The bot's first reply to "hi": the `welcome` node's text, templated with
 /// the contact's name.
@@ -102,18 +55,6 @@ fn expected_welcome_reply(contact_name: Option<&str>) -> String {
         .as_str()
         .expect("the welcome node has a text")
         .replace("{{contact.name|there}}", contact_name.unwrap_or("there"))
-}
-
-/// A random E.164 number starting with `+1` and `prefix`.
-fn random_phone_number(prefix: char) -> String {
-    let digits = Uuid::new_v4().as_u128() % 1_000_000_000_000;
-    format!("+1{prefix}{digits:012}")
-}
-
-/// The test's bot, published version and number.
-struct TestNumber {
-    number_id: Uuid,
-    phone_number: String,
 }
 
 async fn create_bot_and_number(database: &tokio_postgres::Client) -> TestNumber {
@@ -161,13 +102,6 @@ struct Daemon {
     child: Child,
     base_url: String,
     log_path: PathBuf,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a free port")
-        .port()
 }
 
 impl Daemon {
@@ -248,25 +182,6 @@ impl Drop for Daemon {
                 &log[start..]
             );
         }
-    }
-}
-
-/// Polls `check` until it returns something, or panics naming `what`.
-async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {PATIENCE:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -384,7 +299,7 @@ async fn wait_until_replies_sent(
 async fn a_contact_says_hi_and_gets_the_bots_replies() {
     let stack = stack();
     let _shared = OUTBOX_RELAYS.read().await;
-    let database = connect_database(&stack).await;
+    let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let contact = random_phone_number('8');
     let mut daemon = Daemon::spawn(
@@ -472,7 +387,7 @@ async fn a_contact_says_hi_and_gets_the_bots_replies() {
 async fn a_redelivered_inbound_message_is_answered_once() {
     let stack = stack();
     let _shared = OUTBOX_RELAYS.read().await;
-    let database = connect_database(&stack).await;
+    let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let contact = random_phone_number('8');
     let mut daemon = Daemon::spawn(
@@ -524,7 +439,7 @@ async fn a_message_stored_before_a_sigkill_is_answered_after_the_restart() {
     // This test checks that the outbox row waits undelivered, so no other
     // test's daemon may relay while it runs.
     let _exclusive = OUTBOX_RELAYS.write().await;
-    let database = connect_database(&stack).await;
+    let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let contact = random_phone_number('8');
 
@@ -607,7 +522,7 @@ async fn a_message_stored_before_a_sigkill_is_answered_after_the_restart() {
 async fn status_reports_the_database() {
     let stack = stack();
     let _shared = OUTBOX_RELAYS.read().await;
-    let database = connect_database(&stack).await;
+    let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let mut daemon = Daemon::spawn(
         &stack,
@@ -670,7 +585,7 @@ async fn status_reports_the_database() {
 async fn the_runbook_restart_needs_the_token_and_records_an_event() {
     let stack = stack();
     let _shared = OUTBOX_RELAYS.read().await;
-    let database = connect_database(&stack).await;
+    let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let mut daemon = Daemon::spawn(
         &stack,
@@ -803,7 +718,7 @@ async fn the_runbook_restart_needs_the_token_and_records_an_event() {
 async fn bad_inbound_requests_are_refused_with_json_errors() {
     let stack = stack();
     let _shared = OUTBOX_RELAYS.read().await;
-    let database = connect_database(&stack).await;
+    let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let mut daemon = Daemon::spawn(
         &stack,
@@ -902,7 +817,7 @@ async fn bad_inbound_requests_are_refused_with_json_errors() {
 async fn an_inbound_message_is_stored_with_its_outbox_row() {
     let stack = stack();
     let _shared = OUTBOX_RELAYS.read().await;
-    let database = connect_database(&stack).await;
+    let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let mut daemon = Daemon::spawn(
         &stack,

@@ -81,6 +81,7 @@ else
   STORM_SECONDS=40
 fi
 STORM_LIMIT_SECONDS=120
+KILL_ALERT_LIMIT_SECONDS=60
 # How long a contact keeps redelivering an unacknowledged message, and how
 # long the backlog and the alerts get to recover after the load.
 PATIENCE_SECONDS=180
@@ -205,6 +206,17 @@ crashes=0
 must_open=""   # alert keys that must open during the scenario
 allowed=""     # alert keys that may open
 
+# Waits until an alert with dedupe key $1 has opened since $started, for at most $2 seconds.
+wait_alert_opened() {
+  local key=$1 limit=$2 i
+  for ((i = 0; i < limit * 2; i++)); do
+    [ "$(sql -c "select count(*) > 0 from public.alerts where dedupe_key = '$key'
+                 and created_at >= to_timestamp($started)" 2>/dev/null)" = t ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
 fault_kill() {
   local k victim=a survivor
   sleep 3
@@ -215,7 +227,11 @@ fault_kill() {
     crashes=$((crashes + 1))
     # The survivor takes the numbers over when the leases expire.
     wait_all_connected "$victim" || warn "the numbers did not all reconnect after killing daemon $victim"
-    sleep 2
+    # The victim stays down until a health sweep has seen it down and opened
+    # its alert (a condition, not a timing: a loaded machine sweeps late),
+    # for at most KILL_ALERT_LIMIT_SECONDS; a missing alert is a violation.
+    wait_alert_opened "runtime:chaos-$victim:status" "$KILL_ALERT_LIMIT_SECONDS" \
+      || warn "no alert opened for daemon $victim within ${KILL_ALERT_LIMIT_SECONDS}s of its kill"
     start_chaos_daemon "$victim" "$(port_of "$victim")"
     sleep 2
     victim=$survivor

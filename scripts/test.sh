@@ -22,15 +22,26 @@ started_at=$(date +%s)
 
 failures=()
 timings=()
+# Each suite's output goes to the terminal and to .local/test-logs/NN.log; a
+# failed suite's last lines are repeated under the summary, so the reason is
+# in the tail of a CI log, not only hundreds of lines above it.
+SUITE_LOG_DIR="$REPO_ROOT/.local/test-logs"
+rm -rf "$SUITE_LOG_DIR"
+mkdir -p "$SUITE_LOG_DIR"
+suite_logs=()
 suite() {
-  local name=$1 suite_started_at
+  local name=$1 suite_started_at suite_log
   shift
   suite_started_at=$(date +%s)
+  suite_log="$SUITE_LOG_DIR/$(printf '%02d' $(( ${#timings[@]} + 1 ))).log"
   log "suite: $name"
-  if "$@"; then
+  # A process substitution, not a pipe: a service a suite leaves running
+  # cannot hold the suite open by keeping tee's input open.
+  if "$@" > >(tee "$suite_log") 2>&1; then
     timings+=("ok      $name ($(( $(date +%s) - suite_started_at )) s)")
   else
     failures+=("$name")
+    suite_logs+=("$suite_log")
     timings+=("FAILED  $name ($(( $(date +%s) - suite_started_at )) s)")
   fi
 }
@@ -136,6 +147,12 @@ echo
 log "summary ($(( $(date +%s) - started_at )) s in all)"
 printf '  %s\n' "${timings[@]}"
 if [ ${#failures[@]} -gt 0 ]; then
+  sleep 1 # the last tee may still be writing
+  for i in "${!failures[@]}"; do
+    printf '\n\033[1m==> the last lines of "%s" (all of it: %s)\033[0m\n' "${failures[$i]}" "${suite_logs[$i]#"$REPO_ROOT"/}"
+    tail -n 40 "${suite_logs[$i]}" | sed 's/\x1b\[[0-9;]*m//g'
+  done
+  echo
   printf '\033[31m%d suite(s) failed:\033[0m %s\n' "${#failures[@]}" "${failures[*]}"
   exit 1
 fi

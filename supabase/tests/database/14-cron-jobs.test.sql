@@ -2,7 +2,7 @@
 -- work each one does (called directly, without waiting for the clock).
 begin;
 \ir _helpers.psql
-select plan(17);
+select plan(21);
 select tests.create_fixtures();
 
 select results_eq(
@@ -28,6 +28,20 @@ select isnt(private.enqueue_health_sweep(), null, 'The health sweep enqueues a r
 select is((select array_agg(payload) from public.outbox where topic = 'health-check'),
           array['{"sweep": true}'::jsonb], 'The sweep row is a health-check with payload {"sweep": true}');
 select is(private.enqueue_health_sweep(), null, 'A second sweep is not enqueued while one is pending');
+-- Claimed by a relay that then died: in flight, no error recorded.
+update public.outbox set attempts = 1, next_attempt_at = now() + interval '30 seconds'
+where topic = 'health-check';
+select isnt(private.enqueue_health_sweep(), null,
+            'A sweep claimed by a relay (in flight, possibly dead) does not hold back the next one');
+select is(private.enqueue_health_sweep(), null, 'But the new one, waiting for its claim, does');
+select is((select count(*)::int from public.outbox where topic = 'health-check' and delivered_at is null),
+          2, 'So at most one sweep waits for a claim beside the one in flight');
+-- The in-flight one failed (health-check answered 500): it backs off, and
+-- while it is pending another row would change nothing.
+delete from public.outbox where topic = 'health-check' and attempts = 0;
+update public.outbox set last_error = 'health-check answered 500', next_attempt_at = now() + interval '4 seconds'
+where topic = 'health-check';
+select is(private.enqueue_health_sweep(), null, 'A sweep backing off after a failure holds back the next one');
 update public.outbox set delivered_at = now() where topic = 'health-check';
 select isnt(private.enqueue_health_sweep(), null, 'Once delivered, the next minute enqueues a new sweep');
 

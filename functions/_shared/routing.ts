@@ -94,6 +94,15 @@ export function route(input: RouteInput): RouteOutput {
   return core.route(withDefinition) as RouteOutput;
 }
 
+/**
+ * Whether this isolate has already compiled the definition under `definitionKey`
+ * (`<version id>:<checksum>`): then `route` needs no `definition`, and the
+ * caller can skip reading it.
+ */
+export function hasCompiledBot(definitionKey: string): boolean {
+  return core.has_compiled_bot(definitionKey);
+}
+
 /** Returns every error and warning of a bot definition. */
 export function validateDefinition(definition: unknown): ValidationReport {
   return core.validate_definition(definition) as ValidationReport;

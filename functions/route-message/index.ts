@@ -32,7 +32,13 @@
 import { requireServiceRole } from "../_shared/auth.ts";
 import { type Tx, withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
-import { type ConversationState, type OutboundMessage, route, selectVersion } from "../_shared/routing.ts";
+import {
+  type ConversationState,
+  hasCompiledBot,
+  type OutboundMessage,
+  route,
+  selectVersion,
+} from "../_shared/routing.ts";
 import type { WorkerOutcome } from "../_shared/worker.ts";
 
 /** The largest request body accepted; the real payload is under 200 bytes. */
@@ -95,11 +101,23 @@ function outboundRow(message: OutboundMessage): { type: string; body: string } {
 
 /** Routes one inbound message inside the caller's service-role transaction. */
 async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
+  // The message (locked), its number, the number's bot and its published
+  // version, in one round trip. The number exists: messages.number_id is a
+  // foreign key.
   const [inbound] = await tx`
-    select id, number_id, contact_wa_id, contact_name, body, payload, routed_at
-    from public.messages
-    where id = ${messageId} and direction = 'inbound'
-    for update`;
+    select m.id, m.number_id, m.contact_wa_id, m.contact_name, m.body, m.payload, m.routed_at,
+           n.bot_id, b.canary_version_id, b.canary_share_percent,
+           p.id as published_id, p.version as published_version
+    from public.messages m
+    join public.numbers n on n.id = m.number_id
+    left join public.bots b on b.id = n.bot_id
+    left join lateral (
+      select v.id, v.version from public.bot_versions v
+      where v.bot_id = n.bot_id and v.status = 'published'
+      limit 1
+    ) p on true
+    where m.id = ${messageId} and m.direction = 'inbound'
+    for update of m`;
   if (inbound === undefined) {
     throw new HttpError(404, `unknown inbound message ${messageId}`);
   }
@@ -108,21 +126,18 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
       select count(*)::int as n_replies from public.messages where in_reply_to = ${messageId}`;
     return { status: 200, body: { duplicate: true, replies: existing.n_replies } };
   }
+  const number = {
+    id: inbound.number_id as string,
+    bot_id: inbound.bot_id as string | null,
+    canary_version_id: inbound.canary_version_id as string | null,
+    canary_share_percent: inbound.canary_share_percent as number | null,
+  };
+  const published = inbound.published_id === null
+    ? undefined
+    : { id: inbound.published_id as string, version: inbound.published_version as number };
 
-  // The number exists: messages.number_id is a foreign key.
-  const [number] = await tx`
-    select n.id, n.bot_id, b.canary_version_id, b.canary_share_percent
-    from public.numbers n left join public.bots b on b.id = n.bot_id
-    where n.id = ${inbound.number_id}`;
-  const [published] = number.bot_id === null ? [] : await tx`
-    select id, version from public.bot_versions
-    where bot_id = ${number.bot_id} and status = 'published'`;
-
-  await tx`
-    insert into public.conversations (number_id, contact_wa_id, contact_name)
-    values (${number.id}, ${inbound.contact_wa_id}, ${inbound.contact_name})
-    on conflict (number_id, contact_wa_id) do nothing`;
-  const [conversation] = await tx`
+  const lockConversation = () =>
+    tx`
     select c.id, c.bot_version_id, c.flow_state, c.mode, c.opted_out, c.contact_id,
            v.bot_id as version_bot_id, coalesce(k.attributes, '{}'::jsonb) as attributes
     from public.conversations c
@@ -130,19 +145,31 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
     left join public.contacts k on k.id = c.contact_id
     where c.number_id = ${number.id} and c.contact_wa_id = ${inbound.contact_wa_id}
     for update of c`;
+  // Most messages continue a conversation, so look first: an insert, even
+  // one that conflicts, runs the contact-linking trigger (about 0.6 ms of
+  // Postgres time in the load profile).
+  let [conversation] = await lockConversation();
+  if (conversation === undefined) {
+    await tx`
+      insert into public.conversations (number_id, contact_wa_id, contact_name)
+      values (${number.id}, ${inbound.contact_wa_id}, ${inbound.contact_name})
+      on conflict (number_id, contact_wa_id) do nothing`;
+    [conversation] = await lockConversation();
+  }
 
   const markRouted = async () => {
     await tx`
-      update public.conversations
-      set last_activity_at = now(), contact_name = coalesce(${inbound.contact_name}, contact_name)
-      where id = ${conversation.id}`;
-    await tx`
+      with touched as (
+        update public.conversations
+        set last_activity_at = now(), contact_name = coalesce(${inbound.contact_name}, contact_name)
+        where id = ${conversation.id}
+      )
       update public.messages set conversation_id = ${conversation.id}, routed_at = now()
       where id = ${messageId}`;
   };
-  const skipped = number.bot_id === null ? "no_bot" : published === undefined ? "no_published_version" : null;
-  if (skipped !== null) {
+  if (number.bot_id === null || published === undefined) {
     await markRouted();
+    const skipped = number.bot_id === null ? "no_bot" : "no_published_version";
     return { status: 200, body: { replies: 0, skipped } };
   }
 
@@ -170,8 +197,13 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
     conversation_version_id: keepsVersion ? conversation.bot_version_id : null,
     contact_id: inbound.contact_wa_id,
   });
-  const [version] = await tx<VersionRow[]>`
-    select id, checksum, definition from public.bot_versions where id = ${choice.version_id}`;
+  // The definition is read only when this isolate has not compiled it yet
+  // (versions are immutable once published, and the key has the checksum).
+  const [version] = await tx<Omit<VersionRow, "definition">[]>`
+    select id, checksum from public.bot_versions where id = ${choice.version_id}`;
+  const definitionKey = `${version.id}:${version.checksum}`;
+  const definition = hasCompiledBot(definitionKey) ? null : (await tx<VersionRow[]>`
+    select definition from public.bot_versions where id = ${version.id}`)[0].definition;
 
   // The conversation's row is the truth for take-over and opt-out (people
   // change them in the inbox); the flow state carries the rest.
@@ -187,8 +219,8 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   let decision;
   try {
     decision = route({
-      definitionKey: `${version.id}:${version.checksum}`,
-      definition: version.definition,
+      definitionKey,
+      definition,
       state,
       message: {
         id: inbound.id,
@@ -259,17 +291,20 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
       update public.contacts set attributes = attributes || ${tx.json(attributes)}
       where id = ${conversation.contact_id}`;
   }
+  // The conversation and the message in one round trip (a data-modifying
+  // WITH runs whether or not it is referenced).
   await tx`
-    update public.conversations
-    set flow_state = ${tx.json(decision.state as Parameters<typeof tx.json>[0])},
-        bot_version_id = ${version.id},
-        mode = ${mode},
-        opted_out = ${optedOut},
-        tags = ${decision.state.tags ?? []},
-        contact_name = coalesce(${inbound.contact_name}, contact_name),
-        last_activity_at = now()
-    where id = ${conversation.id}`;
-  await tx`
+    with saved as (
+      update public.conversations
+      set flow_state = ${tx.json(decision.state as Parameters<typeof tx.json>[0])},
+          bot_version_id = ${version.id},
+          mode = ${mode},
+          opted_out = ${optedOut},
+          tags = ${decision.state.tags ?? []},
+          contact_name = coalesce(${inbound.contact_name}, contact_name),
+          last_activity_at = now()
+      where id = ${conversation.id}
+    )
     update public.messages set conversation_id = ${conversation.id}, routed_at = now()
     where id = ${messageId}`;
   return {

@@ -36,17 +36,23 @@
 #
 #   ./scripts/bench/load.sh           full run, rewrites the "load" section of docs/benchmarks.md
 #   ./scripts/bench/load.sh --quick   500 messages over 10 numbers, checks only (CI)
+#   ./scripts/bench/load.sh --profile --no-docs
+#                                     also writes statements.txt: the throughput
+#                                     phase's statements by Postgres time
+#                                     (pg_stat_statements, nested ones included)
 source "$(dirname "$0")/../lib/common.sh"
 source "$REPO_ROOT/scripts/lib/db.sh"
 source "$REPO_ROOT/scripts/lib/stack.sh"
 
 QUICK=0
 WRITE_DOCS=1
+STATEMENTS=0
 for argument in "$@"; do
   case "$argument" in
     --quick) QUICK=1 WRITE_DOCS=0 ;;
     --no-docs) WRITE_DOCS=0 ;;
-    *) die "unknown argument $argument (expected --quick or --no-docs)" ;;
+    --profile) STATEMENTS=1 ;;
+    *) die "unknown argument $argument (expected --quick, --no-docs or --profile)" ;;
   esac
 done
 
@@ -106,6 +112,7 @@ WABOT="${WABOT_LOAD_DAEMON:-$CARGO_TARGET_DIR/$PROFILE/wabot}"
 cleanup
 rm -rf "$work"
 mkdir -p "$work"
+if [ "$STATEMENTS" = 1 ]; then export WABOT_PG_TRACK_STATEMENTS=all; fi
 WABOT_PG_FSYNC=${WABOT_PG_FSYNC:-off} db_start "$work" "$DB_PORT"
 db_migrate "$DB_PORT"
 stack_secrets "$work"
@@ -236,6 +243,10 @@ cpu_snapshot() {
 
 # --- 2. throughput -----------------------------------------------------------------
 log "throughput: $MESSAGES messages, $CONCURRENCY in flight, $CONTACTS contacts, $NUMBERS numbers"
+if [ "$STATEMENTS" = 1 ]; then
+  sql -c "create extension if not exists pg_stat_statements with schema extensions;
+          select extensions.pg_stat_statements_reset()" >/dev/null
+fi
 read -r gateway_cpu_before daemon_cpu_before postgres_cpu_before <<<"$(cpu_snapshot)"
 burst=$(push --first 0 --count "$MESSAGES" --tag burst --concurrency "$CONCURRENCY")
 echo "$burst" >"$work/burst.json"
@@ -248,6 +259,20 @@ CPU_PROFILE=$(awk -v n="$MESSAGES" -v g="$(awk "BEGIN { print $gateway_cpu_after
   'BEGIN { printf "gateway and functions %.1f s (%.2f ms a message), daemon %.1f s (%.2f ms), Postgres %.1f s (%.2f ms)",
            g, 1000 * g / n, d, 1000 * d / n, p, 1000 * p / n }')
 log "CPU in the throughput phase: $CPU_PROFILE"
+if [ "$STATEMENTS" = 1 ]; then
+  PGPASSWORD=postgres psql -X -q -h 127.0.0.1 -p "$DB_PORT" -U postgres -d postgres -v messages="$MESSAGES" \
+    >"$work/statements.txt" <<'SQL'
+select round(total_exec_time::numeric, 0) as total_ms,
+       round((total_exec_time / :messages)::numeric, 3) as ms_per_message,
+       round((calls::numeric / :messages), 2) as calls_per_message,
+       round(mean_exec_time::numeric, 3) as mean_ms,
+       left(regexp_replace(query, '\s+', ' ', 'g'), 160) as query
+from extensions.pg_stat_statements
+order by total_exec_time desc
+limit 40;
+SQL
+  log "the throughput phase's statements by Postgres time: ${work#"$REPO_ROOT"/}/statements.txt"
+fi
 
 phase_sql() {
   local tag=$1

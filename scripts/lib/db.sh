@@ -31,7 +31,11 @@ db_start() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$socket_dir'
-shared_preload_libraries = 'pg_cron'
+# pg_stat_statements is preloaded on Supabase's image too; track = all
+# (WABOT_PG_TRACK_STATEMENTS, for the load benchmark's --profile) counts the
+# statements inside functions and triggers.
+shared_preload_libraries = 'pg_cron,pg_stat_statements'
+pg_stat_statements.track = ${WABOT_PG_TRACK_STATEMENTS:-top}
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 16

@@ -404,6 +404,33 @@ export function pageRequest(
   return { limit, after: after as Array<string | number> };
 }
 
+/**
+ * The keyset condition of a page sorted by (`timeColumn`, `idColumn`), a
+ * timestamp and a uuid: the rows after the cursor's key, newest first (or
+ * oldest first with `order: "ascending"`); every row on the first page.
+ *
+ * The cursor's timestamp goes to Postgres as text and is cast there: a
+ * parameter typed timestamptz is serialised by postgres.js through a JS Date,
+ * which keeps milliseconds only, so the cursor fell before its own row (an
+ * ascending list returned the same row forever, a descending one skipped rows
+ * in the same millisecond).
+ */
+export function afterCursor(
+  tx: Tx,
+  page: PageRequest,
+  timeColumn: string,
+  idColumn: string,
+  order: "descending" | "ascending" = "descending",
+) {
+  const time = page.after?.[0] ?? null;
+  const id = page.after?.[1] ?? null;
+  const key = tx`(${tx(timeColumn)}, ${tx(idColumn)})`;
+  const cursor = tx`(${time}::text::timestamptz, ${id}::uuid)`;
+  return order === "descending"
+    ? tx`(${time}::text is null or ${key} < ${cursor})`
+    : tx`(${time}::text is null or ${key} > ${cursor})`;
+}
+
 /** A page of a list. */
 export interface Page<T> {
   data: T[];

@@ -1007,6 +1007,39 @@ Deno.test("admin API", async (t) => {
       },
     );
 
+    await t.step("keyset pages: a list walked one row at a time gives every row once, in order", async () => {
+      // Three of each, so every list has pages to walk whatever ran before.
+      for (let index = 0; index < 3; index++) {
+        await fixtures.bot(`pages test ${index}`);
+        const numberId = await fixtures.number(null);
+        await db`
+          insert into public.alerts (kind, severity, number_id, dedupe_key, title)
+          values ('disconnected', 'warning', ${numberId}, ${`number:${numberId}:pages`}, 'pages test')`;
+        await db`
+          insert into public.conversations (number_id, contact_wa_id)
+          values (${numberId}, ${`1555000${index}`})`;
+      }
+      const keyOf = (row: Record<string, unknown>) => String(row.id ?? row.user_id);
+      for (const path of ["/bots", "/numbers", "/alerts", "/conversations", "/members"]) {
+        const all = await as("owner", "GET", `${path}?limit=200`);
+        expectStatus(all, 200);
+        const expected = (all.json as { data: Array<Record<string, unknown>> }).data.map(keyOf);
+        ok(expected.length >= 2, `${path} has ${expected.length} rows; the walk needs two at least`);
+        const walked: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const query: string = cursor === null ? "" : `&cursor=${cursor}`;
+          const page = await as("owner", "GET", `${path}?limit=1${query}`);
+          expectStatus(page, 200);
+          const body = page.json as { data: Array<Record<string, unknown>>; next_cursor: string | null };
+          equal(body.data.length, 1, `${path}: a page of limit 1 has one row`);
+          walked.push(...body.data.map(keyOf));
+          cursor = body.next_cursor;
+        } while (cursor !== null && walked.length <= expected.length);
+        deepStrictEqual(walked, expected, `${path}: the walk matches the one-page list`);
+      }
+    });
+
     await t.step("me: the caller's identity and role", async () => {
       const me = await as("outsider", "GET", "/me", { operationId: "getMe" });
       deepStrictEqual(me.json, { user_id: users.outsider.id, email: users.outsider.email, role: null });

@@ -7,6 +7,7 @@
 
 import { sql } from "../../_shared/db.ts";
 import {
+  afterCursor,
   type Context,
   onlyFields,
   optionalBoolean,
@@ -74,10 +75,7 @@ const memberRoutes: RouteDefinition[] = [
         select user_id, role, invited_by, created_at, updated_at,
                json_build_array(created_at, user_id)::text as _key
         from public.members
-        where ${page.after?.[0] ?? null}::timestamptz is null
-           or (created_at, user_id) > (${page.after?.[0] ?? null}::timestamptz, ${
-        page.after?.[1] ?? null
-      }::uuid)
+        where ${afterCursor(tx, page, "created_at", "user_id", "ascending")}
         order by created_at, user_id
         limit ${page.limit + 1}`;
       const result = toPage(rows, page.limit);
@@ -481,8 +479,8 @@ const otherRoutes: RouteDefinition[] = [
           and (${targetTable ?? null}::text is null or target_table = ${targetTable ?? null}::text)
           and (${targetId ?? null}::text is null or target_id = ${targetId ?? null}::text)
           and (${actorId ?? null}::uuid is null or actor_id = ${actorId ?? null}::uuid)
-          and (${since ?? null}::timestamptz is null or occurred_at >= ${since ?? null}::timestamptz)
-          and (${until ?? null}::timestamptz is null or occurred_at < ${until ?? null}::timestamptz)
+          and (${since ?? null}::text is null or occurred_at >= ${since ?? null}::text::timestamptz)
+          and (${until ?? null}::text is null or occurred_at < ${until ?? null}::text::timestamptz)
           and (${page.after?.[0] ?? null}::bigint is null or id < ${page.after?.[0] ?? null}::bigint)
         order by id desc
         limit ${page.limit + 1}`;

@@ -6,6 +6,7 @@
  */
 
 import {
+  afterCursor,
   type Context,
   onlyFields,
   optionalText,
@@ -113,11 +114,8 @@ export const alertRoutes: RouteDefinition[] = [
           and (${kind ?? null}::text is null or kind = ${kind ?? null}::text)
           and (${numberId ?? null}::uuid is null or number_id = ${numberId ?? null}::uuid)
           and (${dedupeKey ?? null}::text is null or dedupe_key = ${dedupeKey ?? null}::text)
-          and (${since ?? null}::timestamptz is null or created_at >= ${since ?? null}::timestamptz)
-          and (${page.after?.[0] ?? null}::timestamptz is null
-               or (created_at, id) < (${page.after?.[0] ?? null}::timestamptz, ${
-        page.after?.[1] ?? null
-      }::uuid))
+          and (${since ?? null}::text is null or created_at >= ${since ?? null}::text::timestamptz)
+          and ${afterCursor(tx, page, "created_at", "id")}
         order by created_at desc, id desc
         limit ${page.limit + 1}`;
       return { body: toPage(rows, page.limit) };

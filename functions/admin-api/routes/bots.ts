@@ -110,7 +110,7 @@ export const botRoutes: RouteDefinition[] = [
          from public.bots as b
          where ($1::text = 'all' or ($1::text = 'true') = (b.archived_at is not null))
            and ($2::text is null or b.name ilike $2::text)
-           and ($3::timestamptz is null or (b.created_at, b.id) < ($3::timestamptz, $4::uuid))
+           and ($3::text is null or (b.created_at, b.id) < ($3::text::timestamptz, $4::uuid))
          order by b.created_at desc, b.id desc
          limit $5::int`,
         [

@@ -7,6 +7,7 @@
 
 import { type ConversationState, releaseHandoff } from "../../_shared/routing.ts";
 import {
+  afterCursor,
   type Context,
   likePattern,
   onlyFields,
@@ -137,10 +138,7 @@ export const conversationRoutes: RouteDefinition[] = [
           and (${assignedTo}::uuid is null or assigned_to = ${assignedTo}::uuid)
           and (${pattern}::text is null or contact_wa_id ilike ${pattern}::text
                or contact_name ilike ${pattern}::text)
-          and (${page.after?.[0] ?? null}::timestamptz is null
-               or (last_activity_at, id) < (${page.after?.[0] ?? null}::timestamptz, ${
-        page.after?.[1] ?? null
-      }::uuid))
+          and ${afterCursor(tx, page, "last_activity_at", "id")}
         order by last_activity_at desc, id desc
         limit ${page.limit + 1}`;
       return { body: toPage(rows, page.limit) };
@@ -178,10 +176,7 @@ export const conversationRoutes: RouteDefinition[] = [
         select ${tx(MESSAGE_COLUMNS)}, json_build_array(created_at, id)::text as _key
         from public.messages
         where conversation_id = ${conversationId}
-          and (${page.after?.[0] ?? null}::timestamptz is null
-               or (created_at, id) < (${page.after?.[0] ?? null}::timestamptz, ${
-        page.after?.[1] ?? null
-      }::uuid))
+          and ${afterCursor(tx, page, "created_at", "id")}
         order by created_at desc, id desc
         limit ${page.limit + 1}`;
       return { body: toPage(rows, page.limit) };

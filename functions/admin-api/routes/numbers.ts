@@ -7,6 +7,7 @@
  */
 
 import {
+  afterCursor,
   type Context,
   likePattern,
   onlyFields,
@@ -154,10 +155,7 @@ export const numberRoutes: RouteDefinition[] = [
         q === undefined ? null : likePattern(q)
       }::text
                or label ilike ${q === undefined ? null : likePattern(q)}::text)
-          and (${page.after?.[0] ?? null}::timestamptz is null
-               or (created_at, id) < (${page.after?.[0] ?? null}::timestamptz, ${
-        page.after?.[1] ?? null
-      }::uuid))
+          and ${afterCursor(tx, page, "created_at", "id")}
         order by created_at desc, id desc
         limit ${page.limit + 1}`;
       return { body: toPage(rows, page.limit) };
@@ -393,8 +391,8 @@ export const numberRoutes: RouteDefinition[] = [
         where number_id = ${numberId}
           and (${events ?? null}::text[] is null or event = any(${events ?? null}::text[]))
           and (${includeHeartbeats} or event <> 'heartbeat' or ${events ?? null}::text[] is not null)
-          and (${since ?? null}::timestamptz is null or occurred_at >= ${since ?? null}::timestamptz)
-          and (${until ?? null}::timestamptz is null or occurred_at < ${until ?? null}::timestamptz)
+          and (${since ?? null}::text is null or occurred_at >= ${since ?? null}::text::timestamptz)
+          and (${until ?? null}::text is null or occurred_at < ${until ?? null}::text::timestamptz)
           and (${page.after?.[0] ?? null}::bigint is null or id < ${page.after?.[0] ?? null}::bigint)
         order by id desc
         limit ${page.limit + 1}`;

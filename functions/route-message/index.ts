@@ -241,6 +241,8 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   }
 
   let nReplies = 0;
+  // The replies, written with the conversation and the routed mark below.
+  const replies: Array<{ type: string; body: string; payload: unknown; reply_index: number }> = [];
   let mode: string = reopened ? "bot" : conversation.mode;
   let optedOut: boolean = conversation.opted_out;
   const attributes: Record<string, string> = {};
@@ -248,13 +250,7 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
     switch (action.type) {
       case "send_message": {
         const { type, body } = outboundRow(action.message);
-        await tx`
-          insert into public.messages
-            (number_id, conversation_id, direction, contact_wa_id, type, body, payload, status, in_reply_to, reply_index)
-          values (${number.id}, ${conversation.id}, 'outbound', ${inbound.contact_wa_id}, ${type}, ${body},
-                  ${
-          tx.json(action.message as unknown as Parameters<typeof tx.json>[0])
-        }, 'queued', ${inbound.id}, ${nReplies})`;
+        replies.push({ type, body, payload: action.message, reply_index: nReplies });
         nReplies++;
         break;
       }
@@ -291,10 +287,19 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
       update public.contacts set attributes = attributes || ${tx.json(attributes)}
       where id = ${conversation.contact_id}`;
   }
-  // The conversation and the message in one round trip (a data-modifying
-  // WITH runs whether or not it is referenced).
+  // The replies, the conversation and the routed mark in one round trip (a
+  // data-modifying WITH runs whether or not it is referenced).
   await tx`
-    with saved as (
+    with queued as (
+      insert into public.messages
+        (number_id, conversation_id, direction, contact_wa_id, type, body, payload, status, in_reply_to, reply_index)
+      select ${number.id}, ${conversation.id}, 'outbound', ${inbound.contact_wa_id}, r.type, r.body, r.payload,
+             'queued', ${inbound.id}, r.reply_index
+      from jsonb_to_recordset(${tx.json(replies as Parameters<typeof tx.json>[0])})
+        as r(type text, body text, payload jsonb, reply_index int)
+      order by r.reply_index
+    ),
+    saved as (
       update public.conversations
       set flow_state = ${tx.json(decision.state as Parameters<typeof tx.json>[0])},
           bot_version_id = ${version.id},

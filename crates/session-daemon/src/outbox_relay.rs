@@ -26,9 +26,13 @@
 //! largest single cost the profile (`load.sh --profile`) showed. So while
 //! deliveries are in flight the relay claims again only once at least
 //! [`MIN_CLAIM_ROOM`] places are free; with nothing in flight it claims at
-//! once, so a lone message is not held back.
+//! once, so a lone message is not held back. Likewise the answers: a
+//! delivered row's id joins a shared list, and whichever delivery gets a
+//! recording connection first marks every id on the list delivered in one
+//! statement (`private.record_outbox_deliveries`), so the answers that
+//! arrive while a record runs share the next one.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
@@ -45,6 +49,21 @@ pub const MAX_DELIVERIES_IN_FLIGHT: usize = 20;
 
 /// While deliveries are in flight, the fewest free places worth a claim.
 pub const MIN_CLAIM_ROOM: usize = 8;
+
+/// Adds a delivered row to the list waiting for its record.
+fn push_delivered(delivered: &Mutex<Vec<i64>>, outbox_id: i64) {
+    // A poisoned lock only means a thread panicked while pushing an id: the
+    // list is still a list.
+    delivered
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(outbox_id);
+}
+
+/// Takes every delivered row waiting for its record.
+fn take_delivered(delivered: &Mutex<Vec<i64>>) -> Vec<i64> {
+    std::mem::take(&mut *delivered.lock().unwrap_or_else(PoisonError::into_inner))
+}
 
 /// Whether the relay should claim now, with `in_flight` deliveries running
 /// and `more_may_be_due` saying rows may be waiting.
@@ -84,6 +103,8 @@ pub struct OutboxRelay {
     http: reqwest::Client,
     functions_url: String,
     recording_connections: Arc<Semaphore>,
+    /// Delivered rows whose delivery is not recorded yet.
+    delivered: Arc<Mutex<Vec<i64>>>,
 }
 
 impl OutboxRelay {
@@ -113,6 +134,7 @@ impl OutboxRelay {
             http,
             functions_url: functions_url.trim_end_matches('/').to_owned(),
             recording_connections: Arc::new(Semaphore::new(MAX_RECORDING_CONNECTIONS)),
+            delivered: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -190,15 +212,32 @@ impl OutboxRelay {
         row: &ClaimedOutboxRow,
         outcome: Result<(), String>,
     ) -> Result<(), DatabaseError> {
+        if outcome.is_ok() {
+            push_delivered(&self.delivered, row.outbox_id);
+        }
         // The semaphore is never closed, so acquiring only fails if it were.
         let _permit = self.recording_connections.acquire().await;
-        let client = self.pool.get().await?;
         match outcome {
             Ok(()) => {
-                store::record_outbox_delivery(&client, row.outbox_id).await?;
                 tracing::info!(outbox_id = row.outbox_id, topic = %row.topic, attempts = row.attempts, "delivered an outbox row");
+                // Another delivery may have recorded this one with its own
+                // while this one waited for a connection.
+                let batch = take_delivered(&self.delivered);
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let client = self.pool.get().await?;
+                if let Err(error) = store::record_outbox_deliveries(&client, &batch).await {
+                    // Unrecorded rows are delivered again when their lease
+                    // ends; the functions are idempotent.
+                    tracing::warn!(
+                        n_rows = batch.len(),
+                        "could not record a batch of outbox deliveries: {error}"
+                    );
+                }
             }
             Err(last_error) => {
+                let client = self.pool.get().await?;
                 let dead =
                     store::record_outbox_failure(&client, row.outbox_id, &last_error).await?;
                 if dead {
@@ -268,6 +307,15 @@ pub fn describe_failed_response(status: u16, body: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn delivered_rows_wait_together_and_are_taken_once() {
+        let delivered = Mutex::new(Vec::new());
+        push_delivered(&delivered, 3);
+        push_delivered(&delivered, 5);
+        assert_eq!(take_delivered(&delivered), vec![3, 5]);
+        assert!(take_delivered(&delivered).is_empty());
+    }
 
     #[test]
     fn an_idle_relay_claims_for_a_lone_message_at_once() {

@@ -512,6 +512,20 @@ pub async fn record_outbox_delivery(client: &Client, outbox_id: i64) -> Result<(
     Ok(())
 }
 
+/// Marks a batch of outbox rows delivered in one statement
+/// (`private.record_outbox_deliveries`); returns how many it marked (rows
+/// already delivered are left alone).
+pub async fn record_outbox_deliveries(
+    client: &Client,
+    outbox_ids: &[i64],
+) -> Result<i32, DatabaseError> {
+    let statement = client
+        .prepare_cached("select private.record_outbox_deliveries($1)")
+        .await?;
+    let row = client.query_one(&statement, &[&outbox_ids]).await?;
+    Ok(row.try_get(0)?)
+}
+
 /// Records a failed delivery (`private.record_outbox_failure`); returns
 /// whether the row is now dead.
 pub async fn record_outbox_failure(

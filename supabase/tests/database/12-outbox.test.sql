@@ -2,7 +2,7 @@
 -- claiming with a lease, backoff, dead letters after ten attempts.
 begin;
 \ir _helpers.psql
-select plan(20);
+select plan(23);
 select tests.create_fixtures();
 
 -- Notifications.
@@ -51,6 +51,12 @@ select lives_ok($$ select private.record_outbox_delivery(id) from public.outbox 
 select ok((select delivered_at is not null and last_error is null from public.outbox
             where payload ->> 'message_id' = 'm1'),
           'A delivered row has delivered_at and no error');
+select is(private.record_outbox_deliveries(
+              (select array_agg(id) from public.outbox where payload ->> 'message_id' in ('m1', 'later'))),
+          1, 'A batch of deliveries marks the rows not yet delivered, and says how many');
+select ok((select bool_and(delivered_at is not null) from public.outbox where payload ->> 'message_id' in ('m1', 'later')),
+          'Every row of the batch is delivered');
+select is(private.record_outbox_deliveries('{}'), 0, 'An empty batch marks nothing');
 select is((select private.record_outbox_failure(id, 'HTTP 503') from public.outbox where topic = 'health-check'),
           false, 'A first failure is retried, not dead');
 select ok((select next_attempt_at between now() + interval '1 second' and now() + interval '3 seconds'

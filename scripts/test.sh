@@ -151,6 +151,10 @@ if [ ${#failures[@]} -gt 0 ]; then
   for i in "${!failures[@]}"; do
     printf '\n\033[1m==> the last lines of "%s" (all of it: %s)\033[0m\n' "${failures[$i]}" "${suite_logs[$i]#"$REPO_ROOT"/}"
     tail -n 40 "${suite_logs[$i]}" | sed 's/\x1b\[[0-9;]*m//g'
+    # The reason may be far above the tail (a backtrace, a daemon's log).
+    printf '\033[1m==> the lines of "%s" that name a failure\033[0m\n' "${failures[$i]}"
+    sed 's/\x1b\[[0-9;]*m//g' "${suite_logs[$i]}" \
+      | grep -E -m 20 'panicked at|assertion|VIOLATION|violation|error(\[|:)|Error:|FAILED|not ok|✘' || true
   done
   echo
   printf '\033[31m%d suite(s) failed:\033[0m %s\n' "${#failures[@]}" "${failures[*]}"

@@ -17,9 +17,7 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -27,12 +25,9 @@ use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use support::{
-    connect_database, demo_bot_definition, free_port, random_phone_number, stack, wait_for, Stack,
-    TestNumber, PATIENCE,
+    connect_database, demo_bot_definition, free_port, random_phone_number, stack, wait_for, Daemon,
+    DaemonOptions, TestNumber, DAEMON_TOKEN,
 };
-
-/// The bearer token every test daemon is started with.
-const DAEMON_TOKEN: &str = "end-to-end-test-token-0123456789";
 
 /// The name the test contacts give.
 const CONTACT_NAME: &str = "Ada";
@@ -90,99 +85,17 @@ async fn create_bot_and_number(database: &tokio_postgres::Client) -> TestNumber 
     }
 }
 
-/// How a test daemon is started.
-struct DaemonOptions<'a> {
+/// The options of an end-to-end daemon: support's daemon (lease 4 s,
+/// heartbeat 1 s), holding one number.
+fn daemon_options(
     relay_on: bool,
-    database_url: Option<&'a str>,
-    held_phone_number: &'a str,
-}
-
-/// A running `wabot daemon`, killed (SIGKILL) when dropped.
-struct Daemon {
-    child: Child,
-    base_url: String,
-    log_path: PathBuf,
-}
-
-impl Daemon {
-    fn spawn(stack: &Stack, options: DaemonOptions<'_>) -> Daemon {
-        let port = free_port();
-        let log_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("end-to-end-daemon-{port}.log"));
-        let log = std::fs::File::create(&log_path).expect("create the daemon's log");
-        let storage =
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("end-to-end-sessions-{port}"));
-        let child = Command::new(env!("CARGO_BIN_EXE_wabot"))
-            .arg("daemon")
-            .env(
-                "WABOT_DATABASE_URL",
-                options.database_url.unwrap_or(&stack.database_url),
-            )
-            .env("WABOT_DB_ROLE", "service_role")
-            .env("WABOT_FUNCTIONS_URL", &stack.functions_url)
-            .env("SUPABASE_SERVICE_ROLE_KEY", &stack.service_role_key)
-            .env("WABOT_LISTEN", format!("127.0.0.1:{port}"))
-            .env("WABOT_DAEMON_TOKEN", DAEMON_TOKEN)
-            .env("WABOT_RELAY", if options.relay_on { "on" } else { "off" })
-            .env("WABOT_INSTANCE_ID", format!("end-to-end-{port}"))
-            .env("WABOT_SESSION_STORAGE_PATH", storage)
-            .env("WABOT_POLL_INTERVAL_MS", "250")
-            // A short lease, so a daemon started after a SIGKILL takes the
-            // number over within seconds.
-            .env("WABOT_LEASE_SECONDS", "4")
-            .env("WABOT_HOLD_NUMBERS", options.held_phone_number)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("start wabot daemon");
-        Daemon {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-            log_path,
-        }
-    }
-
-    /// Waits until `GET /status` answers at all, and returns its status.
-    async fn wait_until_answering(&mut self) -> StatusCode {
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the daemon exited early with {status}");
-            }
-            if let Ok(response) = http.get(format!("{}/status", self.base_url)).send().await {
-                return response.status();
-            }
-            assert!(Instant::now() < deadline, "the daemon never answered");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Kills the process with SIGKILL and reaps it.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-            let start = log.len().saturating_sub(6000);
-            let start = (start..log.len())
-                .find(|index| log.is_char_boundary(*index))
-                .unwrap_or(log.len());
-            eprintln!(
-                "--- the daemon's log ({}) ---\n{}",
-                self.log_path.display(),
-                &log[start..]
-            );
-        }
-    }
+    database_url: Option<&str>,
+    held_phone_number: &str,
+) -> DaemonOptions {
+    let mut options = DaemonOptions::holding(&[held_phone_number]);
+    options.relay_on = relay_on;
+    options.database_url = database_url.map(str::to_owned);
+    options
 }
 
 async fn wait_until_connected(database: &tokio_postgres::Client, number_id: Uuid) {
@@ -302,14 +215,7 @@ async fn a_contact_says_hi_and_gets_the_bots_replies() {
     let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let contact = random_phone_number('8');
-    let mut daemon = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: true,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon = Daemon::spawn(&stack, daemon_options(true, None, &number.phone_number));
     daemon.wait_until_answering().await;
     wait_until_connected(&database, number.number_id).await;
 
@@ -390,14 +296,7 @@ async fn a_redelivered_inbound_message_is_answered_once() {
     let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
     let contact = random_phone_number('8');
-    let mut daemon = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: true,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon = Daemon::spawn(&stack, daemon_options(true, None, &number.phone_number));
     daemon.wait_until_answering().await;
     wait_until_connected(&database, number.number_id).await;
 
@@ -443,14 +342,7 @@ async fn a_message_stored_before_a_sigkill_is_answered_after_the_restart() {
     let number = create_bot_and_number(&database).await;
     let contact = random_phone_number('8');
 
-    let mut daemon_a = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: false,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon_a = Daemon::spawn(&stack, daemon_options(false, None, &number.phone_number));
     daemon_a.wait_until_answering().await;
     wait_until_connected(&database, number.number_id).await;
     let (status, answer) = post_inbound(
@@ -475,14 +367,7 @@ async fn a_message_stored_before_a_sigkill_is_answered_after_the_restart() {
 
     daemon_a.kill();
 
-    let mut daemon_b = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: true,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon_b = Daemon::spawn(&stack, daemon_options(true, None, &number.phone_number));
     daemon_b.wait_until_answering().await;
     let replies = wait_until_replies_sent(&database, inbound_id).await;
     wait_for("the outbox row to be marked delivered", || async {
@@ -524,14 +409,7 @@ async fn status_reports_the_database() {
     let _shared = OUTBOX_RELAYS.read().await;
     let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
-    let mut daemon = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: true,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon = Daemon::spawn(&stack, daemon_options(true, None, &number.phone_number));
     daemon.wait_until_answering().await;
     wait_until_connected(&database, number.number_id).await;
 
@@ -543,9 +421,7 @@ async fn status_reports_the_database() {
     assert_eq!(status["database"], json!({ "reachable": true }));
     assert_eq!(status["relay"], "on");
     assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
-    assert!(status["instance_id"]
-        .as_str()
-        .is_some_and(|id| id.starts_with("end-to-end-")));
+    assert_eq!(status["instance_id"], daemon.instance_id.as_str());
     assert!(status["uptime_seconds"].is_u64());
     assert_eq!(status["sessions"]["total"], 1);
     assert_eq!(status["sessions"]["by_state"]["connected"], 1);
@@ -555,11 +431,7 @@ async fn status_reports_the_database() {
         format!("postgresql://postgres:postgres@127.0.0.1:{closed_port}/postgres");
     let mut cut_off = Daemon::spawn(
         &stack,
-        DaemonOptions {
-            relay_on: true,
-            database_url: Some(&unreachable_url),
-            held_phone_number: &number.phone_number,
-        },
+        daemon_options(true, Some(&unreachable_url), &number.phone_number),
     );
     assert_eq!(
         cut_off.wait_until_answering().await,
@@ -587,14 +459,7 @@ async fn the_runbook_restart_needs_the_token_and_records_an_event() {
     let _shared = OUTBOX_RELAYS.read().await;
     let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
-    let mut daemon = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: true,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon = Daemon::spawn(&stack, daemon_options(true, None, &number.phone_number));
     daemon.wait_until_answering().await;
     wait_until_connected(&database, number.number_id).await;
     let http = reqwest::Client::new();
@@ -720,14 +585,7 @@ async fn bad_inbound_requests_are_refused_with_json_errors() {
     let _shared = OUTBOX_RELAYS.read().await;
     let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
-    let mut daemon = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: true,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon = Daemon::spawn(&stack, daemon_options(true, None, &number.phone_number));
     daemon.wait_until_answering().await;
     wait_until_connected(&database, number.number_id).await;
     let contact = random_phone_number('8');
@@ -819,14 +677,7 @@ async fn an_inbound_message_is_stored_with_its_outbox_row() {
     let _shared = OUTBOX_RELAYS.read().await;
     let database = connect_database(&stack.database_url).await;
     let number = create_bot_and_number(&database).await;
-    let mut daemon = Daemon::spawn(
-        &stack,
-        DaemonOptions {
-            relay_on: false,
-            database_url: None,
-            held_phone_number: &number.phone_number,
-        },
-    );
+    let mut daemon = Daemon::spawn(&stack, daemon_options(false, None, &number.phone_number));
     daemon.wait_until_answering().await;
     wait_until_connected(&database, number.number_id).await;
     let contact = random_phone_number('8');

@@ -43,3 +43,18 @@ wait_for_http() {
   done
   return 1
 }
+
+# The fixed ports of the local stacks (dev 543xx-546xx, tests 553xx-554xx,
+# benchmarks and chaos 561xx-562xx) lie inside Linux's ephemeral range
+# (32768-60999), so an outgoing connection can take one just before a
+# service binds it: seen once in CI, a daemon failing with "Address already
+# in use" on 55380. Where this may (root, /proc/sys writable), reserve them
+# so the kernel never hands them out as ephemeral ports; elsewhere nothing
+# changes. The reservation is a bitmap, so writing it again is harmless.
+reserve_local_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+  [ -w "$file" ] || return 0
+  current=$(cat "$file" 2>/dev/null) || return 0
+  echo "${current:+$current,}54300-54699,55300-55499,56100-56299" >"$file" 2>/dev/null || true
+}
+reserve_local_ports

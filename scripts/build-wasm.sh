@@ -50,7 +50,7 @@ build_module() {
   log "compiling the $name module (features $features) for wasm32-unknown-unknown"
   cargo build --quiet --locked -p core-wasm --target wasm32-unknown-unknown --release \
     --no-default-features --features "$features"
-  wasm-bindgen --target web --out-dir "$dir" --out-name core \
+  wasm-bindgen --target web --experimental-reset-state-function --out-dir "$dir" --out-name core \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/core_wasm.wasm"
   wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-mutable-globals --enable-multivalue --enable-reference-types \

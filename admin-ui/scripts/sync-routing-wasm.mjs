@@ -25,6 +25,7 @@ const generatedRoot = join(uiRoot, "src", "generated");
 export const FILES = [
   "routing.ts",
   "core-loader.ts",
+  "wasm-instance.ts",
   "core/source-hash.ts",
   "core/routing/core.js",
   "core/routing/core.d.ts",

@@ -6,6 +6,7 @@
 import * as core from "./core/operations/core.js";
 import { wasmBase64 } from "./core/operations/core_wasm.b64.ts";
 import { decodeBase64 } from "./core-loader.ts";
+import { guarded } from "./wasm-instance.ts";
 
 core.initSync({ module: decodeBase64(wasmBase64) });
 
@@ -30,10 +31,14 @@ export type AlertingFunction = "reconcile" | "plan";
 
 /** Calls a health function; throws an Error naming the function and the bad field. */
 export function health<Output = unknown>(name: HealthFunction, input: unknown): Output {
-  return JSON.parse(core.health(name, JSON.stringify(input))) as Output;
+  const text = JSON.stringify(input);
+  return JSON.parse(guarded("operations", core, `health ${name}`, () => core.health(name, text))) as Output;
 }
 
 /** Calls an alerting function; throws an Error naming the function and the bad field. */
 export function alerting<Output = unknown>(name: AlertingFunction, input: unknown): Output {
-  return JSON.parse(core.alerting(name, JSON.stringify(input))) as Output;
+  const text = JSON.stringify(input);
+  return JSON.parse(
+    guarded("operations", core, `alerting ${name}`, () => core.alerting(name, text)),
+  ) as Output;
 }

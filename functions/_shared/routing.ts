@@ -8,8 +8,19 @@
 import * as core from "./core/routing/core.js";
 import { wasmBase64 } from "./core/routing/core_wasm.b64.ts";
 import { decodeBase64 } from "./core-loader.ts";
+import { guarded } from "./wasm-instance.ts";
 
 core.initSync({ module: decodeBase64(wasmBase64) });
+
+/**
+ * Calls an export with JSON text and parses its JSON answer. Every input
+ * crosses as text, so the module reads it within its bounds (size, nesting
+ * depth) instead of walking a JS object graph without limit; a trap
+ * replaces the instance (wasm-instance.ts).
+ */
+function call<Output>(entry: string, run: () => string): Output {
+  return JSON.parse(guarded("routing", core, entry, run)) as Output;
+}
 
 // ---------------------------------------------------------------------------
 
@@ -88,10 +99,10 @@ export interface ValidationReport {
 /** Decides what one inbound message causes; throws an Error naming every problem of an invalid definition. */
 export function route(input: RouteInput): RouteOutput {
   const { definitionKey, definition, ...request } = input;
-  const withDefinition = core.has_compiled_bot(definitionKey)
+  const withDefinition = hasCompiledBot(definitionKey)
     ? { ...request, definition_key: definitionKey }
     : { ...request, definition_key: definitionKey, definition };
-  return core.route(withDefinition) as RouteOutput;
+  return call("route", () => core.route(JSON.stringify(withDefinition)));
 }
 
 /**
@@ -100,12 +111,27 @@ export function route(input: RouteInput): RouteOutput {
  * caller can skip reading it.
  */
 export function hasCompiledBot(definitionKey: string): boolean {
-  return core.has_compiled_bot(definitionKey);
+  return guarded("routing", core, "has_compiled_bot", () => core.has_compiled_bot(definitionKey));
 }
 
 /** Returns every error and warning of a bot definition. */
 export function validateDefinition(definition: unknown): ValidationReport {
-  return core.validate_definition(definition) as ValidationReport;
+  // JSON.stringify throws a RangeError on a graph too deep for the engine:
+  // report it like the module reports a definition nested too deep.
+  let text: string;
+  try {
+    text = JSON.stringify(definition);
+  } catch (error) {
+    return {
+      errors: [{
+        path: "$",
+        code: "too_complex",
+        message: `the definition cannot be read: ${String(error)}`,
+      }],
+      warnings: [],
+    };
+  }
+  return call("validate_definition", () => core.validate_definition(text));
 }
 
 /** The input of version selection. */
@@ -128,10 +154,10 @@ export interface VersionChoice {
 
 /** Chooses the bot version for a conversation (sticky canary by contact hash). */
 export function selectVersion(input: VersionSelectionInput): VersionChoice {
-  return core.select_version(input) as VersionChoice;
+  return call("select_version", () => core.select_version(JSON.stringify(input)));
 }
 
 /** Returns the state with the human handoff released. */
 export function releaseHandoff(state: ConversationState): ConversationState {
-  return core.release_handoff(state) as ConversationState;
+  return call("release_handoff", () => core.release_handoff(JSON.stringify(state)));
 }

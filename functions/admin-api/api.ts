@@ -120,7 +120,56 @@ export async function readObjectBody(req: Request): Promise<Record<string, unkno
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw invalid("the request body must be a JSON object");
   }
+  checkBodyShape(body);
   return body as Record<string, unknown>;
+}
+
+/** How deep a request body may nest (no operation needs more than 12). */
+export const MAX_BODY_DEPTH = 32;
+
+/** `parent.key`, or `parent["key"]` when the key is not a plain identifier. */
+function childPath(parent: string, key: string): string {
+  return /^[A-Za-z0-9_]+$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Refuses, before any handler reads it, a body nested deeper than
+ * {@link MAX_BODY_DEPTH} or holding a NUL character (`\u0000`) in any string
+ * or key, which no text column, `jsonb` value or WhatsApp message can carry:
+ * 400 naming the JSON path (`definition.nodes[0].text`). The walk uses its
+ * own stack, so a body of any depth is safe to check.
+ */
+export function checkBodyShape(body: unknown): void {
+  const pending: Array<[unknown, string, number]> = [[body, "", 0]];
+  while (pending.length > 0) {
+    const [value, path, depth] = pending.pop()!;
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) {
+        throw invalid(`${path || "the body"} must not contain the NUL character (\\u0000)`, path);
+      }
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= MAX_BODY_DEPTH) {
+      throw invalid(
+        `the body nests deeper than ${MAX_BODY_DEPTH} levels at ${
+          path.length > 120 ? `${path.slice(0, 120)}…` : path
+        }`,
+        path.length > 120 ? `${path.slice(0, 120)}…` : path,
+      );
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => pending.push([item, `${path}[${index}]`, depth + 1]));
+    } else {
+      for (const [key, item] of Object.entries(value)) {
+        const child = path === "" ? childPath("", key).replace(/^\./, "") : childPath(path, key);
+        if (key.includes("\u0000")) {
+          throw invalid(`the key at ${child} must not contain the NUL character (\\u0000)`, child);
+        }
+        pending.push([item, child, depth + 1]);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------

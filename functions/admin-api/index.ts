@@ -25,6 +25,7 @@
  * @module
  */
 
+import { WasmTrapError } from "../_shared/wasm-instance.ts";
 import { bearerToken, JwtError, verifyJwt } from "../_shared/auth.ts";
 import { withUser } from "../_shared/db.ts";
 import { type Context, readObjectBody, type Reply, type Role, roleAtLeast, type UserClaims } from "./api.ts";
@@ -237,6 +238,10 @@ export default {
       }
       const mapped = fromPostgresError(error);
       if (mapped !== null) return errorReply(req, mapped);
+      if (error instanceof WasmTrapError) {
+        // Logged and counted by the guard; the next call gets a fresh instance.
+        return errorReply(req, new ApiError(500, "internal", error.message));
+      }
       console.error(`admin-api ${req.method} ${new URL(req.url).pathname} failed:`, error);
       return errorReply(req, new ApiError(500, "internal", "internal error"));
     }

@@ -29,6 +29,7 @@
  * @module
  */
 
+import { WasmTrapError } from "../_shared/wasm-instance.ts";
 import { requireServiceRole } from "../_shared/auth.ts";
 import { type Tx, withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
@@ -237,6 +238,9 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    // A trap is no verdict on the message: the instance was replaced, so
+    // the outbox's retry meets a fresh one (503 is retried, 422 is not).
+    if (error instanceof WasmTrapError) throw new HttpError(503, reason);
     throw new HttpError(422, reason);
   }
 

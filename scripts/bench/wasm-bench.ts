@@ -40,8 +40,8 @@ const routing: Record<string, { inside_ns: number; boundary_ns: number }> = {};
 for (const { name, request } of requests) {
   const input = { ...request, definition_key: definitionKey, definition };
   // Warm up (and compile the bot once into the cache).
-  core.bench_route_repeatedly(input, 2_000);
-  const cachedInput = { ...request, definition_key: definitionKey };
+  core.bench_route_repeatedly(JSON.stringify(input), 2_000);
+  const cachedInput = JSON.stringify({ ...request, definition_key: definitionKey });
   const repetitions = 20_000;
   const insideMs = timeMedian(
     7,
@@ -71,7 +71,7 @@ const sweepMs = timeMedian(15, () => health("evaluate_all", sweep));
 
 const compileMs = timeMedian(
   15,
-  () => core.bench_route_repeatedly({ ...requests[0].request, definition }, 1),
+  () => core.bench_route_repeatedly(JSON.stringify({ ...requests[0].request, definition }), 1),
 );
 
 console.log(

@@ -16,6 +16,7 @@ import type {
   RouteOutput,
   ValidationReport,
 } from "@/generated/routing.ts";
+import { guarded } from "@/generated/wasm-instance.ts";
 
 export type {
   Action,
@@ -54,18 +55,30 @@ export interface Routing {
   validateDefinition(definition: unknown): ValidationReport;
 }
 
-/** Wraps a loaded core module. */
+/**
+ * Wraps a loaded core module. Inputs cross as JSON text, which the module
+ * reads within its bounds; a trap resets the instance, as on the server
+ * (`functions/_shared/wasm-instance.ts`, copied beside `routing.ts`).
+ */
 export function routingFrom(core: CoreModule): Routing {
   return {
     route(input) {
       const { definitionKey, definition, ...request } = input;
-      const withDefinition = core.has_compiled_bot(definitionKey)
-        ? { ...request, definition_key: definitionKey }
-        : { ...request, definition_key: definitionKey, definition };
-      return core.route(withDefinition) as RouteOutput;
+      return guarded("routing", core, "route", () => {
+        const withDefinition = core.has_compiled_bot(definitionKey)
+          ? { ...request, definition_key: definitionKey }
+          : { ...request, definition_key: definitionKey, definition };
+        return JSON.parse(core.route(JSON.stringify(withDefinition))) as RouteOutput;
+      });
     },
     validateDefinition(definition) {
-      return core.validate_definition(definition) as ValidationReport;
+      const text = JSON.stringify(definition);
+      return guarded(
+        "routing",
+        core,
+        "validate_definition",
+        () => JSON.parse(core.validate_definition(text)) as ValidationReport,
+      );
     },
   };
 }

@@ -19,6 +19,63 @@ fn parse<T: for<'de> serde::Deserialize<'de>>(input: Value, what: &str) -> Resul
 }
 
 #[cfg(feature = "routing")]
+/// Reads a routing export's JSON text input within the bounds
+/// ([`crate::MAX_ROUTING_INPUT_BYTES`], [`json_call::MAX_NESTING_DEPTH`]);
+/// the error names `what` and the JSON path.
+pub fn parse_routing_text<T: for<'de> serde::Deserialize<'de>>(
+    input: &str,
+    what: &str,
+) -> Result<T, String> {
+    json_call::parse_text(input, crate::MAX_ROUTING_INPUT_BYTES).map_err(|error| match error {
+        json_call::TextInputError::TooLarge { .. } => format!("invalid {what}: {error}"),
+        json_call::TextInputError::Invalid { path, message } => {
+            format!("invalid {what} at `{path}`: {message}")
+        }
+    })
+}
+
+#[cfg(feature = "routing")]
+/// Validates a definition given as JSON text (what the Wasm export does).
+/// Text that cannot be read within the bounds is a report with one error,
+/// at the JSON path where reading stopped.
+pub fn validate_definition_text(definition: &str) -> routing::ValidationReport {
+    match json_call::parse_text::<Value>(definition, crate::MAX_ROUTING_INPUT_BYTES) {
+        Ok(definition) => routing::validate(&definition),
+        Err(error) => {
+            let (path, code, message) = match error {
+                json_call::TextInputError::TooLarge { .. } => (
+                    "$".to_string(),
+                    routing::ProblemCode::TooComplex,
+                    format!("the definition is {error}"),
+                ),
+                json_call::TextInputError::Invalid { path, message } => {
+                    let code = if message.starts_with("nested deeper") {
+                        routing::ProblemCode::TooComplex
+                    } else {
+                        routing::ProblemCode::InvalidValue
+                    };
+                    (json_path(&path), code, message)
+                }
+            };
+            routing::ValidationReport {
+                errors: vec![routing::Problem::new(path, code, message)],
+                warnings: Vec::new(),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "routing")]
+/// `nodes[0].text` as the definition's paths are written: `$.nodes[0].text`.
+fn json_path(path: &str) -> String {
+    match path {
+        "" | "." => "$".to_string(),
+        _ if path.starts_with('[') => format!("${path}"),
+        _ => format!("$.{path}"),
+    }
+}
+
+#[cfg(feature = "routing")]
 /// Lists a report's errors as `path: message` separated by semicolons.
 pub fn describe_errors(report: &routing::ValidationReport) -> String {
     report
@@ -32,16 +89,24 @@ pub fn describe_errors(report: &routing::ValidationReport) -> String {
 #[cfg(feature = "routing")]
 /// Routes one message, compiling the definition (`routing::RouteInput`).
 pub fn route(input: Value) -> Result<Value, String> {
-    let input: routing::RouteInput = parse(input, "route input")?;
-    let output = routing::route_once(&input)
-        .map_err(|report| format!("invalid bot definition: {}", describe_errors(&report)))?;
-    to_value(&output)
+    let output = route_text(&input.to_string())?;
+    serde_json::from_str(&output).map_err(|error| format!("cannot read result: {error}"))
 }
 
 #[cfg(feature = "routing")]
-/// Validates a definition.
+/// Routes one message given as JSON text, through the same bounded read as
+/// the Wasm export.
+pub fn route_text(input: &str) -> Result<String, String> {
+    let input: routing::RouteInput = parse_routing_text(input, "route input")?;
+    let output = routing::route_once(&input)
+        .map_err(|report| format!("invalid bot definition: {}", describe_errors(&report)))?;
+    serde_json::to_string(&output).map_err(|error| format!("cannot return result: {error}"))
+}
+
+#[cfg(feature = "routing")]
+/// Validates a definition, through the same text path as the export.
 pub fn validate_definition(definition: Value) -> Result<Value, String> {
-    to_value(&routing::validate(&definition))
+    to_value(&validate_definition_text(&definition.to_string()))
 }
 
 #[cfg(feature = "routing")]

@@ -1,12 +1,25 @@
 //! The WebAssembly boundary of the platform's Rust core.
 //!
-//! This crate holds no decisions of its own. Routing exports take a plain JS
-//! object, deserialise it into the routing crate's typed input with
-//! `serde-wasm-bindgen`, call the pure function and return a plain JS object
-//! (JSON-compatible: maps become objects, never `Map`s). Health and alerting
-//! exports take and return JSON text, because their inputs are bulky (see
-//! [`health`]). Errors become JS `Error`s whose message names what is wrong
-//! and where.
+//! This crate holds no decisions of its own. Every export takes JSON text,
+//! reads it into the core crate's typed input, calls the pure function and
+//! returns JSON text; `functions/_shared/routing.ts` and `operations.ts` do
+//! the `JSON.stringify` and `JSON.parse`. Errors become JS `Error`s whose
+//! message names what is wrong and where (the JSON path).
+//!
+//! # Bounds, and why every input is text
+//!
+//! An input is bounded before anything reads it: at most
+//! [`MAX_ROUTING_INPUT_BYTES`] (routing) or [`json_call::MAX_INPUT_BYTES`]
+//! (health, alerting) bytes, nested at most [`json_call::MAX_NESTING_DEPTH`]
+//! levels (serde_json's recursion limit, applied while it parses the text),
+//! and a bot definition at most [`routing::MAX_DEFINITION_DEPTH`] levels.
+//! Reading a JS object graph instead (`serde-wasm-bindgen`, as the routing
+//! exports once did) recurses once per level with no limit: a definition
+//! nested 10,000 arrays deep overflowed the module's stack, which in
+//! WebAssembly is a trap that leaves the instance unusable for every later
+//! call. The loaders treat any trap as fatal to the instance and make a new
+//! one (`functions/_shared/wasm-instance.ts`); the bounds make sure a
+//! hostile input gets an error instead.
 //!
 //! `scripts/build-wasm.sh` builds two modules from this crate with cargo
 //! features (docs/adr/0004-two-wasm-modules.md): `routing`, and `operations`
@@ -40,6 +53,10 @@ use wasm_bindgen::prelude::*;
 
 pub mod api;
 
+/// The largest routing input read (4 MiB): a route input carries at most one
+/// bot definition, and the admin API takes bodies of at most 512 KiB.
+pub const MAX_ROUTING_INPUT_BYTES: usize = 4 * 1024 * 1024;
+
 /// How many compiled bots the isolate keeps. An Edge Function isolate serves
 /// a handful of bot versions; compiling a 500-node bot costs far more than a
 /// routing decision, so the recent ones are kept.
@@ -52,15 +69,13 @@ thread_local! {
 }
 
 #[cfg(feature = "routing")]
-fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|error| JsError::new(&format!("invalid {what}: {error}")))
+fn from_text<T: for<'de> Deserialize<'de>>(input: &str, what: &str) -> Result<T, JsError> {
+    api::parse_routing_text(input, what).map_err(|error| JsError::new(&error))
 }
 
 #[cfg(feature = "routing")]
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+fn to_text<T: Serialize>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value)
         .map_err(|error| JsError::new(&format!("cannot return result: {error}")))
 }
 
@@ -128,14 +143,14 @@ fn compiled_bot(
 #[cfg(feature = "routing")]
 /// Decides what one inbound message causes.
 ///
-/// Input: `{definition_key?, definition?, state, message: {id, text, reply_id?},
-/// contact: {wa_id, name?, attributes?}, now_ms, seed?}`. With a
-/// `definition_key` the compiled definition is kept and reused; `definition`
-/// may then be left out when [`has_compiled_bot`] says it is cached.
-/// Output: `{actions, state, outcome}`.
+/// Input (JSON text): `{definition_key?, definition?, state, message: {id,
+/// text, reply_id?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
+/// With a `definition_key` the compiled definition is kept and reused;
+/// `definition` may then be left out when [`has_compiled_bot`] says it is
+/// cached. Output (JSON text): `{actions, state, outcome}`.
 #[wasm_bindgen]
-pub fn route(input: JsValue) -> Result<JsValue, JsError> {
-    let input: BoundaryRouteInput = from_js(input, "route input")?;
+pub fn route(input: &str) -> Result<String, JsError> {
+    let input: BoundaryRouteInput = from_text(input, "route input")?;
     let bot = compiled_bot(input.definition_key, input.definition)?;
     let request = routing::RouteRequest {
         state: input.state,
@@ -144,7 +159,7 @@ pub fn route(input: JsValue) -> Result<JsValue, JsError> {
         now_ms: input.now_ms,
         seed: input.seed,
     };
-    to_js(&routing::route(&bot, &request))
+    to_text(&routing::route(&bot, &request))
 }
 
 #[cfg(feature = "routing")]
@@ -160,28 +175,30 @@ pub fn has_compiled_bot(definition_key: &str) -> bool {
 }
 
 #[cfg(feature = "routing")]
-/// Validates a bot definition: `{errors: [{path, code, message}], warnings: [...]}`.
+/// Validates a bot definition (JSON text): `{errors: [{path, code,
+/// message}], warnings: [...]}` as JSON text. A definition too large or
+/// nested too deep to read is a report with one `too_complex` error at the
+/// path where it went too deep, like any other problem.
 #[wasm_bindgen]
-pub fn validate_definition(definition: JsValue) -> Result<JsValue, JsError> {
-    let definition: serde_json::Value = from_js(definition, "definition")?;
-    to_js(&routing::validate(&definition))
+pub fn validate_definition(definition: &str) -> Result<String, JsError> {
+    to_text(&api::validate_definition_text(definition))
 }
 
 #[cfg(feature = "routing")]
 /// Chooses the bot version for a conversation (published, canary or the
 /// conversation's own): `{version_id, reason, bucket}`.
 #[wasm_bindgen]
-pub fn select_version(input: JsValue) -> Result<JsValue, JsError> {
-    let input: routing::VersionSelectionInput = from_js(input, "version selection input")?;
-    to_js(&routing::select_version(&input))
+pub fn select_version(input: &str) -> Result<String, JsError> {
+    let input: routing::VersionSelectionInput = from_text(input, "version selection input")?;
+    to_text(&routing::select_version(&input))
 }
 
 #[cfg(feature = "routing")]
 /// Returns the conversation state with the human handoff released.
 #[wasm_bindgen]
-pub fn release_handoff(state: JsValue) -> Result<JsValue, JsError> {
-    let state: routing::ConversationState = from_js(state, "conversation state")?;
-    to_js(&routing::release_handoff(state))
+pub fn release_handoff(state: &str) -> Result<String, JsError> {
+    let state: routing::ConversationState = from_text(state, "conversation state")?;
+    to_text(&routing::release_handoff(state))
 }
 
 #[cfg(feature = "health")]
@@ -213,8 +230,8 @@ pub fn alerting(name: &str, input: &str) -> Result<String, JsError> {
 #[cfg(feature = "routing")]
 #[doc(hidden)]
 #[wasm_bindgen]
-pub fn bench_route_repeatedly(input: JsValue, repetitions: u32) -> Result<JsValue, JsError> {
-    let input: BoundaryRouteInput = from_js(input, "route input")?;
+pub fn bench_route_repeatedly(input: &str, repetitions: u32) -> Result<String, JsError> {
+    let input: BoundaryRouteInput = from_text(input, "route input")?;
     let bot = compiled_bot(input.definition_key, input.definition)?;
     let request = routing::RouteRequest {
         state: input.state,
@@ -227,5 +244,27 @@ pub fn bench_route_repeatedly(input: JsValue, repetitions: u32) -> Result<JsValu
     for _ in 1..repetitions {
         output = routing::route(&bot, std::hint::black_box(&request));
     }
-    to_js(&output)
+    to_text(&output)
+}
+
+/// Test support: makes the module trap, the way a bug or an unbounded input
+/// would (`kind`: `"panic"`, a Rust panic, which the release profile turns
+/// into an `unreachable` trap; `"stack"`, unbounded recursion until the stack
+/// overflows). `functions/tests/wasm_trap_test.ts` uses it to prove that a
+/// trap costs one call, not the instance. Never called by the functions.
+#[doc(hidden)]
+#[wasm_bindgen]
+pub fn trap_for_tests(kind: &str) -> u32 {
+    match kind {
+        "stack" => recurse_without_end(std::hint::black_box(1)),
+        _ => panic!("trap_for_tests: a deliberate panic"),
+    }
+}
+
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn recurse_without_end(depth: u32) -> u32 {
+    let mut frame = [depth; 64];
+    frame[std::hint::black_box(depth as usize) % 64] = depth;
+    recurse_without_end(std::hint::black_box(frame[0].wrapping_add(1))).wrapping_add(frame[1])
 }

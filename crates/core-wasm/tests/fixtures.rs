@@ -44,6 +44,34 @@ mod core {
         core_wasm::api::route(input)
     }
 
+    /// Calls a text export with raw text (natively, the same function the
+    /// export calls), for inputs no `Value` can be built from safely.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn call_text(concern: &str, name: &str, input: &str) -> Result<Value, String> {
+        let output = match concern {
+            "validate_definition" => {
+                serde_json::to_string(&core_wasm::api::validate_definition_text(input))
+                    .map_err(|error| error.to_string())
+            }
+            "route" => core_wasm::api::route_text(input),
+            "health" => core_wasm::api::health_text(name, input),
+            "alerting" => core_wasm::api::alerting_text(name, input),
+            other => panic!("unknown concern {other}"),
+        }?;
+        Ok(serde_json::from_str(&output).unwrap())
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub fn call_text(concern: &str, name: &str, input: &str) -> Result<Value, String> {
+        match concern {
+            "validate_definition" => text(core_wasm::validate_definition(input)),
+            "route" => text(core_wasm::route(input)),
+            "health" => text(core_wasm::health(name, input)),
+            "alerting" => text(core_wasm::alerting(name, input)),
+            other => panic!("unknown concern {other}"),
+        }
+    }
+
     #[cfg(not(target_arch = "wasm32"))]
     pub fn call(concern: &str, name: &str, input: Value) -> Result<Value, String> {
         match concern {
@@ -52,25 +80,6 @@ mod core {
             "health" => core_wasm::api::health(name, input),
             "alerting" => core_wasm::api::alerting(name, input),
             other => panic!("unknown concern {other}"),
-        }
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    fn js(value: &Value) -> wasm_bindgen::JsValue {
-        use serde::Serialize;
-        value
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .unwrap()
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    fn back(result: Result<wasm_bindgen::JsValue, wasm_bindgen::JsError>) -> Result<Value, String> {
-        match result {
-            Ok(value) => Ok(serde_wasm_bindgen::from_value(value).unwrap()),
-            Err(error) => {
-                let error = js_sys::Error::from(wasm_bindgen::JsValue::from(error));
-                Err(String::from(error.message()))
-            }
         }
     }
 
@@ -98,14 +107,14 @@ mod core {
         if !core_wasm::has_compiled_bot(definition_key) {
             input["definition"] = definition.clone();
         }
-        back(core_wasm::route(js(&input)))
+        text(core_wasm::route(&input.to_string()))
     }
 
     #[cfg(target_arch = "wasm32")]
     pub fn call(concern: &str, name: &str, input: Value) -> Result<Value, String> {
         match concern {
-            "validate_definition" => back(core_wasm::validate_definition(js(&input))),
-            "select_version" => back(core_wasm::select_version(js(&input))),
+            "validate_definition" => text(core_wasm::validate_definition(&input.to_string())),
+            "select_version" => text(core_wasm::select_version(&input.to_string())),
             "health" => text(core_wasm::health(name, &input.to_string())),
             "alerting" => text(core_wasm::alerting(name, &input.to_string())),
             other => panic!("unknown concern {other}"),
@@ -229,4 +238,64 @@ fn malformed_inputs_are_errors_naming_the_problem() {
     assert!(error.contains("unknown alerting function"), "{error}");
     let error = core::call("select_version", "", json!({"bot": 1})).unwrap_err();
     assert!(error.contains("invalid version selection input"), "{error}");
+}
+
+/// A bot definition whose first node's `text` is nested `depth` arrays deep
+/// (the outside probe's ~20 KB definition at 10,000).
+fn deeply_nested_definition(depth: usize) -> String {
+    format!(
+        r#"{{"format": 1, "name": "deep", "nodes": [{{"id": "a", "type": "message", "text": {}"hi"{}}}]}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
+}
+
+#[test]
+fn a_deeply_nested_definition_is_a_validation_error_and_the_next_call_works() {
+    let report =
+        core::call_text("validate_definition", "", &deeply_nested_definition(10_000)).unwrap();
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert_eq!(errors[0]["code"], "too_complex");
+    let path = errors[0]["path"].as_str().unwrap();
+    assert!(path.starts_with("$.nodes[0].text[0][0]"), "{path}");
+    // Deep enough for serde_json but past the definition's own bound.
+    let report = core::call_text("validate_definition", "", &deeply_nested_definition(60)).unwrap();
+    assert_eq!(report["errors"][0]["code"], "too_complex", "{report}");
+    assert!(report["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("32 levels"));
+    // The same instance still validates an ordinary definition.
+    let report = core::call("validate_definition", "", named_definition("demo-bot.json")).unwrap();
+    assert_eq!(report["errors"], json!([]), "{report}");
+}
+
+#[test]
+fn every_text_entry_point_refuses_deep_nesting_with_a_path() {
+    let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let route_input = format!(
+        r#"{{"definition": {{"format": 1, "name": "x", "nodes": [{deep}]}}, "message": {{"id": "m", "text": "hi"}}, "contact": {{"wa_id": "1"}}, "now_ms": 0}}"#
+    );
+    let error = core::call_text("route", "", &route_input).unwrap_err();
+    assert!(
+        error.contains("invalid route input at `definition.nodes[0][0]")
+            && error.contains("nested deeper than the limit of 128 levels"),
+        "{error}"
+    );
+    let error = core::call_text(
+        "health",
+        "evaluate",
+        &format!(r#"{{"snapshot": {deep}, "now_ms": 0}}"#),
+    )
+    .unwrap_err();
+    // A typed field refuses the nesting where its type stops fitting.
+    assert!(error.contains("at `snapshot"), "{error}");
+    let error = core::call_text(
+        "alerting",
+        "plan",
+        &format!(r#"{{"channels": {deep}, "now_ms": 0}}"#),
+    )
+    .unwrap_err();
+    assert!(error.contains("at `channels"), "{error}");
 }

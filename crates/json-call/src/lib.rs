@@ -8,9 +8,32 @@
 //! depend on the functions: the two [`Codec`]s and the [`CallError`] they
 //! report, which names the module, the function and the JSON path of a bad
 //! input.
+//!
+//! # Bounds
+//!
+//! Every text input is bounded before anything reads it: at most
+//! [`MAX_INPUT_BYTES`] bytes, and nested at most [`MAX_NESTING_DEPTH`]
+//! levels deep (serde_json's own recursion limit, which turns a hostile
+//! `[[[[…]]]]` into an error instead of a stack overflow; inside a
+//! WebAssembly instance an overflow is a trap that would otherwise poison
+//! the instance). [`parse_text`] is the one function that does both and
+//! names the JSON path where the input went too deep.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+/// The largest JSON text an entry point reads (32 MiB). A health sweep over
+/// 10,000 numbers is about 3 MB; an Edge Function has 256 MB in all.
+pub const MAX_INPUT_BYTES: usize = 32 * 1024 * 1024;
+
+/// How deep JSON may nest: serde_json's recursion limit, which it enforces
+/// while parsing text (each array or object is one level).
+pub const MAX_NESTING_DEPTH: usize = 128;
+
+/// The longest JSON path an error message carries; a longer one (a hostile
+/// input nested a hundred levels) is cut at a segment boundary and ends in
+/// `…`.
+pub const MAX_REPORTED_PATH_CHARS: usize = 120;
 
 /// Why an entry point could not answer.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -37,6 +60,20 @@ pub enum CallError {
         path: String,
         /// What is wrong, in serde's words.
         message: String,
+    },
+    /// The input is larger than the entry point reads.
+    #[error(
+        "input to {module} `{function}` is {bytes} bytes, more than the limit of {limit} bytes"
+    )]
+    TooLarge {
+        /// The module called.
+        module: &'static str,
+        /// The function called.
+        function: &'static str,
+        /// The input's size.
+        bytes: usize,
+        /// The limit ([`MAX_INPUT_BYTES`] unless the caller set its own).
+        limit: usize,
     },
     /// The output could not be turned into JSON (which the types rule out).
     #[error("cannot serialise the output of {module} `{function}`: {message}")]
@@ -73,11 +110,12 @@ impl Target {
         self,
         error: serde_path_to_error::Error<E>,
     ) -> CallError {
+        let (path, message) = describe_path_error(error);
         CallError::InvalidInput {
             module: self.module,
             function: self.function,
-            path: error.path().to_string(),
-            message: error.into_inner().to_string(),
+            path,
+            message,
         }
     }
 
@@ -88,6 +126,94 @@ impl Target {
             message: error.to_string(),
         }
     }
+}
+
+/// Shortens a JSON path for an error message: at most
+/// [`MAX_REPORTED_PATH_CHARS`] characters, cut before a `.` or `[` so no
+/// segment is split, then `…`.
+pub fn abbreviate_path(path: &str) -> String {
+    if path.chars().count() <= MAX_REPORTED_PATH_CHARS {
+        return path.to_string();
+    }
+    let mut cut = 0;
+    for (index, character) in path.char_indices() {
+        if index > MAX_REPORTED_PATH_CHARS {
+            break;
+        }
+        if index > 0 && (character == '.' || character == '[') {
+            cut = index;
+        }
+    }
+    if cut == 0 {
+        cut = path
+            .char_indices()
+            .nth(MAX_REPORTED_PATH_CHARS)
+            .map_or(path.len(), |(index, _)| index);
+    }
+    format!("{}…", &path[..cut])
+}
+
+/// The path and message of a deserialisation error, with serde_json's
+/// "recursion limit exceeded" said in plain words.
+fn describe_path_error<E: std::fmt::Display>(
+    error: serde_path_to_error::Error<E>,
+) -> (String, String) {
+    let path = abbreviate_path(&error.path().to_string());
+    let message = error.into_inner().to_string();
+    let message = if message.starts_with("recursion limit exceeded") {
+        format!("nested deeper than the limit of {MAX_NESTING_DEPTH} levels ({message})")
+    } else {
+        message
+    };
+    (path, message)
+}
+
+/// Why [`parse_text`] refused its input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextInputError {
+    /// More bytes than the limit.
+    #[error("{bytes} bytes, more than the limit of {limit} bytes")]
+    TooLarge {
+        /// The input's size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Not JSON of the expected shape, too deeply nested, or followed by
+    /// more text; `path` is where (`.` for the whole input).
+    #[error("at `{path}`: {message}")]
+    Invalid {
+        /// The JSON path of the problem, abbreviated
+        /// ([`abbreviate_path`]).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads JSON text as `T` within bounds: at most `max_bytes` bytes, nested
+/// at most [`MAX_NESTING_DEPTH`] levels, nothing after the value. Never
+/// recurses deeper than that limit, so a hostile input cannot overflow the
+/// stack.
+pub fn parse_text<T: DeserializeOwned>(input: &str, max_bytes: usize) -> Result<T, TextInputError> {
+    if input.len() > max_bytes {
+        return Err(TextInputError::TooLarge {
+            bytes: input.len(),
+            limit: max_bytes,
+        });
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(input);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let (path, message) = describe_path_error(error);
+        TextInputError::Invalid { path, message }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| TextInputError::Invalid {
+            path: ".".to_string(),
+            message: error.to_string(),
+        })?;
+    Ok(value)
 }
 
 /// How an entry point reads its input and writes its output: as a
@@ -132,18 +258,20 @@ impl Codec for TextCodec {
     type Output = String;
 
     fn parse<T: DeserializeOwned>(target: Target, input: &str) -> Result<T, CallError> {
-        let mut deserializer = serde_json::Deserializer::from_str(input);
-        let value = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| target.invalid_input(error))?;
-        deserializer
-            .end()
-            .map_err(|error| CallError::InvalidInput {
+        parse_text(input, MAX_INPUT_BYTES).map_err(|error| match error {
+            TextInputError::TooLarge { bytes, limit } => CallError::TooLarge {
                 module: target.module,
                 function: target.function,
-                path: ".".to_string(),
-                message: error.to_string(),
-            })?;
-        Ok(value)
+                bytes,
+                limit,
+            },
+            TextInputError::Invalid { path, message } => CallError::InvalidInput {
+                module: target.module,
+                function: target.function,
+                path,
+                message,
+            },
+        })
     }
 
     fn render<T: Serialize>(target: Target, output: &T) -> Result<String, CallError> {
@@ -205,6 +333,60 @@ mod tests {
         };
         assert_eq!(path, ".");
         assert!(error.to_string().contains("trailing characters"), "{error}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_naming_the_path_not_a_stack_overflow() {
+        #[derive(Debug, Deserialize)]
+        struct Loose {
+            #[allow(dead_code)]
+            items: Vec<serde_json::Value>,
+        }
+        let text = format!(
+            r#"{{"items": [{{"at_ms": {}1{}}}]}}"#,
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        let error = TextCodec::parse::<Loose>(TARGET, &text).unwrap_err();
+        let CallError::InvalidInput { path, message, .. } = &error else {
+            panic!("{error}");
+        };
+        assert!(path.starts_with("items[0].at_ms[0][0]"), "{path}");
+        assert!(path.ends_with('…'), "{path}");
+        assert!(
+            path.chars().count() <= MAX_REPORTED_PATH_CHARS + 1,
+            "{path}"
+        );
+        assert!(
+            message.contains("nested deeper than the limit of 128 levels"),
+            "{message}"
+        );
+        // A typed field refuses the first bracket already.
+        let error = TextCodec::parse::<Input>(TARGET, &text).unwrap_err();
+        assert!(error.to_string().contains("items[0].at_ms"), "{error}");
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_read() {
+        let depth = MAX_NESTING_DEPTH - 1;
+        let text = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(parse_text::<serde_json::Value>(&text, MAX_INPUT_BYTES).is_ok());
+    }
+
+    #[test]
+    fn an_input_over_the_size_limit_is_refused_before_it_is_read() {
+        let error = parse_text::<serde_json::Value>("[1, 2, 3]", 4).unwrap_err();
+        assert_eq!(error, TextInputError::TooLarge { bytes: 9, limit: 4 });
+        assert_eq!(error.to_string(), "9 bytes, more than the limit of 4 bytes");
+    }
+
+    #[test]
+    fn a_long_path_is_cut_at_a_segment_boundary() {
+        let path = format!("nodes[0].text{}", "[0]".repeat(100));
+        let short = abbreviate_path(&path);
+        assert!(short.ends_with("[0]…"), "{short}");
+        assert!(short.len() < path.len());
+        assert_eq!(abbreviate_path("nodes[3].text"), "nodes[3].text");
     }
 
     #[test]

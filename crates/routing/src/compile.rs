@@ -33,7 +33,10 @@ use crate::hours::{CompiledHours, HoursError};
 use crate::inputs::CompiledValidation;
 use crate::normalize::{contains_words, normalize};
 use crate::template::{classify, placeholders, PlaceholderKind};
-use crate::validate::{child_path, parse_definition, Problem, ProblemCode, ValidationReport};
+use crate::validate::{
+    child_path, parse_definition, Problem, ProblemCode, ValidationReport, MAX_CAPTION_CHARS,
+    MAX_TEXT_CHARS,
+};
 use crate::version::FnvHashMap;
 
 /// A validated, indexed bot definition, ready to route messages.
@@ -795,6 +798,18 @@ impl Compiler {
                     ProblemCode::InvalidMedia,
                     "media needs a mime type",
                 );
+            }
+            if let Some(caption) = &media.caption {
+                let length = caption.chars().count();
+                if length > MAX_CAPTION_CHARS && length <= MAX_TEXT_CHARS {
+                    self.error(
+                        format!("{path}.media.caption"),
+                        ProblemCode::TextTooLong,
+                        format!(
+                            "a media caption has at most {MAX_CAPTION_CHARS} characters (WhatsApp's limit); this one has {length}"
+                        ),
+                    );
+                }
             }
         } else if !has_text {
             self.error(

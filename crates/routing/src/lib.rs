@@ -71,7 +71,10 @@ pub use engine::{
     release_handoff, route, route_once, Action, Contact, ConversationState, InboundMessage,
     MediaReference, OutboundMessage, RouteInput, RouteOutput, RouteRequest, MAX_STEPS_PER_MESSAGE,
 };
-pub use validate::{parse_definition, validate, Problem, ProblemCode, ValidationReport};
+pub use validate::{
+    check_bounds, parse_definition, validate, Problem, ProblemCode, ValidationReport,
+    MAX_CAPTION_CHARS, MAX_DEFINITION_DEPTH, MAX_TEXT_CHARS,
+};
 pub use version::{
     select_version, CanaryVersion, NumberBot, PublishedVersion, VersionChoice, VersionReason,
     VersionSelectionInput,

@@ -94,6 +94,16 @@ pub enum ProblemCode {
     InvalidContactField,
     /// Error: a lower bound above its upper bound.
     InvalidRange,
+    /// Error: a text over WhatsApp's limit ([`MAX_TEXT_CHARS`] characters
+    /// for any text, [`MAX_CAPTION_CHARS`] for a media caption).
+    TextTooLong,
+    /// Error: a text or key holds a character no text can carry (NUL,
+    /// `\u0000`, which Postgres refuses in `jsonb` and WhatsApp in messages).
+    InvalidCharacter,
+    /// Error: the definition nests deeper than [`MAX_DEFINITION_DEPTH`]
+    /// levels (no valid definition comes close), or is larger than the
+    /// boundary reads.
+    TooComplex,
     /// Warning: no trigger, start, command or other node leads to the node.
     UnreachableNode,
     /// Warning: a template or condition uses a variable nothing sets.
@@ -175,6 +185,94 @@ impl ValidationReport {
     ) {
         self.warnings.push(Problem::new(path, code, message));
     }
+}
+
+/// How deep a definition may nest, counting the top-level object as level 1.
+/// The deepest valid field (`$.nodes[0].list.sections[0].rows[0].title`) is
+/// at level 7; the bound keeps every walk over a hostile definition short.
+pub const MAX_DEFINITION_DEPTH: usize = 32;
+
+/// WhatsApp's limit on a text message's body, in characters; no string in a
+/// definition may be longer.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// WhatsApp's limit on a media caption, in characters.
+pub const MAX_CAPTION_CHARS: usize = 1024;
+
+/// How many problems the bounds check reports before it stops looking, so
+/// a hostile definition cannot make the report itself huge.
+const MAX_BOUNDS_PROBLEMS: usize = 50;
+
+/// Checks what holds for every part of a definition whatever its shape:
+/// nesting at most [`MAX_DEFINITION_DEPTH`] levels, no string longer than
+/// [`MAX_TEXT_CHARS`] characters, no NUL character in a string or a key.
+///
+/// The walk uses its own stack, never recursion, so it is safe on any
+/// input, however deep.
+pub fn check_bounds(json: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut pending: Vec<(&Value, String, usize)> = vec![(json, "$".to_string(), 1)];
+    while let Some((value, path, depth)) = pending.pop() {
+        if problems.len() >= MAX_BOUNDS_PROBLEMS {
+            break;
+        }
+        match value {
+            Value::String(text) => {
+                if text.contains('\0') {
+                    problems.push(Problem::new(
+                        path,
+                        ProblemCode::InvalidCharacter,
+                        "text must not contain the NUL character (\\u0000)",
+                    ));
+                } else if text.chars().count() > MAX_TEXT_CHARS {
+                    problems.push(Problem::new(
+                        path,
+                        ProblemCode::TextTooLong,
+                        format!(
+                            "a text has at most {MAX_TEXT_CHARS} characters (WhatsApp's limit); this one has {}",
+                            text.chars().count()
+                        ),
+                    ));
+                }
+            }
+            Value::Array(items) if depth >= MAX_DEFINITION_DEPTH && !items.is_empty() => {
+                problems.push(too_deep(path));
+            }
+            Value::Object(fields) if depth >= MAX_DEFINITION_DEPTH && !fields.is_empty() => {
+                problems.push(too_deep(path));
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate().rev() {
+                    pending.push((item, format!("{path}[{index}]"), depth + 1));
+                }
+            }
+            Value::Object(fields) => {
+                let mut children = Vec::with_capacity(fields.len());
+                for (key, item) in fields {
+                    let child = child_path(&path, key);
+                    if key.contains('\0') {
+                        problems.push(Problem::new(
+                            child.clone(),
+                            ProblemCode::InvalidCharacter,
+                            "a key must not contain the NUL character (\\u0000)",
+                        ));
+                    }
+                    children.push((item, child, depth + 1));
+                }
+                pending.extend(children.into_iter().rev());
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    problems
+}
+
+fn too_deep(path: String) -> Problem {
+    Problem::new(
+        path,
+        ProblemCode::TooComplex,
+        format!("the definition nests deeper than {MAX_DEFINITION_DEPTH} levels here"),
+    )
 }
 
 /// Checks a definition and returns every problem, errors and warnings.
@@ -260,6 +358,16 @@ fn elements<T: for<'de> Deserialize<'de>>(
 /// trigger and node. Semantic checks are [`crate::CompiledBot::compile`]'s.
 pub fn parse_definition(json: &Value) -> Result<BotDefinition, ValidationReport> {
     let mut report = ValidationReport::default();
+    let bounds = check_bounds(json);
+    if bounds
+        .iter()
+        .any(|problem| problem.code == ProblemCode::TooComplex)
+    {
+        // Nothing else is read from a definition this deep.
+        report.errors = bounds;
+        return Err(report);
+    }
+    report.errors = bounds;
     let Some(object) = json.as_object() else {
         report.error(
             "$",
@@ -383,6 +491,75 @@ mod tests {
             vec![(ProblemCode::UnsupportedFormat, "$.format")]
         );
         assert_eq!(report.errors[0].message, "unsupported format 2, expected 1");
+    }
+
+    /// `depth` arrays around a string, as a node's `text`.
+    fn nested_text(depth: usize) -> Value {
+        let mut text = Value::String("hi".into());
+        for _ in 0..depth {
+            text = Value::Array(vec![text]);
+        }
+        text
+    }
+
+    #[test]
+    fn a_definition_nested_too_deep_is_one_error_at_its_path() {
+        // Built as a Value, not parsed from text, so serde_json's own
+        // recursion limit does not apply: the walk itself must be safe.
+        // (`json!` would serialise an interpolated Value recursively.)
+        let mut json = serde_json::json!({
+            "format": 1, "name": "deep",
+            "nodes": [{"id": "a", "type": "message", "text": null}]
+        });
+        json["nodes"][0]["text"] = nested_text(10_000);
+        let report = parse_definition(&json).unwrap_err();
+        assert_eq!(report.errors.len(), 1, "{report:?}");
+        let problem = &report.errors[0];
+        assert_eq!(problem.code, ProblemCode::TooComplex);
+        assert!(
+            problem.path.starts_with("$.nodes[0].text[0][0]"),
+            "{}",
+            problem.path
+        );
+        assert!(problem.message.contains("32 levels"), "{}", problem.message);
+        // Dropping a 10,000-deep Value recurses in serde_json; leak it so
+        // the test measures the walk, not serde_json's destructor.
+        std::mem::forget(json);
+    }
+
+    #[test]
+    fn a_text_over_whatsapps_limit_is_an_error_at_its_path() {
+        let json = serde_json::json!({
+            "format": 1, "name": "long",
+            "nodes": [{"id": "a", "type": "message", "text": "é".repeat(MAX_TEXT_CHARS + 1)}]
+        });
+        let report = parse_definition(&json).unwrap_err();
+        assert_eq!(
+            codes_and_paths(&report),
+            vec![(ProblemCode::TextTooLong, "$.nodes[0].text")]
+        );
+        assert!(report.errors[0].message.contains("4096"), "{report:?}");
+        let at_limit = serde_json::json!({
+            "format": 1, "name": "long",
+            "nodes": [{"id": "a", "type": "message", "text": "é".repeat(MAX_TEXT_CHARS)}]
+        });
+        assert!(parse_definition(&at_limit).is_ok());
+    }
+
+    #[test]
+    fn a_nul_character_is_an_error_at_its_path() {
+        let json = serde_json::json!({
+            "format": 1, "name": "nul\u{0}bot",
+            "nodes": [{"id": "a", "type": "message", "text": "hi\u{0}"}]
+        });
+        let report = parse_definition(&json).unwrap_err();
+        assert_eq!(
+            codes_and_paths(&report),
+            vec![
+                (ProblemCode::InvalidCharacter, "$.name"),
+                (ProblemCode::InvalidCharacter, "$.nodes[0].text"),
+            ]
+        );
     }
 
     #[test]

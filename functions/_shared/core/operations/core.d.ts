@@ -1,6 +1,8 @@
 /* tslint:disable */
 /* eslint-disable */
 
+export function __wbg_reset_state(): void;
+
 /**
  * Calls the alerting function `name` (see [`alerting::call_json`]) with
  * JSON text in and JSON text out, like [`health`].
@@ -19,12 +21,22 @@ export function alerting(name: string, input: string): string;
  */
 export function health(name: string, input: string): string;
 
+/**
+ * Test support: makes the module trap, the way a bug or an unbounded input
+ * would (`kind`: `"panic"`, a Rust panic, which the release profile turns
+ * into an `unreachable` trap; `"stack"`, unbounded recursion until the stack
+ * overflows). `functions/tests/wasm_trap_test.ts` uses it to prove that a
+ * trap costs one call, not the instance. Never called by the functions.
+ */
+export function trap_for_tests(kind: string): number;
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly alerting: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly health: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly trap_for_tests: (a: number, b: number) => number;
     readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;

@@ -1,13 +1,15 @@
 /* tslint:disable */
 /* eslint-disable */
 
+export function __wbg_reset_state(): void;
+
 /**
  * Benchmark support: routes the same input `repetitions` times inside the
  * module and returns the last output, so `scripts/bench/wasm-bench.ts` can
  * time routing decisions without the JS boundary in every iteration. Not
  * for production use.
  */
-export function bench_route_repeatedly(input: any, repetitions: number): any;
+export function bench_route_repeatedly(input: string, repetitions: number): string;
 
 /**
  * Whether a bot compiled under `definition_key` is cached in this isolate.
@@ -17,46 +19,57 @@ export function has_compiled_bot(definition_key: string): boolean;
 /**
  * Returns the conversation state with the human handoff released.
  */
-export function release_handoff(state: any): any;
+export function release_handoff(state: string): string;
 
 /**
  * Decides what one inbound message causes.
  *
- * Input: `{definition_key?, definition?, state, message: {id, text, reply_id?},
- * contact: {wa_id, name?, attributes?}, now_ms, seed?}`. With a
- * `definition_key` the compiled definition is kept and reused; `definition`
- * may then be left out when [`has_compiled_bot`] says it is cached.
- * Output: `{actions, state, outcome}`.
+ * Input (JSON text): `{definition_key?, definition?, state, message: {id,
+ * text, reply_id?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
+ * With a `definition_key` the compiled definition is kept and reused;
+ * `definition` may then be left out when [`has_compiled_bot`] says it is
+ * cached. Output (JSON text): `{actions, state, outcome}`.
  */
-export function route(input: any): any;
+export function route(input: string): string;
 
 /**
  * Chooses the bot version for a conversation (published, canary or the
  * conversation's own): `{version_id, reason, bucket}`.
  */
-export function select_version(input: any): any;
+export function select_version(input: string): string;
 
 /**
- * Validates a bot definition: `{errors: [{path, code, message}], warnings: [...]}`.
+ * Test support: makes the module trap, the way a bug or an unbounded input
+ * would (`kind`: `"panic"`, a Rust panic, which the release profile turns
+ * into an `unreachable` trap; `"stack"`, unbounded recursion until the stack
+ * overflows). `functions/tests/wasm_trap_test.ts` uses it to prove that a
+ * trap costs one call, not the instance. Never called by the functions.
  */
-export function validate_definition(definition: any): any;
+export function trap_for_tests(kind: string): number;
+
+/**
+ * Validates a bot definition (JSON text): `{errors: [{path, code,
+ * message}], warnings: [...]}` as JSON text. A definition too large or
+ * nested too deep to read is a report with one `too_complex` error at the
+ * path where it went too deep, like any other problem.
+ */
+export function validate_definition(definition: string): string;
 
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
-    readonly bench_route_repeatedly: (a: any, b: number) => [number, number, number];
+    readonly bench_route_repeatedly: (a: number, b: number, c: number) => [number, number, number, number];
     readonly has_compiled_bot: (a: number, b: number) => number;
-    readonly release_handoff: (a: any) => [number, number, number];
-    readonly route: (a: any) => [number, number, number];
-    readonly select_version: (a: any) => [number, number, number];
-    readonly validate_definition: (a: any) => [number, number, number];
+    readonly release_handoff: (a: number, b: number) => [number, number, number, number];
+    readonly route: (a: number, b: number) => [number, number, number, number];
+    readonly select_version: (a: number, b: number) => [number, number, number, number];
+    readonly trap_for_tests: (a: number, b: number) => number;
+    readonly validate_definition: (a: number, b: number) => [number, number, number, number];
+    readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
-    readonly __wbindgen_exn_store: (a: number) => void;
-    readonly __externref_table_alloc: () => number;
-    readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __externref_table_dealloc: (a: number) => void;
     readonly __wbindgen_start: () => void;
 }

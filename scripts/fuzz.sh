@@ -33,11 +33,11 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ_ROOT="$REPO_ROOT/.local/fuzz"
-TARGETS=(parse_definition route health_call alerting_call cloud_webhook api_input)
+TARGETS=(parse_definition definition_text route health_call alerting_call cloud_webhook api_input)
 
 crate_of() {
   case "$1" in
-    parse_definition | route) echo routing ;;
+    parse_definition | definition_text | route) echo routing ;;
     health_call) echo health ;;
     alerting_call) echo alerting ;;
     cloud_webhook | api_input) echo session-daemon ;;
@@ -60,6 +60,7 @@ import sys
 path, targets = sys.argv[1], sys.argv[2:]
 inputs = {
     "parse_definition": "`routing::validate` / `CompiledBot::compile` of a bot definition (JSON)",
+    "definition_text": "a definition as text through the Wasm boundary's bounded read (`json_call::parse_text`), seeded 33 to 10,000 levels deep",
     "route": "a definition, then up to 16 messages routed in turn (`routing::route`)",
     "health_call": "`health::call_json_text` (name, newline, JSON input) vs `call_json`",
     "alerting_call": "`alerting::call_json_text` (name, newline, JSON input) vs `call_json`",
@@ -123,7 +124,7 @@ seed_corpus() {
   crate_dir="$REPO_ROOT/crates/$(crate_of "$target")"
   mkdir -p "$corpus"
   case "$target" in
-    parse_definition | route)
+    parse_definition | definition_text | route)
       python3 - "$crate_dir/fixtures" "$corpus" "$target" <<'PY'
 import json, pathlib, sys
 fixtures, corpus, target = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
@@ -141,11 +142,19 @@ for scenario in json.loads((fixtures / "scenarios.json").read_text()):
              if step["message"].get("reply_id") else step["message"]["text"] for step in scenario["steps"]]
     messages.setdefault(key, []).extend(lines)
 for name, definition in definitions.items():
-    if target == "parse_definition":
+    if target in ("parse_definition", "definition_text"):
         text = json.dumps(definition)
     else:
         text = "\n".join([json.dumps(definition)] + messages.get(name, ["hi", "1"]))
     (corpus / f"{name}.seed").write_text(text)
+if target == "definition_text":
+    # The outside probe's input (a node's text nested 10,000 arrays deep)
+    # and its neighbours: deep arrays, deep objects, unterminated nesting.
+    for depth in (33, 100, 127, 128, 129, 1000, 10000):
+        node = '{"id": "a", "type": "message", "text": ' + "[" * depth + '"hi"' + "]" * depth + "}"
+        (corpus / f"deep-array-{depth}.seed").write_text('{"format": 1, "name": "deep", "nodes": [' + node + "]}")
+        (corpus / f"deep-object-{depth}.seed").write_text('{"a": ' * depth + "1" + "}" * depth)
+        (corpus / f"deep-open-{depth}.seed").write_text("[" * depth)
 PY
       ;;
     health_call | alerting_call)

@@ -656,6 +656,15 @@ Deno.test("admin API", async (t) => {
       expectStatus(events, 200);
       const names = (events.json as { data: Array<{ event: string }> }).data.map((event) => event.event);
       deepStrictEqual(names, ["qr", "disconnected", "connected"], "newest first, heartbeats left out");
+      // A viewer may see that a code was shown, never the code (it links
+      // the WhatsApp account): GET /pairing refuses viewers, and the events
+      // keep no secret.
+      ok(!events.text.includes("2@deno-test-qr"), `a viewer's events carry no QR code: ${events.text}`);
+      const qrEvent =
+        (events.json as { data: Array<{ event: string; detail: Record<string, unknown> }> }).data[0];
+      equal(qrEvent.detail.secret_redacted, true);
+      const viewerPairing = await as("viewer", "GET", `/numbers/${numberId}/pairing`);
+      expectStatus(viewerPairing, 403);
       const disconnects = await as("viewer", "GET", `/numbers/${numberId}/events?event=disconnected`);
       const [disconnect] = (disconnects.json as { data: Array<{ code: string; reason: string }> }).data;
       deepStrictEqual([disconnect.code, disconnect.reason], ["515", "stream error"]);

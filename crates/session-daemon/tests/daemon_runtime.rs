@@ -1336,16 +1336,22 @@ async fn sessions_reconnect_get_restarted_by_the_watchdog_and_pair() {
         session["pairing"]["qr_code_expires_at"].is_string(),
         "{session}"
     );
-    let qr_detail: Value = database
+    // The code moves out of the event into number_pairing_codes, which only
+    // operators may read (migration 20261203000100_pairing_secrets.sql).
+    let qr_row = database
         .query_one(
-            "select detail from public.number_connection_events
-             where number_id = $1 and event = 'qr_shown' order by id desc limit 1",
+            "select e.detail, p.qr from public.number_connection_events as e
+             join public.number_pairing_codes as p on p.event_id = e.id
+             where e.number_id = $1 and e.event = 'qr_shown' order by e.id desc limit 1",
             &[&number.number_id],
         )
         .await
-        .expect("the qr_shown event")
-        .get(0);
-    assert_eq!(qr_detail["qr"], session["pairing"]["qr_code"]);
+        .expect("the qr_shown event and its code");
+    let qr_detail: Value = qr_row.get(0);
+    let qr_code: String = qr_row.get(1);
+    assert_eq!(Value::from(qr_code), session["pairing"]["qr_code"]);
+    assert_eq!(qr_detail["secret_redacted"], Value::Bool(true));
+    assert!(qr_detail.get("qr").is_none(), "{qr_detail}");
     let unauthorized = reqwest::get(format!(
         "{}/numbers/{}/session",
         daemon.base_url, number.number_id

@@ -299,7 +299,7 @@ export const numberRoutes: RouteDefinition[] = [
     operationId: "getNumberPairing",
     summary: "The pairing state: the QR code or pair code to link the number",
     description:
-      "While the session is `pairing`, the latest `qr`/`pairing_code` connection event since the last connection gives the code to show (its `detail.qr`, `detail.code` or `detail.pair_code`, and `detail.expires_at`). A QR code links the WhatsApp account, so this needs the operator role.",
+      "While the session is `pairing`, the latest pairing code shown since the last connection (`number_pairing_codes`: the QR code's text or the pair code, and its expiry). A code links the WhatsApp account, so this needs the operator role; the database enforces it too (row-level security), and the connection events keep no code (`detail.secret_redacted`).",
     tag: "numbers",
     minRole: "operator",
     pathParameters: numberIdParameter,
@@ -309,31 +309,25 @@ export const numberRoutes: RouteDefinition[] = [
       const number = await readNumber(context, numberId);
       let pairing: Record<string, unknown> | null = null;
       if (number.session_status === "pairing") {
-        const [event] = await context.tx`
-          select e.event, e.detail, e.occurred_at
-          from public.number_connection_events as e
-          where e.number_id = ${numberId}
-            and e.event in ('qr', 'qr_shown', 'pairing_code', 'pair_code_shown', 'pairing')
-            and e.occurred_at >= coalesce((
+        // The codes live in number_pairing_codes, which row-level security
+        // shows to operators and above only (the events keep no secret).
+        const [code] = await context.tx`
+          select p.event, p.qr, p.pair_code, p.expires_at, p.shown_at
+          from public.number_pairing_codes as p
+          where p.number_id = ${numberId}
+            and p.shown_at >= coalesce((
               select max(c.occurred_at) from public.number_connection_events as c
               where c.number_id = ${numberId}
                 and c.event in ('connected', 'reconnected', 'logged_out', 'stopped')), '-infinity')
-          order by e.occurred_at desc, e.id desc
+          order by p.shown_at desc, p.id desc
           limit 1`;
-        if (event !== undefined) {
-          const detail = (event.detail ?? {}) as Record<string, unknown>;
-          const qr = typeof detail.qr === "string" ? detail.qr : null;
-          const code = typeof detail.pair_code === "string"
-            ? detail.pair_code
-            : typeof detail.code === "string"
-            ? detail.code
-            : null;
+        if (code !== undefined) {
           pairing = {
-            method: code !== null || (qr === null && event.event.startsWith("pair")) ? "pair_code" : "qr",
-            qr,
-            pair_code: code,
-            expires_at: typeof detail.expires_at === "string" ? detail.expires_at : null,
-            shown_at: event.occurred_at,
+            method: code.pair_code !== null ? "pair_code" : "qr",
+            qr: code.qr,
+            pair_code: code.pair_code,
+            expires_at: code.expires_at === null ? null : new Date(code.expires_at).toISOString(),
+            shown_at: code.shown_at,
           };
         }
       }

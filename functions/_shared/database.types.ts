@@ -644,6 +644,47 @@ export type Database = {
           },
         ];
       };
+      number_pairing_codes: {
+        Row: {
+          event: string;
+          event_id: number;
+          expires_at: string | null;
+          id: number;
+          number_id: string;
+          pair_code: string | null;
+          qr: string | null;
+          shown_at: string;
+        };
+        Insert: {
+          event: string;
+          event_id: number;
+          expires_at?: string | null;
+          id?: never;
+          number_id: string;
+          pair_code?: string | null;
+          qr?: string | null;
+          shown_at: string;
+        };
+        Update: {
+          event?: string;
+          event_id?: number;
+          expires_at?: string | null;
+          id?: never;
+          number_id?: string;
+          pair_code?: string | null;
+          qr?: string | null;
+          shown_at?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "number_pairing_codes_number_id_fkey";
+            columns: ["number_id"];
+            isOneToOne: false;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       numbers: {
         Row: {
           bot_id: string | null;

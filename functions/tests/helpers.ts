@@ -65,6 +65,9 @@ export async function gatewayEnv(): Promise<Record<string, string>> {
     ...inherited,
     NO_COLOR: "1",
     GATEWAY_PORT: "0",
+    // The local stack's outbound allow-list (scripts/lib/stack.sh): test
+    // receivers listen on loopback.
+    WABOT_OUTBOUND_ALLOW: "127.0.0.0/8,::1/128",
     SUPABASE_DB_URL: DB_URL,
     SUPABASE_JWT_SECRET: JWT_SECRET,
     SUPABASE_ANON_KEY: await mintJwt("anon"),

@@ -76,8 +76,12 @@ start_gateway() {
   # The gateway runs the functions inside its own process, so they see
   # this environment: the secrets loaded by stack_secrets (OUTBOX_RELAY_SECRET,
   # WABOT_DAEMON_TOKEN, the keys) pass through, as does ADMIN_UI_ORIGIN.
+  # WABOT_OUTBOUND_ALLOW is the outbound-URL guard's allow-list
+  # (functions/_shared/outbound-url.ts): the local stack's alert channels may
+  # post to receivers on loopback; nothing else that is not public.
   start_service "$state_dir" gateway env \
     GATEWAY_PORT="$port" \
+    WABOT_OUTBOUND_ALLOW="${WABOT_OUTBOUND_ALLOW:-127.0.0.0/8,::1/128}" \
     SUPABASE_URL="http://127.0.0.1:$port" \
     SUPABASE_DB_URL="$(db_url "$db_port")" \
     deno run --allow-net --allow-env --allow-read "$REPO_ROOT/supabase/local/gateway.ts"

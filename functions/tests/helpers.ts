@@ -6,8 +6,7 @@
  * Environment (all optional):
  * - `SUPABASE_DB_URL`: the local database, default
  *   `postgresql://postgres:postgres@127.0.0.1:54322/postgres`.
- * - `SUPABASE_JWT_SECRET`: the HS256 secret, default the Supabase CLI's
- *   local default.
+ * - `SUPABASE_JWT_SECRET`: the HS256 secret, default a random one per run.
  *
  * @module
  */
@@ -28,9 +27,13 @@ export const DEMO_BOT_FIXTURE = new URL("crates/routing/fixtures/demo-bot.json",
 export const DB_URL = Deno.env.get("SUPABASE_DB_URL") ??
   "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 
-/** The secret that signs and verifies the test JWTs. */
+/**
+ * The secret that signs and verifies the test JWTs: `SUPABASE_JWT_SECRET`,
+ * else a random one for this test process (the gateways the tests start get
+ * it), never Supabase's public default.
+ */
 export const JWT_SECRET = Deno.env.get("SUPABASE_JWT_SECRET") ??
-  "super-secret-jwt-token-with-at-least-32-characters-long";
+  [...crypto.getRandomValues(new Uint8Array(32))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 
 /** Options for {@link mintJwt}. */
 export interface MintOptions {

@@ -14,21 +14,36 @@ mint_jwt() {
   printf '%s.%s.%s\n' "$header" "$payload" "$signature"
 }
 
-# Writes (once) and loads the stack's secrets: the service-role key minted from
-# the local JWT secret, a random daemon token and a random outbox relay secret
-# (the `outbox-relay`, `health-check` and `alert-dispatch` functions accept it
-# as `Authorization: Bearer`). Never committed: they live in the git-ignored
-# state directory. A secrets file from before a secret existed gains it.
+# Writes (once) and loads the stack's secrets: a random JWT secret first
+# (SUPABASE_JWT_SECRET: Supabase's public local default would let any web
+# page mint owner and service_role tokens offline), then the anon and
+# service-role keys minted from it, a random daemon token and a random
+# outbox relay secret (the `outbox-relay`, `health-check` and
+# `alert-dispatch` functions accept it as `Authorization: Bearer`). Never
+# committed: they live in the git-ignored state directory. A secrets file
+# from before a secret existed gains it; one from before the JWT secret was
+# minted (its keys signed with the public default) gets a new secret and
+# new keys, keeping its other values.
 stack_secrets() {
   local state_dir=$1 secrets="$1/secrets.env"
   mkdir -p "$state_dir"
-  if [ ! -s "$secrets" ]; then
-    umask 077
+  umask 077
+  if [ -s "$secrets" ] && ! grep -q '^SUPABASE_JWT_SECRET=' "$secrets"; then
+    sed -i -e '/^SUPABASE_ANON_KEY=/d' -e '/^SUPABASE_SERVICE_ROLE_KEY=/d' "$secrets"
+  fi
+  if ! grep -qs '^SUPABASE_JWT_SECRET=' "$secrets"; then
+    SUPABASE_JWT_SECRET=$(openssl rand -hex 32)
+    export SUPABASE_JWT_SECRET
     {
+      echo "SUPABASE_JWT_SECRET=$SUPABASE_JWT_SECRET"
       echo "SUPABASE_ANON_KEY=$(mint_jwt anon)"
       echo "SUPABASE_SERVICE_ROLE_KEY=$(mint_jwt service_role)"
-      echo "WABOT_DAEMON_TOKEN=$(openssl rand -hex 24)"
-    } > "$secrets"
+      [ -s "$secrets" ] && cat "$secrets"
+    } > "$secrets.new"
+    mv "$secrets.new" "$secrets"
+  fi
+  if ! grep -q '^WABOT_DAEMON_TOKEN=' "$secrets"; then
+    echo "WABOT_DAEMON_TOKEN=$(openssl rand -hex 24)" >> "$secrets"
   fi
   if ! grep -q '^OUTBOX_RELAY_SECRET=' "$secrets"; then
     echo "OUTBOX_RELAY_SECRET=$(openssl rand -hex 24)" >> "$secrets"

@@ -12,7 +12,7 @@
  */
 
 import postgres from "npm:postgres@3.4.5";
-import { SignJWT } from "npm:jose@5";
+import { SignJWT } from "npm:jose@5.10.0";
 
 /** The repository's root directory. */
 export const REPO_ROOT = new URL("../../", import.meta.url);

@@ -40,7 +40,7 @@
  * @module
  */
 
-import { jwtVerify, SignJWT } from "npm:jose@5";
+import { jwtVerify, SignJWT } from "npm:jose@5.10.0";
 import postgres from "npm:postgres@3.4.5";
 import {
   CORS_ALLOW_HEADERS,

@@ -13,7 +13,7 @@
  */
 
 import { equal as assertEqual, ok as assertOk } from "node:assert/strict";
-import { decodeJwt, SignJWT } from "npm:jose@5";
+import { decodeJwt, SignJWT } from "npm:jose@5.10.0";
 import postgres from "npm:postgres@3.4.5";
 import {
   assertLocalOnly,

@@ -73,7 +73,7 @@
  * @module
  */
 
-import { jwtVerify } from "npm:jose@5";
+import { jwtVerify } from "npm:jose@5.10.0";
 import { parse as parseToml } from "npm:smol-toml@1";
 import { createLocalAuthFromEnv, isAuthPath, type LocalAuth } from "./auth.ts";
 import {

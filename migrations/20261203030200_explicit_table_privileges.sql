@@ -30,9 +30,12 @@ declare
         'bots', 'bot_versions', 'numbers', 'number_connection_events', 'conversations', 'messages', 'outbox'
     ];
     table_name text;
+    saved_columns jsonb;
 begin
-    create temporary table explicit_privileges_saved_columns on commit drop as
-    select c.relname::text as table_name, x.privilege_type, a.attname::text as column_name
+    select coalesce(jsonb_agg(jsonb_build_object(
+               'table_name', c.relname, 'privilege_type', x.privilege_type, 'column_name', a.attname)),
+           '[]'::jsonb)
+    into saved_columns
     from pg_catalog.pg_class as c
     join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
     join pg_catalog.pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -58,7 +61,7 @@ begin
         ) as w (table_name, privilege_type)
     loop
         if not exists (
-            select 1 from explicit_privileges_saved_columns as s
+            select 1 from jsonb_to_recordset(saved_columns) as s (table_name text, privilege_type text)
             where s.table_name = wanted.table_name and s.privilege_type = wanted.privilege_type
         ) then
             execute format('grant %s on table public.%I to authenticated',
@@ -70,13 +73,12 @@ begin
     for saved in
         select s.table_name, s.privilege_type,
                string_agg(quote_ident(s.column_name), ', ' order by s.column_name) as columns
-        from explicit_privileges_saved_columns as s
+        from jsonb_to_recordset(saved_columns) as s (table_name text, privilege_type text, column_name text)
         group by s.table_name, s.privilege_type
     loop
         execute format('grant %s (%s) on table public.%I to authenticated',
                        saved.privilege_type, saved.columns, saved.table_name);
     end loop;
-    drop table explicit_privileges_saved_columns;
 
     -- Sequences: only the service role uses them (inserting through an
     -- identity column's default needs no sequence privilege).

@@ -9,7 +9,7 @@
  */
 
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
-import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from "npm:jose@5.10.0";
+import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@5.10.0";
 
 import { verifyJwt } from "../_shared/auth.ts";
 import { REPO_ROOT } from "./helpers.ts";

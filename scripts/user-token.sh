@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints a signed-in user's access token for the admin API, as the admin UI
-# holds after sign-in: HS256 with SUPABASE_JWT_SECRET (the local stack's
-# public development secret unless set), for the member with this email.
+# holds after sign-in: HS256 with SUPABASE_JWT_SECRET (when unset, the random
+# secret the local dev stack minted into .local/dev/secrets.env, or
+# WABOT_STATE_DIR's), for the member with this email.
 # For the local stack and the tests; on a hosted project use the access
 # token of your admin UI session instead (docs/runbook.md, "Conventions").
 #

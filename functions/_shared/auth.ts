@@ -11,7 +11,7 @@
  *   that is unsigned, wrongly signed or expired before the function runs.
  * - {@link verifyJwt} **verifies** a token itself: HS256 with the legacy
  *   `SUPABASE_JWT_SECRET`, or the asymmetric signing keys through a JWKS
- *   (`SUPABASE_JWKS` or `JWKS_URL`). The admin API uses it as a
+ *   (`SUPABASE_JWKS`, `JWKS_URL`, else `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`). The admin API uses it as a
  *   second line behind the router, and {@link authenticateWorkerCall} uses
  *   it (with the outbox relay's shared secret) for the worker functions,
  *   which run with `verify_jwt = false`.
@@ -26,7 +26,7 @@ import {
   decodeProtectedHeader,
   type JWTPayload,
   jwtVerify,
-} from "npm:jose@5";
+} from "npm:jose@5.10.0";
 
 import { json } from "./http.ts";
 
@@ -103,15 +103,26 @@ type KeySet = ReturnType<typeof createLocalJWKSet>;
 let cachedKeySet: { source: string; keySet: KeySet } | null = null;
 
 /**
- * The key set asymmetric tokens are checked against: `SUPABASE_JWKS` (the
- * JSON of a JWKS, `{"keys": [...]}`, as hosted Supabase injects it) or, when
- * only `JWKS_URL` is set, the key set fetched (and cached) from that
- * URL. Null when neither is configured. Read on each call, so tests and
- * secret rotations take effect without a restart.
+ * The key set asymmetric tokens are checked against, first found of:
+ *
+ * 1. `SUPABASE_JWKS`: the JSON of a JWKS, `{"keys": [...]}`, as hosted
+ *    Supabase injects it on some projects;
+ * 2. `JWKS_URL`: a key set fetched from that URL;
+ * 3. `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`: the project's own
+ *    published key set, which every hosted project serves and whose
+ *    `SUPABASE_URL` the runtime always injects, so verifying works on
+ *    projects that do not inject `SUPABASE_JWKS`.
+ *
+ * Null when none is configured. A fetched key set is cached per isolate
+ * (jose's `createRemoteJWKSet`: keys kept, refetched at most every 30 s
+ * when a token names an unknown key). The variables are read on each call,
+ * so tests and secret rotations take effect without a restart.
  */
 function configuredKeySet(): KeySet | null {
   const inline = Deno.env.get("SUPABASE_JWKS")?.trim();
-  const url = Deno.env.get("JWKS_URL")?.trim();
+  const explicitUrl = Deno.env.get("JWKS_URL")?.trim();
+  const projectUrl = Deno.env.get("SUPABASE_URL")?.trim().replace(/\/+$/, "");
+  const url = explicitUrl || (projectUrl ? `${projectUrl}/auth/v1/.well-known/jwks.json` : "");
   const source = inline ? `inline:${inline}` : url ? `url:${url}` : null;
   if (source === null) return null;
   if (cachedKeySet?.source === source) return cachedKeySet.keySet;
@@ -129,7 +140,13 @@ function configuredKeySet(): KeySet | null {
     }
     keySet = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
   } else {
-    keySet = createRemoteJWKSet(new URL(url!), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    let parsedUrl: URL;
+    try {
+      parsedUrl = new URL(url);
+    } catch {
+      throw new JwtError(`the JWKS URL ${explicitUrl ? "(JWKS_URL)" : "(from SUPABASE_URL)"} is not a URL`);
+    }
+    keySet = createRemoteJWKSet(parsedUrl, { timeoutDuration: 5000, cooldownDuration: 30_000 });
   }
   cachedKeySet = { source, keySet };
   return keySet;
@@ -143,7 +160,8 @@ function configuredKeySet(): KeySet | null {
  *   `SUPABASE_JWT_SECRET` (the local stack) or `JWT_SECRET` (hosted, where
  *   the `SUPABASE_` prefix is reserved).
  * - ES256, RS256 and EdDSA tokens are checked against the JWKS configured
- *   by `SUPABASE_JWKS` or `JWKS_URL` (hosted Supabase's
+ *   by `SUPABASE_JWKS` or `JWKS_URL`, else the project's published
+ *   `${SUPABASE_URL}/auth/v1/.well-known/jwks.json` (hosted Supabase's
  *   asymmetric signing keys).
  * - Anything else, `alg: none` included, is refused, as is a token without
  *   an expiry or past it.

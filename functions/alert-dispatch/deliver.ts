@@ -22,7 +22,8 @@
  * mark are written in one transaction.
  *
  * A notification that cannot ever be delivered (its channel was deleted, a
- * webhook channel has no signing secret) is abandoned (`skipped` in the
+ * webhook channel has no signing secret, the outbound-URL guard refuses
+ * its target: `_shared/outbound-url.ts`) is abandoned (`skipped` in the
  * log); any other failure is left pending and reported, so the caller
  * answers non-2xx and the outbox retries it with backoff.
  *
@@ -30,6 +31,7 @@
  */
 
 import { type Tx, withServiceRole } from "../_shared/db.ts";
+import { guardedFetch, OutboundUrlError } from "../_shared/outbound-url.ts";
 import type { Payload } from "./plan.ts";
 
 /** How long one webhook or Slack request may take. */
@@ -38,8 +40,20 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /** How long a claimed notification is reserved for its sender. */
 const CLAIM_LEASE = "60 seconds";
 
-/** How much of a failed answer's body is kept in the error. */
-const ERROR_BODY_CHARACTERS = 300;
+/**
+ * How much of a failed answer's body is kept in the error (one line,
+ * control characters removed). Short, so an answer cannot carry much out of
+ * a service behind the receiver; `alert_deliveries.error` is readable by
+ * admins only.
+ */
+export const ERROR_BODY_CHARACTERS = 100;
+
+/** A failed answer's body, cut to {@link ERROR_BODY_CHARACTERS} on one line. */
+export function shortBody(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
+  return line.length > ERROR_BODY_CHARACTERS ? `${line.slice(0, ERROR_BODY_CHARACTERS)}…` : line;
+}
 
 /** A claimed notification with what sending it needs. */
 interface ClaimedNotification {
@@ -84,18 +98,21 @@ export async function hmacSha256Hex(secret: string, message: string): Promise<st
   return [...new Uint8Array(signature)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Posts `body` to `url`; resolves to the attempt's status, code and error. */
+/**
+ * Posts `body` to `url` through the outbound-URL guard (never following a
+ * redirect); resolves to the attempt's status, code and error. A URL the
+ * guard refuses is never fetched: `refused` is then set.
+ */
 async function post(
   url: string,
   body: string,
   headers: Record<string, string>,
-): Promise<{ ok: boolean; code: number | null; error: string | null }> {
+): Promise<{ ok: boolean; code: number | null; error: string | null; refused?: boolean }> {
   try {
-    const response = await fetch(url, {
+    const response = await guardedFetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", "user-agent": "wabot-alert-dispatch", ...headers },
       body,
-      redirect: "manual",
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
     const text = await response.text().catch(() => "");
@@ -105,15 +122,18 @@ async function post(
     return {
       ok: false,
       code: response.status,
-      error: `http ${response.status}${text ? `: ${text.slice(0, ERROR_BODY_CHARACTERS)}` : ""}`,
+      error: `http ${response.status}${text ? `: ${shortBody(text)}` : ""}`,
     };
   } catch (error) {
+    if (error instanceof OutboundUrlError) {
+      return { ok: false, code: null, error: `refused: ${error.message}`, refused: true };
+    }
     const reason = error instanceof DOMException && error.name === "TimeoutError"
       ? `timed out after ${DELIVERY_TIMEOUT_MS} ms`
       : error instanceof Error
       ? error.message
       : String(error);
-    return { ok: false, code: null, error: `request failed: ${reason}` };
+    return { ok: false, code: null, error: shortBody(`request failed: ${reason}`) };
   }
 }
 
@@ -139,11 +159,11 @@ async function sendOverHttp(notification: ClaimedNotification): Promise<Attempt>
       "x-wabot-signature": `v1=${signature}`,
       "x-wabot-notification-id": notification.notification_id,
     });
-    return give(result.ok ? "sent" : "failed", result.code, result.error);
+    return give(result.ok ? "sent" : result.refused ? "skipped" : "failed", result.code, result.error);
   }
   if (notification.channel_kind === "slack" && payload.format === "slack") {
     const result = await post(target, JSON.stringify(payload.message), {});
-    return give(result.ok ? "sent" : "failed", result.code, result.error);
+    return give(result.ok ? "sent" : result.refused ? "skipped" : "failed", result.code, result.error);
   }
   return give(
     "skipped",

@@ -11,7 +11,8 @@
  * instead (`WABOT_RELAY=on`), and this function is called by hand or by
  * tests.
  *
- * One call loops until nothing is due or its budget is spent:
+ * One call loops until nothing is due or its budget is spent (250 rows,
+ * 1 s of CPU, 25 s of wall time; see {@link DEFAULT_MAX_ROWS}):
  *
  * 1. `private.claim_outbox(batch_size, lease)` claims due rows with
  *    `FOR UPDATE SKIP LOCKED`, counts the attempt and leases each row, so
@@ -36,6 +37,8 @@
  * @module
  */
 
+import process from "node:process";
+
 import { authenticateWorkerCall } from "../_shared/auth.ts";
 import { withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
@@ -54,8 +57,32 @@ export const TOPIC_HANDLERS: Readonly<Record<string, TopicHandler>> = {
 /** Rows claimed per round. */
 const DEFAULT_BATCH_SIZE = 20;
 
-/** Rows handled per call at most; the rest wait for the next call. */
-const DEFAULT_MAX_ROWS = 500;
+/**
+ * Rows handled per call at most; the rest wait for the next call. Sized
+ * against Supabase's 2 s CPU limit per invocation: measured at up to 2.3 ms
+ * CPU per `route-message` row (scripts/bench/outbox-relay-cpu.ts,
+ * docs/benchmarks.md "outbox-relay: CPU per call"), 250 rows are at most
+ * about 0.57 s, plus 0.14 s in a cold isolate: 0.71 s, a 2.8x margin.
+ */
+export const DEFAULT_MAX_ROWS = 250;
+
+/**
+ * CPU time after which no new round starts, whatever `max_rows` asked for:
+ * half the platform's 2 s limit, so one more round (20 rows, about 40 ms)
+ * cannot reach it. Read with `process.cpuUsage()` (the whole process: at
+ * least the isolate's own time) where the runtime has it.
+ */
+export const CPU_BUDGET_MS = 1000;
+
+/** CPU milliseconds this process has used, or null where the runtime cannot tell. */
+function cpuMs(): number | null {
+  try {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  } catch {
+    return null;
+  }
+}
 
 /** Wall-clock time after which no new round starts. */
 const TIME_BUDGET_MS = 25_000;
@@ -145,13 +172,17 @@ async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) 
 export interface RelayOptions {
   batchSize?: number;
   maxRows?: number;
+  /** CPU milliseconds after which no new round starts; {@link CPU_BUDGET_MS} by default (tests lower it). */
+  cpuBudgetMs?: number;
 }
 
 /** Claims and delivers due rows until none is due or the budget is spent. */
 export async function relayOutbox(options: RelayOptions = {}): Promise<RelayReport> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
+  const cpuBudgetMs = options.cpuBudgetMs ?? CPU_BUDGET_MS;
   const started = performance.now();
+  const cpuStarted = cpuMs();
   const report: RelayReport = {
     claimed: 0,
     delivered: 0,
@@ -162,7 +193,12 @@ export async function relayOutbox(options: RelayOptions = {}): Promise<RelayRepo
     rows: [],
   };
   for (;;) {
-    if (report.claimed >= maxRows || performance.now() - started > TIME_BUDGET_MS) {
+    const cpuNow = cpuMs();
+    const cpuSpent = cpuStarted === null || cpuNow === null ? 0 : cpuNow - cpuStarted;
+    if (
+      report.claimed >= maxRows || performance.now() - started > TIME_BUDGET_MS ||
+      (report.claimed > 0 && cpuSpent > cpuBudgetMs)
+    ) {
       report.more = true;
       break;
     }

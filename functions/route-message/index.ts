@@ -1,7 +1,8 @@
 /**
  * `route-message`: routes one inbound WhatsApp message through its bot.
  *
- * Called by the outbox relay (service-role bearer only) with
+ * Called by the outbox relay (the relay secret, or the service role: a
+ * legacy service-role JWT or an `sb_secret_…` key) with
  * `{"outbox_id": <n>, "message_id": "<uuid of the inbound messages row>"}`.
  * In one transaction, as `service_role`, it locks the inbound message, finds
  * or creates its conversation, runs the Wasm routing over the conversation's
@@ -30,7 +31,7 @@
  */
 
 import { WasmTrapError } from "../_shared/wasm-instance.ts";
-import { requireServiceRole } from "../_shared/auth.ts";
+import { authenticateWorkerCall, readClaims } from "../_shared/auth.ts";
 import { type Tx, withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
 import {
@@ -364,8 +365,19 @@ export default {
     if (req.method !== "POST") {
       return json(405, { error: "use POST" }, { headers: { allow: "POST" } });
     }
-    const denied = requireServiceRole(req);
-    if (denied !== null) return denied;
+    // A user's or the anon key's JWT is refused with 403 without more ado
+    // (decoded only: refusing needs no signature). Otherwise the caller is
+    // authenticated like the other workers: the outbox relay's secret, the
+    // service-role key (legacy JWT or an `sb_secret_…` key from
+    // SUPABASE_SECRET_KEYS) or a verified service_role JWT. The function runs
+    // with verify_jwt = false, because the router refuses `sb_secret_…`
+    // bearers, which are not JWTs.
+    const claims = readClaims(req);
+    if (claims !== null && claims.role !== undefined && claims.role !== "service_role") {
+      return json(403, { error: "this function requires the service_role role" });
+    }
+    const caller = await authenticateWorkerCall(req);
+    if (caller instanceof Response) return caller;
     try {
       const outcome = await handleRouteMessage(await readJson(req, MAX_BODY_BYTES));
       return json(outcome.status, outcome.body);

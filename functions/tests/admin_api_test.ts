@@ -11,7 +11,7 @@
  */
 
 import { deepStrictEqual, equal, match, notEqual, ok } from "node:assert/strict";
-import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@5";
+import { exportJWK, generateKeyPair, SignJWT } from "npm:jose@5.10.0";
 
 import {
   call,

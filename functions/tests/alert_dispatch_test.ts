@@ -361,6 +361,83 @@ Deno.test("alert dispatch", async (t) => {
       equal(logged.length, 2, "the digest's delivery is logged for each alert in it");
     });
 
+    await t.step("a failed answer is kept short: status and at most 100 characters", async () => {
+      const chatty = startTestServer(() => new Response(`internal\n${"x".repeat(5000)}`, { status: 500 }));
+      servers.push(chatty);
+      const chattyKind = uniqueKind("chatty");
+      channelIds.push(
+        await createChannel(db, {
+          kind: "slack",
+          target: `${chatty.url}/hooks/T0/B0/x`,
+          alertKind: chattyKind,
+        }),
+      );
+      const alert = await insertAlert(db, chattyKind, null);
+      alertIds.push(alert.alertId);
+      const [row] = await db`select payload from public.outbox where id = ${alert.outboxId}`;
+      const result = await dispatch({ outbox_id: alert.outboxId, ...row.payload });
+      equal(result.status, 502, result.text);
+      const [delivery] =
+        await db`select error from public.alert_deliveries where alert_id = ${alert.alertId}`;
+      match(delivery.error, /^http 500: internal x+…$/);
+      ok(
+        delivery.error.length <= "http 500: ".length + 101,
+        `short error: ${delivery.error.length} characters`,
+      );
+    });
+
+    await t.step(
+      "channels at the metadata address or at loopback not allow-listed are refused; nothing is fetched",
+      async () => {
+        // A gateway whose outbound allow-list is empty, as on a hosted project.
+        const strict = await startGateway({
+          env: { OUTBOX_RELAY_SECRET: RELAY_SECRET, WABOT_OUTBOUND_ALLOW: "" },
+        });
+        try {
+          const internal = startTestServer(() => Response.json({ secret: "internal service" }));
+          servers.push(internal);
+          const port = new URL(internal.url).port;
+          const targets = [
+            "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+            `${internal.url}/admin`,
+            `http://2130706433:${port}/admin`,
+            `http://[::ffff:127.0.0.1]:${port}/admin`,
+            `http://localhost:${port}/admin`,
+          ];
+          for (const target of targets) {
+            const refusedKind = uniqueKind("ssrf");
+            channelIds.push(
+              await createChannel(db, {
+                kind: "webhook",
+                target,
+                alertKind: refusedKind,
+                secret: "ssrf-test-signing-secret-0123",
+              }),
+            );
+            const alert = await insertAlert(db, refusedKind, null);
+            alertIds.push(alert.alertId);
+            const [row] = await db`select payload from public.outbox where id = ${alert.outboxId}`;
+            const result = await call(strict.functionUrl("alert-dispatch"), {
+              token: RELAY_SECRET,
+              body: { outbox_id: alert.outboxId, ...row.payload },
+            });
+            equal(result.status, 200, result.text);
+            equal((result.json as { skipped: number }).skipped, 1, `${target}: ${result.text}`);
+            const refusedRows: Array<{ status: string; response_code: number | null; error: string }> =
+              await db`
+              select status, response_code, error from public.alert_deliveries where alert_id = ${alert.alertId}`;
+            equal(refusedRows.length, 1, target);
+            equal(refusedRows[0].status, "skipped", target);
+            equal(refusedRows[0].response_code, null, target);
+            match(refusedRows[0].error, /^refused: .*(not allowed)/, target);
+          }
+          equal(internal.requests.length, 0, "nothing reached the loopback service");
+        } finally {
+          await strict.stop();
+        }
+      },
+    );
+
     await t.step("malformed events are refused with 400", async () => {
       const cases: Array<[unknown, RegExp]> = [
         [{ type: "INSERT", table: "numbers", schema: "public", record: {} }, /public\.alerts/],

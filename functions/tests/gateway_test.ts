@@ -64,12 +64,14 @@ async function writeTestConfig(): Promise<{ dir: string; configPath: string }> {
   return { dir, configPath: `${dir}/config.toml` };
 }
 
-Deno.test("the repository's config.toml declares route-message behind verify_jwt", async () => {
+Deno.test("the repository's config.toml declares route-message, checking its caller itself", async () => {
   const configs = await loadFunctionConfigs(new URL("supabase/config.toml", REPO_ROOT));
   const routeMessage = configs.find((config) => config.slug === "route-message");
   ok(routeMessage, "route-message is declared");
   equal(routeMessage.enabled, true);
-  equal(routeMessage.verifyJwt, true);
+  // verify_jwt = false: the function authenticates the service role itself,
+  // which accepts the new `sb_secret_…` keys the router would refuse.
+  equal(routeMessage.verifyJwt, false);
   equal(routeMessage.entrypoint.href, new URL("functions/route-message/index.ts", REPO_ROOT).href);
   ok((await Deno.stat(routeMessage.entrypoint)).isFile, "the entrypoint exists");
 });
@@ -191,27 +193,88 @@ Deno.test("the gateway routes, authenticates and limits like Supabase's router",
       equal(result.status, 413);
     });
 
-    await t.step("CORS preflights are answered without a token", async () => {
+    await t.step("CORS preflights from the admin UI's origin are answered without a token", async () => {
       const result = await call(gw.functionUrl("echo"), {
         method: "OPTIONS",
         headers: {
           origin: "http://localhost:3000",
           "access-control-request-method": "POST",
-          "access-control-request-headers": "authorization, content-type",
+          "access-control-request-headers": "authorization, content-type, x-evil-header",
         },
       });
       equal(result.status, 204);
-      equal(result.headers.get("access-control-allow-origin"), "*");
+      equal(result.headers.get("access-control-allow-origin"), "http://localhost:3000");
       match(result.headers.get("access-control-allow-methods") ?? "", /POST/);
-      match(result.headers.get("access-control-allow-headers") ?? "", /authorization/);
+      const allowHeaders = result.headers.get("access-control-allow-headers") ?? "";
+      match(allowHeaders, /authorization/);
+      ok(!allowHeaders.includes("x-evil-header"), `requested headers are not echoed: ${allowHeaders}`);
     });
 
-    await t.step("responses, errors included, allow any origin", async () => {
-      const ok200 = await call(gw.functionUrl("echo"), { token: serviceRoleToken });
-      equal(ok200.headers.get("access-control-allow-origin"), "*");
-      const denied = await call(gw.functionUrl("echo"));
-      equal(denied.headers.get("access-control-allow-origin"), "*");
+    await t.step(
+      "an evil origin gets no Access-Control-Allow-Origin, on preflights and responses",
+      async () => {
+        const preflight = await call(gw.functionUrl("echo"), {
+          method: "OPTIONS",
+          headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+        });
+        equal(preflight.headers.get("access-control-allow-origin"), null);
+        const response = await call(gw.functionUrl("echo"), {
+          token: serviceRoleToken,
+          headers: { origin: "https://evil.example" },
+        });
+        equal(response.status, 200);
+        equal(response.headers.get("access-control-allow-origin"), null);
+        const denied = await call(gw.functionUrl("echo"), { headers: { origin: "null" } });
+        equal(denied.headers.get("access-control-allow-origin"), null);
+        for (const result of [preflight, response, denied]) {
+          ok((result.headers.get("vary") ?? "").includes("Origin"));
+        }
+      },
+    );
+
+    await t.step("the configured origin gets its own origin back on responses, errors included", async () => {
+      const headers = { origin: "http://localhost:3000" };
+      const ok200 = await call(gw.functionUrl("echo"), { token: serviceRoleToken, headers });
+      equal(ok200.headers.get("access-control-allow-origin"), "http://localhost:3000");
+      const denied = await call(gw.functionUrl("echo"), { headers });
+      equal(denied.headers.get("access-control-allow-origin"), "http://localhost:3000");
+      const noOrigin = await call(gw.functionUrl("echo"), { token: serviceRoleToken });
+      equal(noOrigin.headers.get("access-control-allow-origin"), null, "never *");
     });
+
+    await t.step(
+      "a request whose Host is not loopback on the gateway's port is refused (DNS rebinding)",
+      async () => {
+        const client = Deno.createHttpClient({ allowHost: true });
+        const port = new URL(gw.origin).port;
+        try {
+          const send = async (host: string) => {
+            const response = await fetch(gw.functionUrl("echo"), {
+              headers: { host, authorization: `Bearer ${serviceRoleToken}` },
+              client,
+            });
+            await response.body?.cancel();
+            return response.status;
+          };
+          equal(await send(`rebind.evil.example:${port}`), 421);
+          equal(await send("evil.example"), 421);
+          equal(await send(`127.0.0.1:${Number(port) + 1}`), 421, "another port");
+          equal(await send(`192.168.1.10:${port}`), 421);
+          const auth = await fetch(`${gw.origin}/auth/v1/token?grant_type=password`, {
+            method: "POST",
+            headers: { host: `attacker.example:${port}` },
+            body: "{}",
+            client,
+          });
+          await auth.body?.cancel();
+          equal(auth.status, 421, "the auth stand-in behind the gateway too");
+          equal(await send(`127.0.0.1:${port}`), 200);
+          equal(await send(`localhost:${port}`), 200);
+        } finally {
+          client.close();
+        }
+      },
+    );
 
     await t.step("every request is logged with method, path, status and time", () => {
       const lines = gw.stdoutLines();

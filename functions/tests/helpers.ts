@@ -6,14 +6,13 @@
  * Environment (all optional):
  * - `SUPABASE_DB_URL`: the local database, default
  *   `postgresql://postgres:postgres@127.0.0.1:54322/postgres`.
- * - `SUPABASE_JWT_SECRET`: the HS256 secret, default the Supabase CLI's
- *   local default.
+ * - `SUPABASE_JWT_SECRET`: the HS256 secret, default a random one per run.
  *
  * @module
  */
 
 import postgres from "npm:postgres@3.4.5";
-import { SignJWT } from "npm:jose@5";
+import { SignJWT } from "npm:jose@5.10.0";
 
 /** The repository's root directory. */
 export const REPO_ROOT = new URL("../../", import.meta.url);
@@ -28,9 +27,13 @@ export const DEMO_BOT_FIXTURE = new URL("crates/routing/fixtures/demo-bot.json",
 export const DB_URL = Deno.env.get("SUPABASE_DB_URL") ??
   "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 
-/** The secret that signs and verifies the test JWTs. */
+/**
+ * The secret that signs and verifies the test JWTs: `SUPABASE_JWT_SECRET`,
+ * else a random one for this test process (the gateways the tests start get
+ * it), never Supabase's public default.
+ */
 export const JWT_SECRET = Deno.env.get("SUPABASE_JWT_SECRET") ??
-  "super-secret-jwt-token-with-at-least-32-characters-long";
+  [...crypto.getRandomValues(new Uint8Array(32))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 
 /** Options for {@link mintJwt}. */
 export interface MintOptions {
@@ -65,6 +68,9 @@ export async function gatewayEnv(): Promise<Record<string, string>> {
     ...inherited,
     NO_COLOR: "1",
     GATEWAY_PORT: "0",
+    // The local stack's outbound allow-list (scripts/lib/stack.sh): test
+    // receivers listen on loopback.
+    WABOT_OUTBOUND_ALLOW: "127.0.0.0/8,::1/128",
     SUPABASE_DB_URL: DB_URL,
     SUPABASE_JWT_SECRET: JWT_SECRET,
     SUPABASE_ANON_KEY: await mintJwt("anon"),

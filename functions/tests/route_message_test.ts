@@ -9,7 +9,10 @@
 
 import { deepStrictEqual, equal, match, notEqual, ok } from "node:assert/strict";
 
-import { call, connectDb, Fixtures, type Gateway, mintJwt, startGateway } from "./helpers.ts";
+import { call, connectDb, Fixtures, type Gateway, mintJwt, startGateway, unsignedJwt } from "./helpers.ts";
+
+/** A new-style secret key, as hosted projects inject it in SUPABASE_SECRET_KEYS. */
+const SECRET_KEY = `sb_secret_${crypto.randomUUID().replaceAll("-", "")}`;
 
 /** A definition the routing rejects: its trigger starts at a node that does not exist. */
 const INVALID_DEFINITION = {
@@ -24,9 +27,34 @@ Deno.test("route-message", async (t) => {
   const { db, error: dbError } = await connectDb();
   const fixtures = db === null ? null : new Fixtures(db);
   try {
-    gateway = await startGateway();
+    gateway = await startGateway({ env: { SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }) } });
     const url = gateway.functionUrl("route-message");
     const serviceRoleToken = await mintJwt("service_role");
+
+    await t.step("an sb_secret_… key from SUPABASE_SECRET_KEYS is accepted as the service role", async () => {
+      const result = await call(url, { token: SECRET_KEY, body: { message_id: "42" } });
+      equal(result.status, 400, `authenticated, then the body is checked: ${result.text}`);
+      const unknown = await call(url, { token: `sb_secret_${"0".repeat(32)}`, body: { message_id: "42" } });
+      equal(unknown.status, 401, unknown.text);
+      const none = await call(url, { body: { message_id: "42" } });
+      equal(none.status, 401, none.text);
+    });
+
+    await t.step(
+      "a forged service_role token (unsigned, or signed with another secret) is refused",
+      async () => {
+        const unsigned = await call(url, {
+          token: unsignedJwt({ role: "service_role", exp: Math.floor(Date.now() / 1000) + 600 }),
+          body: { message_id: "42" },
+        });
+        equal(unsigned.status, 401, unsigned.text);
+        const wrongSecret = await call(url, {
+          token: await mintJwt("service_role", { secret: "another-secret-with-at-least-32-characters!!" }),
+          body: { message_id: "42" },
+        });
+        equal(wrongSecret.status, 401, wrongSecret.text);
+      },
+    );
 
     await t.step("an anon-role JWT is refused with 403", async () => {
       const result = await call(url, {

@@ -22,7 +22,7 @@
  * role on every route.
  */
 
-import { equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 
 import {
   call,
@@ -145,6 +145,58 @@ Deno.test("security and bad input", async (t) => {
         }
       }
       equal(cells, ROUTES.length * 5);
+    });
+
+    await t.step(
+      "alert channels at metadata, private or credentialed URLs are refused at creation",
+      async () => {
+        const targets = [
+          "http://169.254.169.254/latest/meta-data/",
+          "http://[fd00:ec2::254]/latest/meta-data/",
+          "http://[::ffff:169.254.169.254]/",
+          "http://10.0.0.1/hook",
+          "http://192.168.1.1/hook",
+          "http://metadata.google.internal/computeMetadata/v1/",
+          "https://user:secret@hooks.example.com/x",
+        ];
+        for (const [index, target] of targets.entries()) {
+          for (const kind of ["webhook", "slack"]) {
+            const result = await as("admin", "POST", "/alert-channels", {
+              name: `ssrf ${kind} ${index}`,
+              kind,
+              target,
+              ...(kind === "webhook" ? { signing_secret: "ssrf-signing-secret-0123456789" } : {}),
+            });
+            equal(result.status, 400, `${kind} ${target}: ${result.text}`);
+            match(result.text, /target/, `${kind} ${target}`);
+          }
+        }
+      },
+    );
+
+    await t.step("a delivery's error is shown to admins only through the admin API", async () => {
+      const [alert] = await db`
+        insert into public.alerts (kind, severity, dedupe_key, title)
+        values ('deno_security_error', 'warning', ${`deno:security:${crypto.randomUUID()}`}, 'delivery error test')
+        returning id`;
+      try {
+        await db`
+          insert into public.alert_deliveries (alert_id, status, attempt, response_code, error)
+          values (${alert.id}, 'failed', 1, 500, 'http 500: internal detail')`;
+        const errorsSeenBy = async (who: MemberName) => {
+          const result = await as(who, "GET", `/alerts/${alert.id}/deliveries`);
+          equal(result.status, 200, `${who}: ${result.text}`);
+          return (result.json as { data: Array<{ error: string | null; response_code: number }> }).data;
+        };
+        deepStrictEqual((await errorsSeenBy("admin")).map((row) => row.error), ["http 500: internal detail"]);
+        deepStrictEqual((await errorsSeenBy("owner")).map((row) => row.error), ["http 500: internal detail"]);
+        for (const who of ["operator", "viewer"] as const) {
+          const rows = await errorsSeenBy(who);
+          deepStrictEqual(rows.map((row) => [row.error, row.response_code]), [[null, 500]], who);
+        }
+      } finally {
+        await db`delete from public.alerts where id = ${alert.id}`;
+      }
     });
 
     await t.step("JWT attacks are 401 at the gateway and in the admin API", async () => {

@@ -16,9 +16,25 @@ export DENO_NO_UPDATE_CHECK=1
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$REPO_ROOT/Cargo.toml")"
 export WASM_BINDGEN_VERSION
 
-# The local JWT secret: Supabase's public local-development default. Hosted
-# projects have their own secret, which never appears in this repository.
-export SUPABASE_JWT_SECRET="${SUPABASE_JWT_SECRET:-super-secret-jwt-token-with-at-least-32-characters-long}"
+# The local JWT secret has no default: each local stack mints a random one
+# into its git-ignored secrets file (stack_secrets in scripts/lib/stack.sh),
+# and the anon and service-role keys are minted from it. Supabase's public
+# local-development secret is never used, so a web page cannot forge tokens
+# for the stack. Scripts run outside a stack script (user-token.sh, smoke.sh)
+# read the dev stack's secret with load_local_jwt_secret. Hosted projects have
+# their own secret, which never appears in this repository.
+
+# Exports SUPABASE_JWT_SECRET from the local stack's secrets file
+# (WABOT_STATE_DIR, default .local/dev) unless it is already set; returns
+# non-zero when neither is there.
+load_local_jwt_secret() {
+  [ -n "${SUPABASE_JWT_SECRET:-}" ] && return 0
+  local secrets="${WABOT_STATE_DIR:-$REPO_ROOT/.local/dev}/secrets.env" line
+  [ -r "$secrets" ] || return 1
+  line=$(grep -m1 '^SUPABASE_JWT_SECRET=' "$secrets") || return 1
+  SUPABASE_JWT_SECRET=${line#SUPABASE_JWT_SECRET=}
+  export SUPABASE_JWT_SECRET
+}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }

@@ -200,7 +200,8 @@ ops_s3_list() {
 # holds after sign-in. ops_mint_user_jwt <user id> <email> [seconds valid]
 ops_mint_user_jwt() {
   local sub=$1 email=$2 ttl=${3:-300} header payload signature
-  [ -n "${SUPABASE_JWT_SECRET:-}" ] || die "SUPABASE_JWT_SECRET is not set: cannot mint a user token"
+  load_local_jwt_secret ||
+    die "SUPABASE_JWT_SECRET is not set and no local stack's secrets file (.local/dev/secrets.env) has it: cannot mint a user token"
   b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
   header=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | b64url)
   payload=$(jq -cn --arg sub "$sub" --arg email "$email" --argjson exp "$(($(date +%s) + ttl))" \

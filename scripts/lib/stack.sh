@@ -14,21 +14,36 @@ mint_jwt() {
   printf '%s.%s.%s\n' "$header" "$payload" "$signature"
 }
 
-# Writes (once) and loads the stack's secrets: the service-role key minted from
-# the local JWT secret, a random daemon token and a random outbox relay secret
-# (the `outbox-relay`, `health-check` and `alert-dispatch` functions accept it
-# as `Authorization: Bearer`). Never committed: they live in the git-ignored
-# state directory. A secrets file from before a secret existed gains it.
+# Writes (once) and loads the stack's secrets: a random JWT secret first
+# (SUPABASE_JWT_SECRET: Supabase's public local default would let any web
+# page mint owner and service_role tokens offline), then the anon and
+# service-role keys minted from it, a random daemon token and a random
+# outbox relay secret (the `outbox-relay`, `health-check` and
+# `alert-dispatch` functions accept it as `Authorization: Bearer`). Never
+# committed: they live in the git-ignored state directory. A secrets file
+# from before a secret existed gains it; one from before the JWT secret was
+# minted (its keys signed with the public default) gets a new secret and
+# new keys, keeping its other values.
 stack_secrets() {
   local state_dir=$1 secrets="$1/secrets.env"
   mkdir -p "$state_dir"
-  if [ ! -s "$secrets" ]; then
-    umask 077
+  umask 077
+  if [ -s "$secrets" ] && ! grep -q '^SUPABASE_JWT_SECRET=' "$secrets"; then
+    sed -i -e '/^SUPABASE_ANON_KEY=/d' -e '/^SUPABASE_SERVICE_ROLE_KEY=/d' "$secrets"
+  fi
+  if ! grep -qs '^SUPABASE_JWT_SECRET=' "$secrets"; then
+    SUPABASE_JWT_SECRET=$(openssl rand -hex 32)
+    export SUPABASE_JWT_SECRET
     {
+      echo "SUPABASE_JWT_SECRET=$SUPABASE_JWT_SECRET"
       echo "SUPABASE_ANON_KEY=$(mint_jwt anon)"
       echo "SUPABASE_SERVICE_ROLE_KEY=$(mint_jwt service_role)"
-      echo "WABOT_DAEMON_TOKEN=$(openssl rand -hex 24)"
-    } > "$secrets"
+      [ -s "$secrets" ] && cat "$secrets"
+    } > "$secrets.new"
+    mv "$secrets.new" "$secrets"
+  fi
+  if ! grep -q '^WABOT_DAEMON_TOKEN=' "$secrets"; then
+    echo "WABOT_DAEMON_TOKEN=$(openssl rand -hex 24)" >> "$secrets"
   fi
   if ! grep -q '^OUTBOX_RELAY_SECRET=' "$secrets"; then
     echo "OUTBOX_RELAY_SECRET=$(openssl rand -hex 24)" >> "$secrets"
@@ -76,8 +91,12 @@ start_gateway() {
   # The gateway runs the functions inside its own process, so they see
   # this environment: the secrets loaded by stack_secrets (OUTBOX_RELAY_SECRET,
   # WABOT_DAEMON_TOKEN, the keys) pass through, as does ADMIN_UI_ORIGIN.
+  # WABOT_OUTBOUND_ALLOW is the outbound-URL guard's allow-list
+  # (functions/_shared/outbound-url.ts): the local stack's alert channels may
+  # post to receivers on loopback; nothing else that is not public.
   start_service "$state_dir" gateway env \
     GATEWAY_PORT="$port" \
+    WABOT_OUTBOUND_ALLOW="${WABOT_OUTBOUND_ALLOW:-127.0.0.0/8,::1/128}" \
     SUPABASE_URL="http://127.0.0.1:$port" \
     SUPABASE_DB_URL="$(db_url "$db_port")" \
     deno run --allow-net --allow-env --allow-read "$REPO_ROOT/supabase/local/gateway.ts"

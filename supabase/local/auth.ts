@@ -40,8 +40,15 @@
  * @module
  */
 
-import { jwtVerify, SignJWT } from "npm:jose@5";
+import { jwtVerify, SignJWT } from "npm:jose@5.10.0";
 import postgres from "npm:postgres@3.4.5";
+import {
+  CORS_ALLOW_HEADERS,
+  corsHeaders as allowedCors,
+  isLoopbackHost,
+  misdirected,
+  requestHost,
+} from "./origin.ts";
 
 /** The access token's lifetime, as GoTrue's default `jwt_expiry`. */
 export const ACCESS_TOKEN_SECONDS = 3600;
@@ -137,7 +144,6 @@ interface RefreshPayload {
 }
 
 const CORS_ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
-const DEFAULT_ALLOW_HEADERS = "authorization, x-client-info, apikey, content-type, x-supabase-api-version";
 
 function encodeBase64Url(bytes: Uint8Array): string {
   let binary = "";
@@ -178,6 +184,9 @@ export function createLocalAuth(options: LocalAuthOptions): LocalAuth {
   }
   const now = options.now ?? (() => Date.now());
   const issuer = `${options.supabaseUrl.replace(/\/+$/, "")}/auth/v1`;
+  const projectUrl = new URL(options.supabaseUrl);
+  /** The port requests must name in `Host`: the project URL's. */
+  const projectPort = Number(projectUrl.port || (projectUrl.protocol === "https:" ? 443 : 80));
   const jwtKey = new TextEncoder().encode(options.jwtSecret);
   const refreshKey = crypto.subtle.importKey(
     "raw",
@@ -197,11 +206,11 @@ export function createLocalAuth(options: LocalAuthOptions): LocalAuth {
   /** Sessions ended by a logout while this process runs. */
   const endedSessions = new Set<string>();
 
+  /** CORS for the admin UI's origins only (`./origin.ts`), never a reflected `Origin`. */
   function corsHeaders(req: Request): Record<string, string> {
     return {
-      "access-control-allow-origin": req.headers.get("origin") ?? "*",
+      ...allowedCors(req),
       "access-control-expose-headers": "x-supabase-api-version",
-      vary: "Origin",
     };
   }
 
@@ -485,6 +494,8 @@ export function createLocalAuth(options: LocalAuthOptions): LocalAuth {
   }
 
   async function handle(req: Request): Promise<Response> {
+    // Only loopback Host names on the project's port (DNS rebinding).
+    if (!isLoopbackHost(requestHost(req), projectPort)) return misdirected();
     const url = new URL(req.url);
     const path = url.pathname.replace(/\/+$/, "");
     if (req.method === "OPTIONS") {
@@ -493,8 +504,7 @@ export function createLocalAuth(options: LocalAuthOptions): LocalAuth {
         headers: {
           ...corsHeaders(req),
           "access-control-allow-methods": CORS_ALLOW_METHODS,
-          "access-control-allow-headers": req.headers.get("access-control-request-headers") ??
-            DEFAULT_ALLOW_HEADERS,
+          "access-control-allow-headers": CORS_ALLOW_HEADERS,
           "access-control-max-age": "86400",
         },
       });

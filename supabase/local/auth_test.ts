@@ -12,7 +12,8 @@
  * @module
  */
 
-import { decodeJwt, SignJWT } from "npm:jose@5";
+import { equal as assertEqual, ok as assertOk } from "node:assert/strict";
+import { decodeJwt, SignJWT } from "npm:jose@5.10.0";
 import postgres from "npm:postgres@3.4.5";
 import {
   assertLocalOnly,
@@ -211,4 +212,57 @@ Deno.test({
       await sql.end();
     }
   },
+});
+
+Deno.test("the local auth answers CORS to the admin UI's origins only and refuses non-loopback Hosts", async () => {
+  const auth = createLocalAuth({
+    supabaseUrl: BASE,
+    databaseUrl: "postgresql://postgres@127.0.0.1:1/none",
+    jwtSecret: SECRET,
+  });
+  const previous = Deno.env.get("ADMIN_UI_ORIGIN");
+  Deno.env.set("ADMIN_UI_ORIGIN", "http://localhost:3000, http://127.0.0.1:55300");
+  try {
+    const preflight = (origin: string, host?: string) =>
+      auth.fetch(
+        new Request(`${BASE}/auth/v1/token`, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "apikey, x-evil",
+            ...(host === undefined ? {} : { host }),
+          },
+        }),
+      );
+    const evil = await preflight("https://evil.example");
+    assertEqual(evil.headers.get("access-control-allow-origin"), null, "an evil origin gets no ACAO");
+    const evilAnswer = await auth.fetch(
+      new Request(`${BASE}/auth/v1/token?grant_type=password`, {
+        method: "POST",
+        headers: { origin: "https://evil.example", "content-type": "application/json" },
+        body: "{}",
+      }),
+    );
+    assertEqual(evilAnswer.headers.get("access-control-allow-origin"), null, "nor on the answer");
+    const good = await preflight("http://127.0.0.1:55300");
+    assertEqual(good.status, 204);
+    assertEqual(
+      good.headers.get("access-control-allow-origin"),
+      "http://127.0.0.1:55300",
+      "a configured origin",
+    );
+    const allowHeaders = good.headers.get("access-control-allow-headers") ?? "";
+    assertOk(allowHeaders.includes("apikey") && !allowHeaders.includes("x-evil"), allowHeaders);
+
+    const port = new URL(BASE).port || "80";
+    assertEqual((await preflight("http://localhost:3000", `rebind.evil.example:${port}`)).status, 421);
+    assertEqual((await preflight("http://localhost:3000", "evil.example")).status, 421);
+    assertEqual((await preflight("http://localhost:3000", `localhost:${port}`)).status, 204);
+    assertEqual((await preflight("http://localhost:3000", `[::1]:${port}`)).status, 204);
+  } finally {
+    if (previous === undefined) Deno.env.delete("ADMIN_UI_ORIGIN");
+    else Deno.env.set("ADMIN_UI_ORIGIN", previous);
+    await auth.close();
+  }
 });

@@ -38,9 +38,14 @@
  * - Request bodies over 1 MiB are refused with 413 JSON.
  * - `CONNECT`, `TRACE` and `TRACK`, which no function can be handed (the
  *   Fetch API refuses them), are answered 405 JSON.
- * - `OPTIONS` preflights are answered here with permissive
- *   `Access-Control-Allow-*` headers, and every response carries
- *   `Access-Control-Allow-Origin` (the admin UI runs on localhost:3000).
+ * - `OPTIONS` preflights are answered here, and responses carry
+ *   `Access-Control-Allow-Origin`, only for the admin UI's origins
+ *   (`ADMIN_UI_ORIGIN`, comma-separated, default `http://localhost:3000`):
+ *   never `*`, never another page's `Origin`; preflights allow an explicit
+ *   list of request headers (`./origin.ts`).
+ * - Requests whose `Host` is not `localhost`, `127.0.0.1` or `[::1]` with
+ *   the gateway's port are refused with 421 JSON, which defeats DNS
+ *   rebinding (a hostile page's name resolving to 127.0.0.1).
  * - One log line per request: method, path, status, milliseconds.
  * - `/auth/v1/…`: the local stand-in for Supabase Auth (`./auth.ts`), so the
  *   admin UI signs in with supabase-js. It refuses to start unless
@@ -68,9 +73,17 @@
  * @module
  */
 
-import { jwtVerify } from "npm:jose@5";
+import { jwtVerify } from "npm:jose@5.10.0";
 import { parse as parseToml } from "npm:smol-toml@1";
 import { createLocalAuthFromEnv, isAuthPath, type LocalAuth } from "./auth.ts";
+import {
+  allowedOrigins,
+  CORS_ALLOW_HEADERS,
+  corsHeaders,
+  isLoopbackHost,
+  misdirected,
+  requestHost,
+} from "./origin.ts";
 
 /** The largest request body passed to a function. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -88,7 +101,6 @@ const REQUIRED_ENV = [
   "SUPABASE_JWT_SECRET",
 ] as const;
 
-const CORS_ALLOW_HEADERS = "authorization, x-client-info, apikey, content-type";
 const CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /** The environment variable of the fault-injection knob. */
@@ -235,24 +247,36 @@ async function readBoundedBody(
   return bytes;
 }
 
+/**
+ * The answer to a preflight: the allowed methods and the explicit list of
+ * request headers, with `Access-Control-Allow-Origin` only for the admin
+ * UI's origins (`ADMIN_UI_ORIGIN`), so any other page's preflight fails.
+ */
 function preflightResponse(req: Request): Response {
   return new Response(null, {
     status: 204,
     headers: {
-      "access-control-allow-origin": "*",
+      ...corsHeaders(req),
       "access-control-allow-methods": CORS_ALLOW_METHODS,
-      "access-control-allow-headers": req.headers.get("access-control-request-headers") ??
-        CORS_ALLOW_HEADERS,
+      "access-control-allow-headers": CORS_ALLOW_HEADERS,
       "access-control-max-age": "86400",
     },
   });
 }
 
-/** Copies a response, adding `Access-Control-Allow-Origin` unless it has one. */
-function withCors(response: Response): Response {
+/**
+ * Copies a response, adding `Access-Control-Allow-Origin` for an allowed
+ * origin unless the function set its own; a response to any other origin
+ * gets none, so that page cannot read it.
+ */
+function withCors(req: Request, response: Response): Response {
   if (response.headers.has("access-control-allow-origin")) return response;
+  const cors = corsHeaders(req);
   const headers = new Headers(response.headers);
-  headers.set("access-control-allow-origin", "*");
+  for (const [name, value] of Object.entries(cors)) {
+    if (name === "vary") headers.append("vary", value);
+    else headers.set(name, value);
+  }
   return new Response(response.body, {
     status: response.status,
     statusText: response.statusText,
@@ -353,6 +377,7 @@ async function main(): Promise<void> {
   const shutdown = new AbortController();
 
   let localAuth: LocalAuth | null = null;
+  let boundPort = port;
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port,
@@ -361,14 +386,19 @@ async function main(): Promise<void> {
   }, async (req) => {
     await ready;
     const started = performance.now();
-    const response = localAuth !== null && isAuthPath(new URL(req.url).pathname)
+    // DNS rebinding: a page under another name that resolves to 127.0.0.1
+    // sends its own name as Host. Only loopback names on this port pass.
+    const response = !isLoopbackHost(requestHost(req), boundPort)
+      ? misdirected()
+      : localAuth !== null && isAuthPath(new URL(req.url).pathname)
       ? await localAuth.fetch(req)
-      : withCors(await dispatch(req, functions, jwtSecret, faultRate));
+      : withCors(req, await dispatch(req, functions, jwtSecret, faultRate));
     const elapsedMs = Math.round(performance.now() - started);
     console.log(`${req.method} ${new URL(req.url).pathname} ${response.status} ${elapsedMs}ms`);
     return response;
   });
-  const boundPort = server.addr.port;
+  boundPort = server.addr.port;
+  console.log(`gateway allows browser origins: ${allowedOrigins().join(", ") || "none"}`);
   if (!Deno.env.get("SUPABASE_URL")) {
     Deno.env.set("SUPABASE_URL", `http://127.0.0.1:${boundPort}`);
   }

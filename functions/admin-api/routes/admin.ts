@@ -6,6 +6,7 @@
  */
 
 import { sql } from "../../_shared/db.ts";
+import { checkOutboundUrlSyntax, OutboundUrlError } from "../../_shared/outbound-url.ts";
 import {
   afterCursor,
   type Context,
@@ -220,6 +221,17 @@ function kindsOf(body: Record<string, unknown>): string[] | undefined {
 function checkTarget(kind: string, target: string): void {
   if ((kind === "webhook" || kind === "slack") && !HTTP_URL.test(target)) {
     throw invalid(`target of a ${kind} channel must be an http(s) URL`, "target");
+  }
+  if (kind === "webhook" || kind === "slack") {
+    // The outbound-URL guard without DNS (delivery checks the resolved
+    // addresses too): no credentials, no loopback, private, link-local or
+    // metadata address unless WABOT_OUTBOUND_ALLOW names it.
+    try {
+      checkOutboundUrlSyntax(target);
+    } catch (error) {
+      if (error instanceof OutboundUrlError) throw invalid(`target: ${error.message}`, "target");
+      throw error;
+    }
   }
   if (kind === "whatsapp" && !E164.test(target)) {
     throw invalid("target of a whatsapp channel must be an E.164 number such as +15551234567", "target");

@@ -226,7 +226,8 @@ export const alertRoutes: RouteDefinition[] = [
       await readAlert(context, alertId);
       const page = pageRequest(url, ["integer"]);
       const rows = await tx`
-        select id, alert_id, channel_id, outbox_id, status, attempt, response_code, error, attempted_at,
+        select id, alert_id, channel_id, outbox_id, status, attempt, response_code,
+               private.alert_delivery_error(id) as error, attempted_at,
                json_build_array(id)::text as _key
         from public.alert_deliveries
         where alert_id = ${alertId}

@@ -66,6 +66,7 @@ select set_eq($$ select table_name, privilege_type from privilege_matrix where r
         ('members', 'DELETE'), ('members', 'SELECT'),
         ('messages', 'SELECT'),
         ('number_connection_events', 'SELECT'),
+        ('number_pairing_codes', 'SELECT'),
         ('number_pacing_states', 'SELECT'),
         ('numbers', 'DELETE'), ('numbers', 'SELECT'),
         ('runtime_instances', 'SELECT'),

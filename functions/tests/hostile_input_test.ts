@@ -22,7 +22,11 @@ function deepDefinitionBody(depth: number): string {
 }
 
 interface ErrorBody {
-  error: { code: string; message: string; details: { field?: string; errors?: Array<{ path: string }> } | null };
+  error: {
+    code: string;
+    message: string;
+    details: { field?: string; errors?: Array<{ path: string }> } | null;
+  };
 }
 
 Deno.test("hostile definitions through the gateway leave the functions working", async (t) => {
@@ -50,7 +54,10 @@ Deno.test("hostile definitions through the gateway leave the functions working",
       });
       equal(validated.status, 200, `${label}: ${validated.text.slice(0, 300)}`);
       equal((validated.json as { valid: boolean }).valid, true, label);
-      const inbound = await fixtures.inbound(numberId, "hi", { waId: `+4917${Date.now() % 1e9}`, name: null });
+      const inbound = await fixtures.inbound(numberId, "hi", {
+        waId: `+4917${Date.now() % 1e9}`,
+        name: null,
+      });
       const routed = await call(gateway!.functionUrl("route-message"), {
         token: serviceRoleToken,
         body: { outbox_id: inbound.outboxId, message_id: inbound.messageId },
@@ -70,7 +77,11 @@ Deno.test("hostile definitions through the gateway leave the functions working",
           [`/bots/${botId}/versions`, users.admin.token],
         ]
       ) {
-        const result = await call(api(path), { token, body, headers: { "content-type": "application/json" } });
+        const result = await call(api(path), {
+          token,
+          body,
+          headers: { "content-type": "application/json" },
+        });
         equal(result.status, 400, `${path}: ${result.text.slice(0, 300)}`);
         const error = (result.json as ErrorBody).error;
         equal(error.code, "invalid_request");
@@ -79,7 +90,10 @@ Deno.test("hostile definitions through the gateway leave the functions working",
       }
     });
 
-    await t.step("after: the next validation and the next inbound message succeed", () => ordinaryCallsWork("after"));
+    await t.step(
+      "after: the next validation and the next inbound message succeed",
+      () => ordinaryCallsWork("after"),
+    );
 
     await t.step("an escaped NUL in a definition is a 400 naming the JSON path", async () => {
       const body = JSON.stringify({ definition: { ...demo, fallback: "sorry\u0000" } });

@@ -10,6 +10,7 @@ source "$REPO_ROOT/scripts/lib/ops.sh"
 
 OPS_DAEMON_PORT=${WABOT_TEST_OPS_DAEMON_PORT:-55381}
 OPS_S3_PORT=${WABOT_TEST_S3_PORT:-55390}
+OPS_JWKS_PORT=${WABOT_TEST_JWKS_PORT:-55391}
 OPS_DIR="$STATE_DIR/ops"
 OPS_BUCKET=wabot-test-backups
 OPS_HELD_NUMBERS=+15550100001,+15550100002,+15550100003
@@ -28,6 +29,7 @@ ops_env() {
 ops_stop() {
   stop_service "$STATE_DIR" daemon
   stop_service "$STATE_DIR" s3
+  stop_service "$STATE_DIR" jwks
 }
 
 # The seeded database, its daemon (holding only the seeded numbers, so other
@@ -328,6 +330,98 @@ ops_deploy_files() {
   [ -f "$REPO_ROOT/docs/adr/template.md" ] && [ -f "$REPO_ROOT/docs/adr/0005-no-redis.md" ]
 }
 
+# Runs the doctor against the test database with a clean configuration: a
+# project whose JWKS (served here by a static file server: the stand-in for
+# https://<ref>.supabase.co/auth/v1/.well-known/jwks.json) has an ES256 key,
+# the functions' secrets in the environment, a daemon on a hosted-looking
+# database with sslmode=require and a public status URL. "$@" are NAME=VALUE
+# changes: the planted mistake.
+ops_doctor() {
+  env WABOT_JWT_ALG= JWT_SECRET= SUPABASE_DB_URL= SUPABASE_ACCESS_TOKEN= SUPABASE_PROJECT_REF= \
+    SUPABASE_URL="http://127.0.0.1:$OPS_JWKS_PORT/es256" \
+    OUTBOX_RELAY_SECRET="$OUTBOX_RELAY_SECRET" WABOT_DAEMON_TOKEN="$WABOT_DAEMON_TOKEN" ADMIN_UI_ORIGIN=https://admin.example.test \
+    WABOT_DATABASE_URL="postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres?sslmode=require" \
+    WABOT_STATUS_URL=https://runtime.example.test/status \
+    "$@" "$REPO_ROOT/scripts/deploy.sh" --check --env-file /dev/null --db-url "$TEST_DB_URL" 2>&1
+}
+
+# Plants one mistake ($1: what the doctor must print; the rest: ops_doctor's
+# changes) and checks that the doctor fails naming it.
+ops_expect_doctor() {
+  local expected=$1 out
+  shift
+  if out=$(ops_doctor "$@"); then echo "$out"; echo "the doctor passed with: $*"; return 1; fi
+  grep -qE "FAIL.*$expected" <<<"$out" || { echo "$out"; echo "the doctor did not name: $expected"; return 1; }
+  printf '  named: %s\n' "$(grep -m1 -E "FAIL.*$expected" <<<"$out" | sed 's/\x1b\[[0-9;]*m//g; s/^ *FAIL *//' | cut -c1-150)"
+}
+
+ops_deploy_check() {
+  local jwks="$OPS_DIR/jwks" out
+  mkdir -p "$jwks/es256/auth/v1/.well-known" "$jwks/hs256/auth/v1/.well-known"
+  printf '%s\n' '{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"test","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}' \
+    >"$jwks/es256/auth/v1/.well-known/jwks.json"
+  printf '%s\n' '{"keys":[]}' >"$jwks/hs256/auth/v1/.well-known/jwks.json"
+  start_service "$STATE_DIR" jwks python3 -m http.server "$OPS_JWKS_PORT" --bind 127.0.0.1 --directory "$jwks"
+  wait_for_http "http://127.0.0.1:$OPS_JWKS_PORT/es256/auth/v1/.well-known/jwks.json" 30 || return 1
+  # The Vault setup (deploy.sh's vault step, private.set_vault_secret), twice:
+  # it must be safe to repeat.
+  local i
+  for i in 1 2; do
+    SUPABASE_URL=https://abcdefghijklmnopqrst.supabase.co \
+      "$REPO_ROOT/scripts/deploy.sh" --only vault --env-file /dev/null --db-url "$TEST_DB_URL" >"$OPS_DIR/vault-$i.log" 2>&1 \
+      || { cat "$OPS_DIR/vault-$i.log"; echo "deploy.sh --only vault failed on run $i"; return 1; }
+  done
+  [ "$(psql -X -At -d "$TEST_DB_URL" -c "select count(*) from vault.secrets where name in ('project_url', 'outbox_relay_secret')")" = 2 ] \
+    || { echo "the vault step did not leave exactly one secret of each name"; return 1; }
+
+  out=$(ops_doctor) || { echo "$out"; echo "the doctor failed a clean configuration"; return 1; }
+  echo "$out" | tail -1
+  out=$(ops_doctor SUPABASE_URL="http://127.0.0.1:$OPS_JWKS_PORT/hs256" JWT_SECRET=legacy-secret-of-at-least-32-characters) \
+    || { echo "$out"; echo "the doctor failed an HS256 project with JWT_SECRET"; return 1; }
+
+  # The JWT setup.
+  ops_expect_doctor 'JWT: the project signs user tokens with HS256 but the functions have no JWT_SECRET' \
+    SUPABASE_URL="http://127.0.0.1:$OPS_JWKS_PORT/hs256" || return 1
+  ops_expect_doctor 'JWT: no JWKS reachable at http://127.0.0.1:1/auth/v1/.well-known/jwks.json' SUPABASE_URL=http://127.0.0.1:1 || return 1
+  # The functions' secrets.
+  ops_expect_doctor 'functions: OUTBOX_RELAY_SECRET is not set' OUTBOX_RELAY_SECRET= || return 1
+  ops_expect_doctor 'functions: ADMIN_UI_ORIGIN is not set' ADMIN_UI_ORIGIN= || return 1
+  # The daemon: sslmode, the transaction pooler, a loopback status URL.
+  ops_expect_doctor 'daemon: WABOT_DATABASE_URL has sslmode=<none>' \
+    WABOT_DATABASE_URL=postgresql://postgres:pw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres || return 1
+  ops_expect_doctor 'daemon: WABOT_DATABASE_URL has sslmode=prefer' \
+    WABOT_DATABASE_URL='postgresql://postgres:pw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres?sslmode=prefer' || return 1
+  ops_expect_doctor 'daemon: WABOT_DATABASE_URL uses port 6543, the transaction pooler' \
+    WABOT_DATABASE_URL='postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?sslmode=require' || return 1
+  ops_expect_doctor 'daemon: WABOT_STATUS_URL http://127.0.0.1:54380/status is a loopback address' \
+    WABOT_STATUS_URL=http://127.0.0.1:54380/status || return 1
+  # The Vault secrets (then put back).
+  psql -X -q -d "$TEST_DB_URL" -c "update vault.secrets set name = 'outbox_relay_secret_gone' where name = 'outbox_relay_secret'" >/dev/null
+  ops_expect_doctor 'Vault: no secret named outbox_relay_secret' || return 1
+  psql -X -q -d "$TEST_DB_URL" -c "update vault.secrets set name = 'outbox_relay_secret' where name = 'outbox_relay_secret_gone'" >/dev/null
+  psql -X -q -d "$TEST_DB_URL" -c "update vault.secrets set secret = '' where name = 'project_url'" >/dev/null
+  ops_expect_doctor 'Vault: the secret project_url is empty' || return 1
+  psql -X -q -d "$TEST_DB_URL" -c "select private.set_vault_secret('project_url', 'https://abcdefghijklmnopqrst.supabase.co')" >/dev/null
+  ops_expect_doctor 'Vault: outbox_relay_secret differs from OUTBOX_RELAY_SECRET' OUTBOX_RELAY_SECRET="$(openssl rand -hex 24)" || return 1
+  # The doorbell job (the local stack has none: planted, then removed).
+  psql -X -q -d "$TEST_DB_URL" -c "select cron.schedule('outbox-relay-doorbell', '*/5 * * * *', 'select private.kick_outbox_relay(''tick'')')" >/dev/null
+  ops_expect_doctor "doorbell: the job outbox-relay-doorbell runs on '\*/5 \* \* \* \*', not every minute" || return 1
+  ops_expect_doctor 'doorbell: the job outbox-relay-doorbell exists but pg_net is not installed' || return 1
+  psql -X -q -d "$TEST_DB_URL" -c "select cron.alter_job(jobid, schedule := '* * * * *', active := false) from cron.job where jobname = 'outbox-relay-doorbell'" >/dev/null
+  ops_expect_doctor 'doorbell: the pg_cron job outbox-relay-doorbell is not active' || return 1
+  psql -X -q -d "$TEST_DB_URL" -c "select cron.unschedule('outbox-relay-doorbell')" >/dev/null
+  ops_doctor >/dev/null || { echo "the doctor still fails after the mistakes were undone"; return 1; }
+
+  # deploy.sh itself refuses an HS256 project without JWT_SECRET.
+  if out=$(SUPABASE_ACCESS_TOKEN=sbp_test SUPABASE_PROJECT_REF=abcdefghijklmnopqrst ADMIN_UI_ORIGIN=https://admin.example.test \
+    SUPABASE_URL="http://127.0.0.1:$OPS_JWKS_PORT/hs256" JWT_SECRET= \
+    "$REPO_ROOT/scripts/deploy.sh" --dry-run --env-file /dev/null 2>&1); then
+    echo "$out"; echo "deploy.sh deployed an HS256 project without JWT_SECRET"; return 1
+  fi
+  grep -q 'JWT_SECRET is not set but the project signs user tokens with HS256' <<<"$out" || { echo "$out"; return 1; }
+  echo "the doctor names each planted mistake; deploy.sh refuses an HS256 project without JWT_SECRET"
+}
+
 ops_runbook() {
   WABOT_DEV_DB_PORT=$DB_PORT WABOT_DEV_GATEWAY_PORT=$GATEWAY_PORT WABOT_DEV_DAEMON_PORT=$OPS_DAEMON_PORT \
     WABOT_STACK_DIR="${STATE_DIR#"$REPO_ROOT"/}" BACKUP_BUCKET=$OPS_BUCKET \
@@ -374,6 +468,7 @@ ops_suites_run() {
   suite "ops: hostile manifest fields (filter, order_by, table, rows, path) refused, naming the field" ops_hostile_manifest
   suite "ops: the drill touches only databases it created" ops_cleanup_refusals
   suite "ops: deployment files (hadolint, compose, deploy.sh, schedules)" ops_deploy_files
+  suite "ops: deploy.sh --check names each planted misconfiguration" ops_deploy_check
   suite "ops: the runbook's commands (docs/runbook.md)" ops_runbook
   ops_stop
 }

@@ -244,23 +244,6 @@ ops_verify_signature() {
   printf '%s\n' "$created_at"
 }
 
-# Makes the local stack's backup keys in the git-ignored state folder $1
-# (once; kept across runs): an age identity and an Ed25519 signing key pair,
-# and exports the variables backup.sh and restore-drill.sh read.
-ops_local_backup_keys() {
-  local dir="$1/backup-keys"
-  mkdir -p "$dir"
-  (
-    umask 077
-    [ -s "$dir/age-identity.txt" ] || age-keygen -o "$dir/age-identity.txt" 2>/dev/null
-    [ -s "$dir/signing.pem" ] || openssl genpkey -algorithm ed25519 -out "$dir/signing.pem"
-    openssl pkey -in "$dir/signing.pem" -pubout -out "$dir/signing.pub.pem"
-  )
-  export WABOT_BACKUP_AGE_RECIPIENT WABOT_BACKUP_AGE_IDENTITY_FILE="$dir/age-identity.txt"
-  WABOT_BACKUP_AGE_RECIPIENT=$(age-keygen -y "$dir/age-identity.txt")
-  export WABOT_BACKUP_SIGNING_KEY_FILE="$dir/signing.pem" WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE="$dir/signing.pub.pem"
-}
-
 # --- S3-compatible object storage ----------------------------------------------
 # With the aws CLI (preferred) or rclone. Credentials come from the usual AWS_*
 # variables; WABOT_BACKUP_S3_ENDPOINT names a non-AWS endpoint such as

@@ -248,6 +248,28 @@ ops_no_interpreter() {
   echo "the meta-command did not run: $(grep -m1 -oE 'refused: [^(]*|the import failed[^:]*|restore drill passed' <<<"$out")"
 }
 
+# The runbook's manual restore: --extract verifies like the drill, then
+# writes the checked files and an import script of \copy lines only.
+ops_extract() {
+  local dir="$OPS_DIR/extract" out
+  rm -rf "$dir"
+  WABOT_BACKUP_AGE_IDENTITY_FILE="$OPS_DIR/keys/backup.txt" \
+    "$REPO_ROOT/scripts/restore-drill.sh" --extract "$dir" --archive "$(ops_latest_local)" >"$OPS_DIR/extract.log" 2>&1 \
+    || { cat "$OPS_DIR/extract.log"; return 1; }
+  [ -f "$dir/manifest.json" ] && [ -f "$dir/data/bots.copy" ] || { echo "the checked files are missing"; return 1; }
+  if grep -vE "^(\\\\set ON_ERROR_STOP on|set session_replication_role = replica;|\\\\copy public\.[a-z_]+ \(\"[a-z_0-9]+\"(, \"[a-z_0-9]+\")*\) from '$dir/data/[a-z_]+\.copy'|\\\\copy auth\.users \(.*\) from '$dir/data/auth_users\.copy')\$" "$dir/import.psql"; then
+    echo "import.psql holds a line that is not \\copy"; return 1
+  fi
+  # A forged archive is refused there too, and nothing is written.
+  ops_repack "$OPS_DIR/bad/extract-forged.tar.gz.age" "true" ""
+  if out=$(WABOT_BACKUP_AGE_IDENTITY_FILE="$OPS_DIR/keys/backup.txt" \
+    "$REPO_ROOT/scripts/restore-drill.sh" --extract "$dir-forged" --archive "$OPS_DIR/bad/extract-forged.tar.gz.age" 2>&1); then
+    echo "$out"; echo "--extract accepted a forged archive"; return 1
+  fi
+  [ ! -e "$dir-forged" ] || { echo "--extract wrote a forged archive's files"; return 1; }
+  echo "--extract wrote $(grep -c '^.copy' "$dir/import.psql") \\copy lines and refused the forged archive"
+}
+
 # Hostile manifest fields (signed with the real key): each refused, naming
 # the field, before anything is imported.
 ops_hostile_manifest() {
@@ -465,6 +487,7 @@ ops_suites_run() {
   suite "ops: wrong key and tampered backups refused, nothing imported" ops_refusals
   suite "ops: forged backups (unsigned, another signing key) refused before decrypting" ops_forged
   suite "ops: a backup's \\! meta-command never runs on restore" ops_no_interpreter
+  suite "ops: the manual restore's --extract verifies first and writes \\copy lines only" ops_extract
   suite "ops: hostile manifest fields (filter, order_by, table, rows, path) refused, naming the field" ops_hostile_manifest
   suite "ops: the drill touches only databases it created" ops_cleanup_refusals
   suite "ops: deployment files (hadolint, compose, deploy.sh, schedules)" ops_deploy_files

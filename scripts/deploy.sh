@@ -126,7 +126,7 @@ if [ "$check" = 1 ]; then
     check_db+=$([[ "$check_db" == *\?* ]] && echo '&' || echo '?')sslmode=disable
   fi
   base_url=${SUPABASE_URL:-}
-  if [ -z "$base_url" ] && [ -n "$project_ref" ]; then base_url="https://$project_ref.supabase.co"; fi
+  if [ -z "$base_url" ] && [ -n "$project_ref" ] && ! is_loopback_url "$check_db"; then base_url="https://$project_ref.supabase.co"; fi
   found=() passed=0
   problem() { found+=("$1"); ops_fail "$1"; }
   good() { passed=$((passed + 1)); ops_ok "$1"; }
@@ -135,11 +135,13 @@ if [ "$check" = 1 ]; then
   sql 'select 1' >/dev/null || die "cannot connect to $(ops_redact_url "$check_db"): $(sql 'select 1' | head -1)"
 
   # The functions' secrets: from the project when it is linked, else here.
+  # (A linked project, supabase link, counts as named.)
   secret_names="" secrets_source="the environment"
-  if [ -n "$project_ref" ] && [ -n "${SUPABASE_ACCESS_TOKEN:-}" ] && ! is_loopback_url "$check_db"; then
+  check_ref=${project_ref:-$(cat "$REPO_ROOT/supabase/.temp/project-ref" 2>/dev/null || true)}
+  if [ -n "$check_ref" ] && [ -n "${SUPABASE_ACCESS_TOKEN:-}" ] && ! is_loopback_url "$check_db"; then
     secrets_source="supabase secrets list"
-    secret_names=$(cd "$REPO_ROOT" && supabase secrets list --project-ref "$project_ref" -o json 2>/dev/null | jq -r '.[].name') \
-      || problem "cannot list the functions' secrets of $project_ref (supabase secrets list): check SUPABASE_ACCESS_TOKEN"
+    secret_names=$(cd "$REPO_ROOT" && supabase secrets list --project-ref "$check_ref" -o json 2>/dev/null | jq -r '.[].name') \
+      || problem "cannot list the functions' secrets of $check_ref (supabase secrets list): check SUPABASE_ACCESS_TOKEN"
   else
     for name in OUTBOX_RELAY_SECRET WABOT_DAEMON_TOKEN ADMIN_UI_ORIGIN JWT_SECRET SUPABASE_JWT_SECRET JWKS_URL; do
       if [ -n "${!name:-}" ]; then secret_names+="$name"$'\n'; fi
@@ -158,12 +160,12 @@ if [ "$check" = 1 ]; then
       else problem "JWT: the project signs user tokens with HS256 but the functions have no JWT_SECRET: supabase secrets set JWT_SECRET=<the legacy JWT secret> (dashboard, JWT Keys), or move the project to asymmetric signing keys"; fi ;;
     asymmetric) good "JWT: the project signs with asymmetric keys (JWKS at ${base_url%/}/auth/v1/.well-known/jwks.json)" ;;
     *)
-      if has_secret JWT_SECRET; then
-        good "JWT: JWT_SECRET is set ($jwks_note)"
-      elif [ -z "${SUPABASE_URL:-}" ] && is_loopback_url "$check_db"; then
+      # Every hosted project serves a JWKS (empty while it signs with HS256);
+      # the functions fall back to it when SUPABASE_JWKS is absent.
+      if [ -z "$base_url" ] && is_loopback_url "$check_db"; then
         good "JWT: the local stack's gateway verifies HS256 with SUPABASE_JWT_SECRET"
       else
-        problem "JWT: $jwks_note, and the functions have no JWT_SECRET: user tokens cannot be verified; set SUPABASE_URL to the project URL (its JWKS), or JWT_SECRET for an HS256 project"
+        problem "JWT: $jwks_note: the functions cannot fetch the signing keys; set SUPABASE_URL to the project URL (https://<ref>.supabase.co)$(has_secret JWT_SECRET || echo ', and JWT_SECRET if the project signs with HS256')"
       fi ;;
   esac
 

@@ -252,7 +252,8 @@ ops_no_interpreter() {
 # writes the checked files and an import script of \copy lines only.
 ops_extract() {
   local dir="$OPS_DIR/extract" out
-  rm -rf "$dir"
+  rm -rf "$dir" "$dir-forged"
+  mkdir -p "$OPS_DIR/bad"
   WABOT_BACKUP_AGE_IDENTITY_FILE="$OPS_DIR/keys/backup.txt" \
     "$REPO_ROOT/scripts/restore-drill.sh" --extract "$dir" --archive "$(ops_latest_local)" >"$OPS_DIR/extract.log" 2>&1 \
     || { cat "$OPS_DIR/extract.log"; return 1; }
@@ -266,6 +267,7 @@ ops_extract() {
     "$REPO_ROOT/scripts/restore-drill.sh" --extract "$dir-forged" --archive "$OPS_DIR/bad/extract-forged.tar.gz.age" 2>&1); then
     echo "$out"; echo "--extract accepted a forged archive"; return 1
   fi
+  grep -q 'refused: the archive has no signature' <<<"$out" || { echo "$out"; echo "--extract did not refuse for the signature"; return 1; }
   [ ! -e "$dir-forged" ] || { echo "--extract wrote a forged archive's files"; return 1; }
   echo "--extract wrote $(grep -c '^.copy' "$dir/import.psql") \\copy lines and refused the forged archive"
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Exports the platform's critical tables from one consistent snapshot as SQL
-# (COPY … FROM stdin, loadable with psql) and CSV, writes manifest.json (row
-# counts, SHA-256 of every file, the schema version, the time), packs them and
-# encrypts the archive with age to WABOT_BACKUP_AGE_RECIPIENT, into a local
-# folder or S3-compatible storage. Plaintext only ever lives in a private
-# temporary folder under TMPDIR (about twice the data's size: SQL and CSV),
-# removed on exit.
+# Exports the platform's critical tables from one consistent snapshot as data
+# (COPY text-format rows, no SQL: data/<table>.copy) and CSV, writes
+# manifest.json (row counts, SHA-256 of every file, the schema version, the
+# time), packs them, encrypts the archive with age to
+# WABOT_BACKUP_AGE_RECIPIENT and signs it with the Ed25519 key in
+# WABOT_BACKUP_SIGNING_KEY_FILE (<archive>.sig beside it; the restorer pins the
+# public key), into a local folder or S3-compatible storage. Plaintext only
+# ever lives in a private temporary folder under TMPDIR (about twice the
+# data's size: data and CSV), removed on exit.
 #
 #   scripts/backup.sh [--db-url URL] [--to DIR | --to s3://bucket/prefix]
 #                     [--keep N] [--env-file FILE]
@@ -15,6 +17,8 @@
 #                              [default: the local stack, 127.0.0.1:54322]
 #   WABOT_BACKUP_TO            destination [default: .local/backups]
 #   WABOT_BACKUP_AGE_RECIPIENT age public key(s) (age1…), comma-separated; required
+#   WABOT_BACKUP_SIGNING_KEY_FILE  Ed25519 private key (PEM) that signs the
+#                              archive; required; only the backup host has it
 #   WABOT_BACKUP_KEEP          keep the newest N archives in a local folder (0: all)
 #   WABOT_BACKUP_S3_ENDPOINT   S3 endpoint for s3:// (e.g. Supabase Storage's
 #                              https://<ref>.supabase.co/storage/v1/s3), with
@@ -44,7 +48,8 @@ to=${to:-${WABOT_BACKUP_TO:-$REPO_ROOT/.local/backups}}
 keep=${keep:-${WABOT_BACKUP_KEEP:-0}}
 [[ "$keep" =~ ^[0-9]+$ ]] || die "--keep must be a number, not $keep"
 
-ops_require_tools psql age jq sha256sum tar gzip
+ops_require_tools psql age jq sha256sum tar gzip openssl
+signing_key=$(ops_signing_key_file)
 recipients=$(ops_age_recipient_args)
 mapfile -t recipient_args <<<"$recipients"
 age "${recipient_args[@]}" </dev/null >/dev/null 2>&1 \
@@ -59,6 +64,7 @@ fi
 export PGTZ=UTC PGDATESTYLE=ISO,YMD PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
 started_at=$(date +%s)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+created_at=$(date -u -d "@$started_at" +%Y-%m-%dT%H:%M:%SZ)
 archive_name="wabot-backup-$stamp.tar.gz.age"
 
 work=$(ops_mktemp_dir)
@@ -69,7 +75,7 @@ finish() {
 }
 trap finish EXIT
 stage="$work/stage"
-mkdir -p "$stage/sql" "$stage/csv"
+mkdir -p "$stage/data" "$stage/csv"
 
 log "backup of $(ops_redact_url "$db_url") to $to"
 
@@ -131,7 +137,7 @@ SQL
 tables_json="$work/tables.jsonl"
 : >"$tables_json"
 total_rows=0
-printf '  %-26s %10s %9s %12s %10s %10s\n' table rows seconds rows/s sql csv
+printf '  %-26s %10s %9s %12s %10s %10s\n' table rows seconds rows/s data csv
 while IFS='|' read -r name relation columns filter order; do
   if [ "$columns" = "*" ]; then
     columns=$(snapshot_query "select string_agg(quote_ident(attname), ',' order by attnum)
@@ -145,16 +151,14 @@ while IFS='|' read -r name relation columns filter order; do
   rows=$(snapshot_query "select count(*) from $relation$where;")
   t0=$(date +%s%N)
 
-  sql_file="$stage/sql/$name.sql" csv_file="$stage/csv/$name.csv"
-  {
-    printf -- '-- wabot backup %s: %s, %s rows, schema %s\n' "$stamp" "$relation" "$rows" "$schema_version"
-    printf 'COPY %s (%s) FROM stdin;\n' "$relation" "${columns//,/, }"
-  } >"$sql_file"
-  export_query "$select" "$sql_file" "" "$name (sql)" "$rows" 2
-  printf '\\.\n' >>"$sql_file"
+  # Data only (COPY's text format, one row a line): the restore feeds it to
+  # COPY … FROM STDIN, never to an interpreter.
+  sql_file="$stage/data/$name.copy" csv_file="$stage/csv/$name.csv"
+  : >"$sql_file"
+  export_query "$select" "$sql_file" "" "$name (data)" "$rows" 0
   export_query "$select" "$csv_file" "with (format csv, header true)" "$name (csv)" "$rows" 1
 
-  exported=$(( $(wc -l <"$sql_file") - 3 ))
+  exported=$(wc -l <"$sql_file")
   [ "$exported" -eq "$rows" ] || die "$name: counted $rows rows but exported $exported"
   elapsed=$(( ($(date +%s%N) - t0) / 1000000 ))
   sql_bytes=$(stat -c %s "$sql_file") csv_bytes=$(stat -c %s "$csv_file")
@@ -169,7 +173,7 @@ while IFS='|' read -r name relation columns filter order; do
     --arg csv_sha "$(sha256sum "$csv_file" | cut -d' ' -f1)" --argjson csv_bytes "$csv_bytes" \
     '{name: $name, relation: $relation, columns: ($columns | split(",")),
       filter: (if $filter == "" then null else $filter end), order_by: $order, rows: $rows,
-      sql: {path: "sql/\($name).sql", sha256: $sql_sha, bytes: $sql_bytes},
+      data: {path: "data/\($name).copy", sha256: $sql_sha, bytes: $sql_bytes},
       csv: {path: "csv/\($name).csv", sha256: $csv_sha, bytes: $csv_bytes}}' >>"$tables_json"
 done < <(ops_table_specs)
 
@@ -177,7 +181,7 @@ printf '%s\n' "commit;" '\q' >&"${SNAPSHOT[1]}"
 wait "$snapshot_pid" 2>/dev/null || true
 snapshot_pid=""
 
-jq -s --arg format "$OPS_MANIFEST_FORMAT" --arg created_at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+jq -s --arg format "$OPS_MANIFEST_FORMAT" --arg created_at "$created_at" \
   --arg schema_version "$schema_version" --argjson migrations "$migrations_json" \
   --arg server_version "$server_version" --arg source "$(ops_redact_url "$db_url")" \
   --arg snapshot "$snapshot" --arg revision "$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
@@ -185,14 +189,16 @@ jq -s --arg format "$OPS_MANIFEST_FORMAT" --arg created_at "$(date -u +%Y-%m-%dT
     revision: $revision, schema_version: $schema_version, migrations: $migrations,
     source: {database: $source, server_version: $server_version, snapshot: $snapshot},
     tables: .,
-    files: (map({(.sql.path): .sql.sha256, (.csv.path): .csv.sha256}) | add)}' \
+    files: (map({(.data.path): .data.sha256, (.csv.path): .csv.sha256}) | add)}' \
   "$tables_json" >"$stage/manifest.json"
 
-# Pack and encrypt. age authenticates every chunk: a changed byte, a cut-off
-# file or another key makes decryption fail as a whole.
+# Pack, encrypt and sign. age checks every chunk against the key, but anyone
+# with the recipient key can encrypt: the signature says the backup host made
+# it, and the restorer checks it before decrypting.
 archive="$work/$archive_name"
-tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner -cf - manifest.json sql csv \
+tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner -cf - manifest.json data csv \
   | gzip -6 | age "${recipient_args[@]}" -o "$archive"
+ops_sign_archive "$archive" "$archive_name" "$created_at" "$signing_key"
 archive_bytes=$(stat -c %s "$archive")
 archive_sha=$(sha256sum "$archive" | cut -d' ' -f1)
 
@@ -200,21 +206,23 @@ if [[ "$to" == s3://* ]]; then
   target="${to%/}/$archive_name"
   log "uploading to $target"
   ops_s3_put "$archive" "$target"
+  ops_s3_put "$archive.sig" "$target.sig"
   listed=$(ops_s3_list "${to%/}" | awk -v name="$archive_name" '$2 == name { print $1 }')
   [ "$listed" = "$archive_bytes" ] || die "the upload of $target did not arrive whole (listed size: ${listed:-none}, expected $archive_bytes)"
 else
   mkdir -p "$to"
   target="$to/$archive_name"
   [ ! -e "$target" ] || die "$target exists already"
-  (umask 077 && cp "$archive" "$to/.$archive_name.partial")
+  (umask 077 && cp "$archive" "$to/.$archive_name.partial" && cp "$archive.sig" "$to/.$archive_name.sig.partial")
+  mv "$to/.$archive_name.sig.partial" "$target.sig"
   mv "$to/.$archive_name.partial" "$target"
   if [ "$keep" -gt 0 ]; then
     find "$to" -maxdepth 1 -name "$OPS_ARCHIVE_GLOB" -printf '%f\n' | sort -r | tail -n +$((keep + 1)) \
-      | while read -r old; do rm -f -- "${to:?}/$old"; log "pruned $old (keeping the newest $keep)"; done
+      | while read -r old; do rm -f -- "${to:?}/$old" "${to:?}/$old.sig"; log "pruned $old (keeping the newest $keep)"; done
   fi
 fi
 
-printf '\nbackup written: %s\n' "$target"
+printf '\nbackup written: %s (signature %s.sig)\n' "$target" "$target"
 printf '  %s tables, %s rows, schema %s, %s bytes encrypted, sha256 %s, %s s\n' \
   "$(jq '.tables | length' "$stage/manifest.json")" "$total_rows" "$schema_version" \
   "$archive_bytes" "$archive_sha" "$(( $(date +%s) - started_at ))"

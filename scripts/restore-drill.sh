@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# The restore drill, end to end: find the latest backup, decrypt it, verify
-# every file against the manifest BEFORE anything is imported, create a
+# The restore drill, end to end: find the latest backup (the newest signed
+# created_at, not the newest name), verify its signature with the pinned key
+# BEFORE decrypting or reading it, decrypt it, validate every manifest field
+# against what scripts/backup.sh writes and every file against the manifest
+# BEFORE anything is imported, create a
 # temporary database wabot_restore_drill_<UTC time> in a throwaway Postgres
 # cluster of its own, apply the migrations (supabase db push), import the
 # backup, verify row counts, checksums and references, run the smoke test
 # against a staging runtime (functions gateway and session daemon) on the
 # restored data, tear everything down, and report. Exits non-zero on any
-# failure; a wrong key or a tampered archive is refused and nothing imported.
+# failure; an unsigned or forged archive, a wrong key or a tampered archive is
+# refused and nothing imported. The data files are only ever fed to COPY …
+# FROM STDIN (psql's \copy), never to an interpreter.
 #
 #   scripts/restore-drill.sh [--from DIR | --from s3://bucket/prefix]
 #                            [--archive FILE | --archive s3://bucket/prefix/NAME]
 #                            [--identity-file FILE] [--keep] [--no-smoke]
 #                            [--pg-port N] [--gateway-port N] [--daemon-port N]
+#   scripts/restore-drill.sh --extract DIR [--from …] [--archive …]
+#       verify and decrypt only, then write the checked files and import.psql
+#       (generated here, \copy commands only) into DIR, for a manual restore
 #   scripts/restore-drill.sh --list
 #   scripts/restore-drill.sh --cleanup wabot_restore_drill_<time>
 #
@@ -19,6 +27,9 @@
 #   WABOT_DRILL_FROM                 where the backups are [default: WABOT_BACKUP_TO, else .local/backups]
 #   WABOT_BACKUP_AGE_IDENTITY_FILE   the age identity (secret key) file, or
 #   WABOT_BACKUP_AGE_IDENTITY        the secret key itself (AGE-SECRET-KEY-1…)
+#   WABOT_BACKUP_SIGNING_PUBLIC_KEY  the backup host's pinned Ed25519 public key
+#                                    (MCowBQYDK2VwAyEA…), or
+#   WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE  the same as a PEM file; required
 #   WABOT_DRILL_PG_PORT, WABOT_DRILL_GATEWAY_PORT, WABOT_DRILL_DAEMON_PORT
 #                                    [default: 54352, 54351, 54353]
 #   WABOT_DRILL_STATE_DIR            [default: .local/restore-drill]
@@ -37,7 +48,7 @@ usage() { ops_usage "$0"; }
 STATE=${WABOT_DRILL_STATE_DIR:-$REPO_ROOT/.local/restore-drill}
 REGISTRY="$STATE/created-databases.tsv"
 NAME_RE='^wabot_restore_drill_[0-9]{8}t[0-9]{6}z$'
-from="" archive_arg="" keep=0 smoke=1 mode=drill cleanup_name=""
+from="" archive_arg="" keep=0 smoke=1 mode=drill cleanup_name="" extract_dir=""
 pg_port=${WABOT_DRILL_PG_PORT:-54352}
 gateway_port=${WABOT_DRILL_GATEWAY_PORT:-54351}
 daemon_port=${WABOT_DRILL_DAEMON_PORT:-54353}
@@ -52,6 +63,7 @@ while [ $# -gt 0 ]; do
     --gateway-port) gateway_port=${2:?}; shift 2 ;;
     --daemon-port) daemon_port=${2:?}; shift 2 ;;
     --list) mode=list; shift ;;
+    --extract) mode=extract; extract_dir=${2:?--extract needs a folder}; shift 2 ;;
     --cleanup) mode=cleanup; cleanup_name=${2:?--cleanup needs a database name}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
@@ -116,7 +128,12 @@ esac
 
 # --- the drill ---------------------------------------------------------------------
 
-ops_require_tools psql initdb pg_ctl age jq sha256sum tar gzip curl supabase
+if [ "$mode" = extract ]; then
+  ops_require_tools age jq sha256sum tar gzip openssl
+  [ ! -e "$extract_dir" ] || die "--extract $extract_dir exists already: name a new folder"
+else
+  ops_require_tools psql initdb pg_ctl age jq sha256sum tar gzip curl supabase openssl
+fi
 umask 022
 export PGTZ=UTC PGDATESTYLE=ISO,YMD PGCONNECT_TIMEOUT=10
 started_at=$(date +%s)
@@ -125,7 +142,7 @@ name="wabot_restore_drill_${stamp,,}"
 cluster="$STATE/$name"
 work=$(ops_mktemp_dir)
 steps=() current="" step_started=0 created=0 db_url="" failed_reason=""
-TOTAL_STEPS=9
+TOTAL_STEPS=10
 
 step() {
   current=$1
@@ -200,19 +217,39 @@ trap on_exit EXIT
 trap 'failed_reason="interrupted"; exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------
-step "find the latest backup"
+step "find the latest backup (newest signed time)"
 archive="$work/archive.tar.gz.age"
+pinned_key=$(ops_signing_public_key_pem "$work")
+# Fetches the signature of backup $1 (a path or s3:// URL) to $2.
+fetch_signature() {
+  rm -f "$2"
+  if [[ "$1" == s3://* ]]; then ops_s3_get "$1.sig" "$2" >/dev/null 2>&1 || true
+  elif [ -f "$1.sig" ]; then cp "$1.sig" "$2"; fi
+}
 if [ -n "$archive_arg" ]; then
   source_name=$archive_arg
-elif [[ "$from" == s3://* ]]; then
-  latest=$(ops_s3_list "$from" | sort -k2 | tail -1 | cut -d' ' -f2)
-  [ -n "$latest" ] || fail "no backup ($OPS_ARCHIVE_GLOB) under $from"
-  source_name="${from%/}/$latest"
 else
-  [ -d "$from" ] || fail "no backup folder $from (set --from or WABOT_DRILL_FROM)"
-  latest=$(find "$from" -maxdepth 1 -name "$OPS_ARCHIVE_GLOB" -printf '%f\n' | sort | tail -1)
-  [ -n "$latest" ] || fail "no backup ($OPS_ARCHIVE_GLOB) in $from"
-  source_name="$from/$latest"
+  # Every candidate's signature is checked, and the newest *signed* created_at
+  # wins: a file with a later name but no valid signature is skipped.
+  if [[ "$from" == s3://* ]]; then
+    candidates=$(ops_s3_list "$from" | cut -d' ' -f2 | sed "s#^#${from%/}/#")
+  else
+    [ -d "$from" ] || fail "no backup folder $from (set --from or WABOT_DRILL_FROM)"
+    candidates=$(find "$from" -maxdepth 1 -name "$OPS_ARCHIVE_GLOB" -printf '%p\n' | grep -E "/${OPS_ARCHIVE_RE#^}" || true)
+  fi
+  [ -n "$candidates" ] || fail "no backup ($OPS_ARCHIVE_GLOB) in $from"
+  best="" best_time="" skipped=0
+  while read -r candidate; do
+    fetch_signature "$candidate" "$work/candidate.sig"
+    if signed_at=$(ops_verify_signature "$work/candidate.sig" "$pinned_key"); then
+      if [[ "$signed_at" > "$best_time" ]]; then best=$candidate best_time=$signed_at; fi
+    else
+      skipped=$((skipped + 1))
+      ops_info "skipped $(basename "$candidate"): $signed_at"
+    fi
+  done <<<"$candidates"
+  [ -n "$best" ] || fail "refused: no backup in $from carries a valid signature ($skipped skipped). Nothing was imported."
+  source_name=$best
 fi
 if [[ "$source_name" == s3://* ]]; then
   ops_s3_get "$source_name" "$archive" || fail "cannot download $source_name"
@@ -220,8 +257,18 @@ else
   [ -f "$source_name" ] || fail "no such backup: $source_name"
   cp "$source_name" "$archive"
 fi
+fetch_signature "$source_name" "$archive.sig"
 archive_label="${source_name#"$REPO_ROOT"/}"
 step_done "$archive_label ($(stat -c %s "$archive") bytes)"
+
+# ---------------------------------------------------------------------------------
+step "verify the signature (before decrypting)"
+source_base=$(basename "$source_name")
+expected_name=""
+if [[ "$source_base" =~ $OPS_ARCHIVE_RE ]]; then expected_name=$source_base; fi
+signed_at=$(ops_verify_signature "$archive.sig" "$pinned_key" "$archive" "$expected_name") \
+  || fail "refused: $signed_at. Nothing was decrypted or imported."
+step_done "signed by the pinned key at $signed_at"
 
 # ---------------------------------------------------------------------------------
 step "decrypt with age"
@@ -245,7 +292,7 @@ tar -tzvf "$work/payload.tar.gz" >"$work/listing" 2>"$work/tar.err" \
 while read -r perms _ _ _ _ path _; do
   path=${path#./}
   case "$perms" in -* | d*) ;; *) fail "refused: the archive holds a link or special file ($path). Nothing was imported." ;; esac
-  [[ "$path" =~ ^(manifest\.json|sql/?|csv/?|sql/[a-z_]+\.sql|csv/[a-z_]+\.csv)$ ]] \
+  [[ "$path" =~ ^(manifest\.json|data/?|csv/?|data/[a-z_]+\.copy|csv/[a-z_]+\.csv)$ ]] \
     || fail "refused: unexpected entry '$path' in the archive. Nothing was imported."
 done <"$work/listing"
 mkdir "$work/backup"
@@ -253,17 +300,57 @@ tar -xzf "$work/payload.tar.gz" -C "$work/backup" --no-same-owner --no-same-perm
 rm -f "$work/payload.tar.gz"
 manifest="$work/backup/manifest.json"
 [ -f "$manifest" ] || fail "refused: the archive has no manifest.json. Nothing was imported."
-jq -e --arg format "$OPS_MANIFEST_FORMAT" '.format == $format and (.tables | type == "array") and (.files | type == "object")' \
-  "$manifest" >/dev/null 2>&1 || fail "refused: manifest.json is not a $OPS_MANIFEST_FORMAT manifest. Nothing was imported."
+# Every field against what scripts/backup.sh can write: the format, the
+# times, the table list (names, relations, filters and orders from its own
+# fixed specs, column names as identifiers), integer counts, the files'
+# names and checksums. The first field that differs is named.
+jq -e . "$manifest" >/dev/null 2>&1 || fail "refused: manifest.json is not JSON. Nothing was imported."
+bad_field=$(jq -r --arg format "$OPS_MANIFEST_FORMAT" --arg signed_at "$signed_at" \
+  --argjson specs "$(ops_table_specs_json)" '
+  def hex64: type == "string" and test("^[0-9a-f]{64}$");
+  def nat: type == "number" and . >= 0 and . == floor and . < 1e15;
+  def ident: type == "string" and test("^[a-z_][a-z0-9_]{0,62}$");
+  def file($dir; $ext; $name): type == "object" and (keys == ["bytes", "path", "sha256"])
+    and .path == "\($dir)/\($name).\($ext)" and (.sha256 | hex64) and (.bytes | nat);
+  def check($cond; $field): if $cond then empty else $field end;
+  [ check(type == "object"; "(the manifest itself)"),
+    check(.format == $format; "format"),
+    check(.created_at == $signed_at; "created_at (not the signed time \($signed_at))"),
+    check(.schema_version | type == "string" and test("^[0-9]{14}$"); "schema_version"),
+    check(.tables | type == "array" and length > 0 and length <= ($specs | length); "tables"),
+    check(.files | type == "object"; "files"),
+    ( (.tables // []) | if type == "array" then . else [] end | to_entries[] | .key as $i | .value as $t
+      | "tables[\($i)]" as $at
+      | if ($t | type) != "object" then $at
+        else ([$specs[] | select(.name == $t.name)][0]) as $s
+        | if $s == null then "\($at).name"
+          else
+            check($t.relation == $s.relation; "\($at).relation"),
+            check(($t.columns | type == "array" and length > 0 and all(.[]; ident) and (unique | length) == length)
+                  and ($s.columns == "*" or ($t.columns | join(",")) == $s.columns); "\($at).columns"),
+            check($t.filter == (if $s.filter == "" then null else $s.filter end); "\($at).filter"),
+            check($t.order_by == $s.order; "\($at).order_by"),
+            check($t.rows | nat; "\($at).rows"),
+            check($t.data | file("data"; "copy"; $s.name); "\($at).data"),
+            check($t.csv | file("csv"; "csv"; $s.name); "\($at).csv")
+          end
+        end),
+    check([(.tables // [])[]? | .name?] | (unique | length) == length; "tables (a table twice)"),
+    check((.files | type) == "object" and (.tables | type) == "array"
+          and .files == ([.tables[]? | objects | {(.data.path? // "" | tostring): .data.sha256?, (.csv.path? // "" | tostring): .csv.sha256?}] | add);
+          "files (not the tables'' data and csv checksums)")
+  ] | first // ""' "$manifest" 2>/dev/null) || bad_field="(the manifest could not be read)"
+if [ -n "$bad_field" ]; then
+  fail "refused: manifest field $bad_field is not what scripts/backup.sh writes. Nothing was imported."
+fi
 backup_schema=$(jq -r .schema_version "$manifest")
 repo_schema=$(ops_repo_schema_version)
-[[ "$backup_schema" =~ ^[0-9]{14}$ ]] || fail "refused: the manifest's schema_version '$backup_schema' is not a migration version"
 if [[ "$backup_schema" > "$repo_schema" ]]; then
-  fail "refused: the backup is from schema $backup_schema, newer than this checkout's migrations ($repo_schema); check out the revision that made it ($(jq -r .revision "$manifest"))"
+  fail "refused: the backup is from schema $backup_schema, newer than this checkout's migrations ($repo_schema); check out the revision that made it ($(jq -r '.revision | tostring | .[0:40]' "$manifest"))"
 fi
 
 # Every file on disk is listed, every listed file is on disk with its checksum.
-(cd "$work/backup" && find sql csv -type f | sort) >"$work/on-disk"
+(cd "$work/backup" && find data csv -type f | sort) >"$work/on-disk"
 jq -r '.files | keys[]' "$manifest" | sort >"$work/listed"
 if ! diff -q "$work/on-disk" "$work/listed" >/dev/null; then
   fail "refused: the archive's files differ from the manifest's list ($(diff "$work/listed" "$work/on-disk" | grep '^[<>]' | tr '\n' ' ')). Nothing was imported."
@@ -273,31 +360,42 @@ while read -r path sha; do
   [ "$actual" = "$sha" ] || fail "refused: checksum mismatch for $path (manifest $sha, archive $actual): the backup was modified. Nothing was imported."
 done < <(jq -r '.files | to_entries[] | "\(.key) \(.value)"' "$manifest")
 
-# Each table: one we export, its SQL file exactly one COPY of the listed
-# columns into that relation and the manifest's number of rows.
+# Each table's data file: the manifest's number of rows (one a line in COPY's
+# text format), and no end-of-data marker that would cut it short. The import
+# script is written here, from the exporter's specs and the validated column
+# names, never from the backup's text: \copy streams each data file to
+# COPY … FROM STDIN, so a data file is only ever data.
 n_tables=0 n_rows=0
-while IFS=$'\t' read -r tname relation columns rows sql_path csv_path sql_sha csv_sha; do
+import_script="$work/import.psql"
+{
+  echo '\set ON_ERROR_STOP on'
+  echo 'set session_replication_role = replica;'
+} >"$import_script"
+while IFS=$'\t' read -r tname columns rows; do
   spec=$(ops_table_spec "$tname")
-  [ -n "$spec" ] || fail "refused: the manifest lists an unknown table '$tname'. Nothing was imported."
-  [ "$(cut -d'|' -f2 <<<"$spec")" = "$relation" ] || fail "refused: the manifest maps $tname to $relation. Nothing was imported."
-  [ "$sql_path" = "sql/$tname.sql" ] && [ "$csv_path" = "csv/$tname.csv" ] \
-    || fail "refused: the manifest names unexpected files for $tname. Nothing was imported."
-  [[ "$columns" =~ ^[a-z_][a-z0-9_]*(,[a-z_][a-z0-9_]*)*$ ]] || fail "refused: bad column list for $tname. Nothing was imported."
-  [[ "$rows" =~ ^[0-9]+$ ]] || fail "refused: bad row count for $tname. Nothing was imported."
-  [ "$(jq -r --arg p "$sql_path" '.files[$p]' "$manifest")" = "$sql_sha" ] \
-    && [ "$(jq -r --arg p "$csv_path" '.files[$p]' "$manifest")" = "$csv_sha" ] \
-    || fail "refused: the manifest's checksums for $tname disagree with each other. Nothing was imported."
-  file="$work/backup/$sql_path"
-  [ "$(sed -n 2p "$file")" = "COPY $relation (${columns//,/, }) FROM stdin;" ] \
-    || fail "refused: $sql_path is not a COPY into $relation. Nothing was imported."
-  [ "$(tail -n 1 "$file")" = '\.' ] && [ "$(grep -c -x '\\\.' "$file")" = 1 ] \
-    || fail "refused: $sql_path does not end its data where expected. Nothing was imported."
-  [ "$(( $(wc -l <"$file") - 3 ))" = "$rows" ] \
-    || fail "refused: $sql_path holds $(( $(wc -l <"$file") - 3 )) rows, the manifest says $rows. Nothing was imported."
+  relation=$(cut -d'|' -f2 <<<"$spec")
+  file="$work/backup/data/$tname.copy"
+  [ "$(wc -l <"$file")" = "$rows" ] \
+    || fail "refused: data/$tname.copy holds $(wc -l <"$file") rows, the manifest says $rows. Nothing was imported."
+  if [ -s "$file" ] && [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" != '\n' ]; then
+    fail "refused: data/$tname.copy does not end with a whole row. Nothing was imported."
+  fi
+  if grep -qx '\\\.' "$file"; then fail "refused: data/$tname.copy holds an end-of-data line. Nothing was imported."; fi
+  quoted=$(tr ',' '\n' <<<"$columns" | sed 's/.*/"&"/' | paste -sd, - | sed 's/,/, /g')
+  printf "\\\\copy %s (%s) from '%s'\n" "$relation" "$quoted" "$file" >>"$import_script"
   n_tables=$((n_tables + 1)) n_rows=$((n_rows + rows))
-done < <(jq -r '.tables[] | [.name, .relation, (.columns | join(",")), .rows, .sql.path, .csv.path, .sql.sha256, .csv.sha256] | @tsv' "$manifest")
+done < <(jq -r '.tables[] | [.name, (.columns | join(",")), .rows] | @tsv' "$manifest")
 [ "$n_tables" -gt 0 ] || fail "refused: the manifest lists no tables. Nothing was imported."
-step_done "$n_tables tables, $n_rows rows, $(jq '.files | length' "$manifest") files match; schema $backup_schema (checkout: $repo_schema), made $(jq -r .created_at "$manifest")"
+step_done "$n_tables tables, $n_rows rows, $(jq '.files | length' "$manifest") files match; schema $backup_schema (checkout: $repo_schema), made $signed_at"
+
+if [ "$mode" = extract ]; then
+  step "write the checked files for a manual restore"
+  mkdir -p "$extract_dir"
+  cp -r "$work/backup/manifest.json" "$work/backup/data" "$work/backup/csv" "$extract_dir/"
+  sed "s#'$work/backup/#'$(cd "$extract_dir" && pwd)/#" "$import_script" >"$extract_dir/import.psql"
+  step_done "$extract_dir (import with: psql \"\$DB_URL\" --single-transaction -f $extract_dir/import.psql)"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------
 step "create the temporary database"
@@ -363,8 +461,7 @@ step "import the backup"
 # writes audit entries and outbox rows nor re-runs publishing rules; the
 # references are checked in the next step instead. Identity sequences move
 # past the imported ids.
-import_args=(-c "set session_replication_role = replica")
-while read -r path; do import_args+=(-f "$work/backup/$path"); done < <(jq -r '.tables[].sql.path' "$manifest")
+import_args=(-f "$import_script")
 import_args+=(-c "do \$\$ declare r record; begin
   for r in select format('%I.%I', n.nspname, c.relname) as tbl, a.attname as col,
                   pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) as seq
@@ -392,7 +489,8 @@ while IFS=$'\t' read -r tname relation columns rows filter order csv_sha; do
   if [ "$filter" != "-" ]; then where=" where $filter"; fi
   actual_sha=$(psql -X -q -d "$db_url" -c "copy (select ${columns//,/, } from $relation$where order by $order) to stdout with (format csv, header true)" | sha256sum | cut -d' ' -f1)
   [ "$actual_sha" = "$csv_sha" ] || mismatches+=("$tname: CSV checksum $actual_sha, manifest $csv_sha")
-done < <(jq -r '.tables[] | [.name, .relation, (.columns | join(",")), .rows, (.filter // "-"), .order_by, .csv.sha256] | @tsv' "$manifest")
+done < <(jq -r --argjson specs "$(ops_table_specs_json)" '.tables[] | .name as $n | ($specs[] | select(.name == $n)) as $s
+  | [.name, $s.relation, (.columns | join(",")), .rows, (if $s.filter == "" then "-" else $s.filter end), $s.order, .csv.sha256] | @tsv' "$manifest")
 [ ${#mismatches[@]} -eq 0 ] || fail "the restored data differs from the backup: ${mismatches[*]}"
 # Every foreign key of the public schema holds (the import did not check them).
 fk_report=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db_url" 2>&1 <<'SQL'

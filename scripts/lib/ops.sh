@@ -93,10 +93,23 @@ SPECS
 # The spec line of table $1, or nothing.
 ops_table_spec() { ops_table_specs | awk -F'|' -v name="$1" '$1 == name'; }
 
-# The backup archive's name pattern; names sort by time.
+# The backup archive's name pattern. A name is only a label: the restore
+# drill picks the archive whose *signed* created_at is newest, never the
+# newest name (anyone who can write to the bucket can choose a name).
 OPS_ARCHIVE_GLOB='wabot-backup-*.tar.gz.age'
 OPS_ARCHIVE_RE='^wabot-backup-[0-9]{8}T[0-9]{6}Z\.tar\.gz\.age$'
-OPS_MANIFEST_FORMAT='wabot-backup/1'
+# Format 2: data files hold COPY text-format rows only (data/<table>.copy),
+# never SQL; format 1 (sql/<table>.sql, fed to psql -f) is refused.
+OPS_MANIFEST_FORMAT='wabot-backup/2'
+OPS_SIGNATURE_FORMAT='wabot-backup-signature/1'
+OPS_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+
+# The spec lines as a JSON array ({name, relation, columns, filter, order}),
+# for the manifest's validation.
+ops_table_specs_json() {
+  ops_table_specs | jq -R -s 'split("\n") | map(select(length > 0) | split("|")
+    | {name: .[0], relation: .[1], columns: .[2], filter: .[3], order: .[4]})'
+}
 
 # The newest migration in this checkout (the schema the restore drill builds).
 ops_repo_schema_version() {
@@ -134,6 +147,101 @@ ops_age_identity_file() {
   else
     die "no age identity to decrypt with: set WABOT_BACKUP_AGE_IDENTITY_FILE (a file) or WABOT_BACKUP_AGE_IDENTITY (the AGE-SECRET-KEY-1… key)"
   fi
+}
+
+# --- signatures (docs/adr/0008-signed-backups.md) -------------------------------
+# age encrypts but does not authenticate: anyone with the recipient (public)
+# key can make an archive that decrypts. So the backup host also signs each
+# archive with an Ed25519 key only it holds (openssl pkeyutl), in a sidecar
+# <archive>.sig, and the restorer pins the public key and verifies the
+# signature before it decrypts or reads anything. The sidecar is a short
+# signed statement, one "key value" per line, then the signature:
+#   wabot-backup-signature/1
+#   archive wabot-backup-<time>.tar.gz.age
+#   bytes <size of the archive>
+#   sha256 <SHA-256 of the archive>
+#   created_at <the manifest's created_at>
+#   signature <base64 Ed25519 signature of the lines above, newlines included>
+
+# The private signing key's file (WABOT_BACKUP_SIGNING_KEY_FILE), checked to
+# be an Ed25519 key.
+ops_signing_key_file() {
+  local file=${WABOT_BACKUP_SIGNING_KEY_FILE:-}
+  [ -n "$file" ] || die "WABOT_BACKUP_SIGNING_KEY_FILE is not set: the Ed25519 private key (PEM) that signs backups (docs/runbook.md, Backups)"
+  [ -r "$file" ] || die "WABOT_BACKUP_SIGNING_KEY_FILE=$file cannot be read"
+  openssl pkey -in "$file" -noout -text 2>/dev/null | grep -q '^ED25519 Private-Key' \
+    || die "WABOT_BACKUP_SIGNING_KEY_FILE=$file is not an Ed25519 private key (openssl genpkey -algorithm ed25519)"
+  printf '%s\n' "$file"
+}
+
+# Writes the pinned public key as PEM into folder $1 and prints its path:
+# WABOT_BACKUP_SIGNING_PUBLIC_KEY (the one base64 line between the PEM's
+# BEGIN and END lines, MCowBQYDK2VwAyEA…) or WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE.
+ops_signing_public_key_pem() {
+  local dir=$1 pem="$1/signing.pub.pem"
+  if [ -n "${WABOT_BACKUP_SIGNING_PUBLIC_KEY:-}" ]; then
+    [[ "$WABOT_BACKUP_SIGNING_PUBLIC_KEY" =~ ^MCowBQYDK2VwAyEA[A-Za-z0-9+/]{43}=$ ]] \
+      || die "WABOT_BACKUP_SIGNING_PUBLIC_KEY is not an Ed25519 public key (one base64 line, MCowBQYDK2VwAyEA…)"
+    printf -- '-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n' "$WABOT_BACKUP_SIGNING_PUBLIC_KEY" >"$pem"
+  elif [ -n "${WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE:-}" ]; then
+    [ -r "$WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE" ] || die "WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE=$WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE cannot be read"
+    cp "$WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE" "$pem"
+  else
+    die "no pinned signing key: set WABOT_BACKUP_SIGNING_PUBLIC_KEY (or _FILE) to the backup host's Ed25519 public key; an unsigned archive is never restored"
+  fi
+  openssl pkey -pubin -in "$pem" -noout -text 2>/dev/null | grep -q '^ED25519 Public-Key' \
+    || die "the pinned signing key is not an Ed25519 public key"
+  printf '%s\n' "$pem"
+}
+
+# ops_sign_archive <archive file> <archive name> <created_at> <key file>:
+# writes <archive file>.sig.
+ops_sign_archive() {
+  local file=$1 name=$2 created_at=$3 key=$4 statement
+  statement=$(mktemp "${TMPDIR:-/tmp}/wabot-statement.XXXXXX")
+  printf '%s\narchive %s\nbytes %s\nsha256 %s\ncreated_at %s\n' "$OPS_SIGNATURE_FORMAT" "$name" \
+    "$(stat -c %s "$file")" "$(sha256sum "$file" | cut -d' ' -f1)" "$created_at" >"$statement"
+  { cat "$statement"; printf 'signature %s\n' \
+      "$(openssl pkeyutl -sign -inkey "$key" -rawin -in "$statement" | openssl base64 -A)"; } >"$file.sig.partial" \
+    || { rm -f "$statement" "$file.sig.partial"; die "cannot sign $name"; }
+  rm -f "$statement"
+  mv "$file.sig.partial" "$file.sig"
+}
+
+# ops_verify_signature <sidecar> <public key PEM> [<archive file> <archive name>]:
+# checks the sidecar's signature with the pinned key, then (with an archive)
+# that the archive is the signed one (name, size, SHA-256). Prints the signed
+# created_at; on failure prints the reason to stdout and returns 1. Reads the
+# archive only to hash it: nothing is decrypted or unpacked.
+ops_verify_signature() {
+  local sig=$1 pem=$2 file=${3:-} name=${4:-} dir lines signed_name bytes sha created_at
+  [ -f "$sig" ] || { echo "the archive has no signature (no <archive>.sig beside it)"; return 1; }
+  [ "$(stat -c %s "$sig")" -le 4096 ] || { echo "the signature file is too large to be one"; return 1; }
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/wabot-verify.XXXXXX")
+  head -n 5 "$sig" >"$dir/statement"
+  mapfile -t lines <"$sig"
+  if [ ${#lines[@]} -ne 6 ] || ! [[ "${lines[5]}" =~ ^signature\ ([A-Za-z0-9+/]{86}==)$ ]]; then
+    rm -rf "$dir"; echo "the signature file is malformed"; return 1
+  fi
+  printf '%s' "${BASH_REMATCH[1]}" | openssl base64 -d -A >"$dir/sig.bin"
+  if ! openssl pkeyutl -verify -pubin -inkey "$pem" -rawin -in "$dir/statement" -sigfile "$dir/sig.bin" >/dev/null 2>&1; then
+    rm -rf "$dir"; echo "the signature does not verify with the pinned key (unsigned, forged or signed by another key)"; return 1
+  fi
+  rm -rf "$dir"
+  # Signed, so written by the backup host: still check its form.
+  [ "${lines[0]}" = "$OPS_SIGNATURE_FORMAT" ] \
+    && [[ "${lines[1]}" =~ ^archive\ (wabot-backup-[0-9]{8}T[0-9]{6}Z\.tar\.gz\.age)$ ]] && signed_name=${BASH_REMATCH[1]} \
+    && [[ "${lines[2]}" =~ ^bytes\ ([0-9]{1,15})$ ]] && bytes=${BASH_REMATCH[1]} \
+    && [[ "${lines[3]}" =~ ^sha256\ ([0-9a-f]{64})$ ]] && sha=${BASH_REMATCH[1]} \
+    && [[ "${lines[4]#created_at }" =~ $OPS_TIME_RE ]] && created_at=${lines[4]#created_at } \
+    || { echo "the signed statement is not a $OPS_SIGNATURE_FORMAT statement"; return 1; }
+  if [ -n "$file" ]; then
+    [ -z "$name" ] || [ "$name" = "$signed_name" ] \
+      || { echo "the signature is for $signed_name, not $name"; return 1; }
+    [ "$(stat -c %s "$file")" = "$bytes" ] && [ "$(sha256sum "$file" | cut -d' ' -f1)" = "$sha" ] \
+      || { echo "the archive is corrupt or was tampered with: its size or SHA-256 is not the signed one"; return 1; }
+  fi
+  printf '%s\n' "$created_at"
 }
 
 # --- S3-compatible object storage ----------------------------------------------

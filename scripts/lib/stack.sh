@@ -52,6 +52,16 @@ stack_secrets() {
   # shellcheck disable=SC1090
   source "$secrets"
   set +a
+  # The local backups' Ed25519 signing key pair (docs/adr/0007): made once in
+  # the git-ignored state folder, like the keys above; settings already in
+  # the environment win.
+  if [ ! -s "$state_dir/backup-signing.pem" ]; then
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$state_dir/backup-signing.pem")
+  fi
+  [ -s "$state_dir/backup-signing.pub.pem" ] \
+    || openssl pkey -in "$state_dir/backup-signing.pem" -pubout -out "$state_dir/backup-signing.pub.pem"
+  export WABOT_BACKUP_SIGNING_KEY_FILE=${WABOT_BACKUP_SIGNING_KEY_FILE:-$state_dir/backup-signing.pem}
+  export WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE=${WABOT_BACKUP_SIGNING_PUBLIC_KEY_FILE:-$state_dir/backup-signing.pub.pem}
 }
 
 # Starts "$@" in the background as service $2 under state dir $1 unless its

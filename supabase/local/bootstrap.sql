@@ -106,3 +106,53 @@ grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email()
 
 -- As on Supabase, extensions live in `extensions`, which is on the path.
 alter database postgres set search_path to "$user", public, extensions;
+
+-- -----------------------------------------------------------------------------
+-- Vault (supabase_vault), a FAKE: same objects and signatures as Supabase
+-- Vault (vault.secrets with its unique name, vault.create_secret,
+-- vault.update_secret, the vault.decrypted_secrets view), but the secret is
+-- stored as it is, not encrypted with pgsodium: only for the local stack and
+-- its tests. Hosted projects have the real extension.
+-- -----------------------------------------------------------------------------
+
+create schema if not exists vault;
+
+create table if not exists vault.secrets (
+    id uuid primary key default gen_random_uuid(),
+    name text,
+    description text not null default '',
+    secret text not null,
+    key_id uuid,
+    nonce bytea,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+);
+create unique index if not exists secrets_name_idx on vault.secrets (name) where name is not null;
+
+create or replace function vault.create_secret(
+    new_secret text, new_name text default null, new_description text default '', new_key_id uuid default null
+) returns uuid language sql security definer set search_path = '' as $$
+    insert into vault.secrets (secret, name, description, key_id)
+    values (new_secret, new_name, coalesce(new_description, ''), new_key_id)
+    returning id;
+$$;
+
+create or replace function vault.update_secret(
+    secret_id uuid, new_secret text default null, new_name text default null,
+    new_description text default null, new_key_id uuid default null
+) returns void language sql security definer set search_path = '' as $$
+    update vault.secrets
+    set secret = coalesce(new_secret, secret), name = coalesce(new_name, name),
+        description = coalesce(new_description, description),
+        key_id = coalesce(new_key_id, key_id), updated_at = now()
+    where id = secret_id;
+$$;
+
+create or replace view vault.decrypted_secrets as
+    select id, name, description, secret, secret as decrypted_secret, key_id, nonce, created_at, updated_at
+    from vault.secrets;
+
+revoke all on schema vault from public;
+revoke all on all tables in schema vault from public, anon, authenticated, service_role;
+revoke all on function vault.create_secret(text, text, text, uuid), vault.update_secret(uuid, text, text, text, uuid)
+    from public, anon, authenticated, service_role;

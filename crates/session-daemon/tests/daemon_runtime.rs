@@ -1534,6 +1534,7 @@ async fn session_commands_reach_the_daemon_holding_the_number() {
 #[ignore = "needs the local stack: run by scripts/test.sh"]
 async fn the_whatsapp_web_hook_commits_before_acknowledging() {
     use session_daemon::database::build_pool;
+    use session_daemon::database_tls::{DatabaseConnector, TlsSettings};
     use session_daemon::transport::web::WebInboundHook;
     use session_daemon::transport::TransportEvent;
     use whatsapp_rust::prelude::{wa, MessageBuilderExt};
@@ -1574,7 +1575,8 @@ async fn the_whatsapp_web_hook_commits_before_acknowledging() {
         inbound(&format!("3EB0{}", Uuid::new_v4().simple()), "second"),
     ];
 
-    let config: tokio_postgres::Config = stack.database_url.parse().expect("the url");
+    let config = DatabaseConnector::from_url(&stack.database_url, &TlsSettings::default())
+        .expect("the url");
     let pool = build_pool(&config, Some("service_role")).expect("a pool");
     let (events, mut committed) = tokio::sync::mpsc::channel(8);
     let hook = WebInboundHook::new(pool, number.number_id, events);
@@ -1639,11 +1641,13 @@ async fn the_whatsapp_web_hook_commits_before_acknowledging() {
 
     // With the database unreachable the hook fails, so the crate does not
     // acknowledge and WhatsApp delivers again.
-    let unreachable: tokio_postgres::Config = format!(
-        "postgresql://postgres:postgres@127.0.0.1:{}/postgres",
-        free_port()
+    let unreachable = DatabaseConnector::from_url(
+        &format!(
+            "postgresql://postgres:postgres@127.0.0.1:{}/postgres",
+            free_port()
+        ),
+        &TlsSettings::default(),
     )
-    .parse()
     .expect("a url");
     let (events, _) = tokio::sync::mpsc::channel(8);
     let cut_off = WebInboundHook::new(

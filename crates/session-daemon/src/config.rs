@@ -679,11 +679,9 @@ impl DaemonConfig {
         };
         let mut database = DatabaseConnector::from_url(&arguments.database_url, &environment_tls)
             .map_err(|error| match error {
-                DatabaseTlsError::InvalidUrl { reason } => {
-                    ConfigError::InvalidDatabaseUrl { reason }
-                }
-                other => ConfigError::DatabaseTls(other),
-            })?;
+            DatabaseTlsError::InvalidUrl { reason } => ConfigError::InvalidDatabaseUrl { reason },
+            other => ConfigError::DatabaseTls(other),
+        })?;
         if database.config().get_application_name().is_none() {
             database.config_mut().application_name("wabot-daemon");
         }

@@ -122,7 +122,9 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
     let wakeups = Wakeups::default();
     let metrics = Arc::new(Metrics::default());
     if !config.simulator_enabled {
-        tracing::info!("the simulator transport and the /simulator endpoints are off (WABOT_SIMULATOR)");
+        tracing::info!(
+            "the simulator transport and the /simulator endpoints are off (WABOT_SIMULATOR)"
+        );
     }
     tracing::info!(sslmode = %config.database.ssl_mode(), "database connections");
     let simulator = match &config.simulator_send_log {

@@ -11,10 +11,10 @@
 
 use std::time::Duration;
 
+use crate::database_tls::DatabaseConnector;
 use deadpool_postgres::{
     HookError, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
 };
-use crate::database_tls::DatabaseConnector;
 
 /// The pooled connections the daemon's workers and handlers share.
 pub type DatabasePool = Pool;

@@ -36,7 +36,9 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use tokio_postgres::config::{Host, SslMode as PostgresSslMode};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -535,7 +537,10 @@ mod tests {
             "postgresql://u:p@db.example.com:5432/postgres?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&application_name=x",
         )
         .expect("valid settings");
-        assert_eq!(rest, "postgresql://u:p@db.example.com:5432/postgres?application_name=x");
+        assert_eq!(
+            rest,
+            "postgresql://u:p@db.example.com:5432/postgres?application_name=x"
+        );
         assert_eq!(settings.ssl_mode, Some(SslMode::VerifyFull));
         assert_eq!(settings.root_cert, Some(PathBuf::from("/etc/ca.pem")));
 
@@ -548,7 +553,8 @@ mod tests {
 
     #[test]
     fn an_unknown_mode_is_refused_by_name() {
-        let error = split_tls_settings("postgresql://h/db?sslmode=verify_full").expect_err("refused");
+        let error =
+            split_tls_settings("postgresql://h/db?sslmode=verify_full").expect_err("refused");
         assert!(error.to_string().contains("verify_full"), "{error}");
         assert!(split_tls_settings("host=h sslmode=allow").is_err());
     }
@@ -568,7 +574,9 @@ mod tests {
             SslMode::Prefer
         );
         assert_eq!(
-            default_ssl_mode(&hosts("postgresql://u:p@aws-0-eu-west-1.pooler.supabase.com:5432/db")),
+            default_ssl_mode(&hosts(
+                "postgresql://u:p@aws-0-eu-west-1.pooler.supabase.com:5432/db"
+            )),
             SslMode::Require
         );
         assert_eq!(
@@ -594,8 +602,9 @@ mod tests {
         .expect("a connector");
         assert_eq!(connector.ssl_mode(), SslMode::Require);
         assert_eq!(connector.config().get_ssl_mode(), PostgresSslMode::Require);
-        let connector = DatabaseConnector::from_url("postgresql://u:p@db.example.com/db", &environment)
-            .expect("a connector");
+        let connector =
+            DatabaseConnector::from_url("postgresql://u:p@db.example.com/db", &environment)
+                .expect("a connector");
         assert_eq!(connector.ssl_mode(), SslMode::Disable);
         let connector = DatabaseConnector::from_url(
             "postgresql://u:p@db.example.com/db",

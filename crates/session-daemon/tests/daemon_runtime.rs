@@ -1575,8 +1575,8 @@ async fn the_whatsapp_web_hook_commits_before_acknowledging() {
         inbound(&format!("3EB0{}", Uuid::new_v4().simple()), "second"),
     ];
 
-    let config = DatabaseConnector::from_url(&stack.database_url, &TlsSettings::default())
-        .expect("the url");
+    let config =
+        DatabaseConnector::from_url(&stack.database_url, &TlsSettings::default()).expect("the url");
     let pool = build_pool(&config, Some("service_role")).expect("a pool");
     let (events, mut committed) = tokio::sync::mpsc::channel(8);
     let hook = WebInboundHook::new(pool, number.number_id, events);

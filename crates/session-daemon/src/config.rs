@@ -1028,7 +1028,7 @@ mod tests {
         assert_eq!(config.listen_address.port(), 54380);
         assert_eq!(config.held_phone_numbers, None);
         assert_eq!(
-            config.database.get_connect_timeout(),
+            config.database.config().get_connect_timeout(),
             Some(&Duration::from_secs(5))
         );
     }
@@ -1271,6 +1271,117 @@ mod tests {
             default_status_url("[::1]:8080".parse().unwrap()),
             "http://[::1]:8080/status"
         );
+    }
+
+    /// The complete flags with the database on another host.
+    fn hosted_flags(extra: &[&'static str]) -> Vec<&'static str> {
+        let mut flags = complete_flags();
+        flags[7] = "postgresql://postgres:pw@db.abcdefghijklmnop.supabase.co:5432/postgres";
+        flags.extend_from_slice(extra);
+        flags
+    }
+
+    fn resolve_flags(flags: &[&str]) -> Result<DaemonConfig, ConfigError> {
+        DaemonConfig::resolve(daemon_arguments(flags), || "test".to_owned())
+    }
+
+    #[test]
+    fn a_loopback_status_url_is_refused_against_a_remote_database() {
+        // The default status URL (from WABOT_LISTEN=127.0.0.1:54380) and
+        // an explicit loopback one are both refused.
+        let error = resolve_flags(&hosted_flags(&[])).expect_err("refused");
+        assert!(
+            matches!(error, ConfigError::LoopbackStatusUrl { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("WABOT_STATUS_URL"), "{error}");
+        for status_url in [
+            "http://localhost:54380/status",
+            "http://[::1]:54380/status",
+            "http://0.0.0.0:54380/status",
+            "http://127.0.0.2/status",
+        ] {
+            let error =
+                resolve_flags(&hosted_flags(&["--status-url", status_url])).expect_err("refused");
+            assert!(
+                matches!(error, ConfigError::LoopbackStatusUrl { .. }),
+                "{status_url}"
+            );
+        }
+        // A public URL passes, and so does the explicit override.
+        resolve_flags(&hosted_flags(&[
+            "--status-url",
+            "https://wabot.example.com/status",
+        ]))
+        .expect("a public status url");
+        resolve_flags(&hosted_flags(&["--allow-loopback-status-url", "on"])).expect("the override");
+        assert!(matches!(
+            resolve_flags(&hosted_flags(&["--allow-loopback-status-url", "maybe"])),
+            Err(ConfigError::InvalidSwitch { .. })
+        ));
+        // On the local stack a loopback status URL is right.
+        resolve_flags(&complete_flags()).expect("the local stack");
+    }
+
+    #[test]
+    fn the_simulator_is_off_outside_the_local_stack() {
+        let public = ["--status-url", "https://wabot.example.com/status"];
+        let local = resolve_flags(&complete_flags()).expect("the local stack");
+        assert!(local.simulator_enabled);
+        assert!(local.transports.contains(&TransportKind::Simulator));
+
+        let hosted = resolve_flags(&hosted_flags(&public)).expect("hosted");
+        assert!(!hosted.simulator_enabled);
+        assert!(!hosted.transports.contains(&TransportKind::Simulator));
+        assert!(!hosted.transports.is_empty());
+
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--transports", "simulator"]);
+        assert!(matches!(
+            resolve_flags(&flags),
+            Err(ConfigError::SimulatorOff)
+        ));
+
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--simulator", "on"]);
+        let enabled = resolve_flags(&flags).expect("explicitly on");
+        assert!(enabled.simulator_enabled);
+        assert!(enabled.transports.contains(&TransportKind::Simulator));
+
+        let mut flags = complete_flags();
+        flags.extend_from_slice(&["--simulator", "off"]);
+        let disabled = resolve_flags(&flags).expect("explicitly off");
+        assert!(!disabled.simulator_enabled);
+        assert!(!disabled.transports.contains(&TransportKind::Simulator));
+    }
+
+    #[test]
+    fn the_database_tls_settings_are_read_and_checked() {
+        let public = ["--status-url", "https://wabot.example.com/status"];
+        let hosted = resolve_flags(&hosted_flags(&public)).expect("hosted");
+        assert_eq!(
+            hosted.database.ssl_mode(),
+            crate::database_tls::SslMode::Require
+        );
+        let local = resolve_flags(&complete_flags()).expect("local");
+        assert_eq!(
+            local.database.ssl_mode(),
+            crate::database_tls::SslMode::Prefer
+        );
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--db-sslmode", "disable"]);
+        assert_eq!(
+            resolve_flags(&flags).expect("disable").database.ssl_mode(),
+            crate::database_tls::SslMode::Disable
+        );
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--db-sslmode", "verify_full"]);
+        let error = resolve_flags(&flags).expect_err("refused");
+        assert!(error.to_string().contains("verify_full"), "{error}");
+        let mut flags = complete_flags();
+        flags[7] = "postgresql://u:p@db.example.com/postgres?sslmode=strict";
+        let error = resolve_flags(&flags).expect_err("refused");
+        assert!(error.to_string().contains("strict"), "{error}");
     }
 
     #[test]

@@ -1175,13 +1175,10 @@ mod tests {
     /// Serves every route of [`ROUTES`] from the real router (with a
     /// database pool pointing nowhere) and checks that none falls through to
     /// the fallback.
-    #[tokio::test]
-    async fn the_router_serves_every_listed_route() {
-        use axum::body::Body;
-        use tower::ServiceExt;
-
+    /// An API state whose pools point at `database_url`.
+    fn test_state(database_url: &str, simulator_enabled: bool) -> Arc<ApiState> {
         let database = crate::database_tls::DatabaseConnector::from_url(
-            "postgresql://postgres:postgres@127.0.0.1:1/postgres",
+            database_url,
             &crate::database_tls::TlsSettings::default(),
         )
         .expect("a url");
@@ -1195,7 +1192,7 @@ mod tests {
             metrics: Arc::new(Metrics::default()),
             outbound_wakeup: Arc::new(tokio::sync::Notify::new()),
         });
-        let state = Arc::new(ApiState {
+        Arc::new(ApiState {
             control_pool: pool.clone(),
             pool,
             registry: SessionRegistry::new(context),
@@ -1208,9 +1205,94 @@ mod tests {
             cloud_app_secret: None,
             cloud_verify_token: None,
             cloud_numbers: Mutex::new(HashMap::new()),
-            simulator_enabled: true,
+            simulator_enabled,
+        })
+    }
+
+    async fn answer(app: &Router, method: &str, uri: &str) -> (StatusCode, String) {
+        use tower::ServiceExt;
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(axum::body::Body::from("{}"))
+            .expect("a request");
+        let response = app.clone().oneshot(request).await.expect("an answer");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("a body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn metrics_answer_from_memory_when_no_connection_can_be_had() {
+        // A "database" that accepts connections and never answers: every
+        // pool.get() hangs until its 5-second timeout, as when the workers
+        // hold every connection.
+        let blackhole = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a listener");
+        let port = blackhole.local_addr().expect("an address").port();
+        let held = tokio::spawn(async move {
+            let mut sockets = Vec::new();
+            while let Ok((socket, _)) = blackhole.accept().await {
+                sockets.push(socket);
+            }
+        });
+        let state = test_state(
+            &format!("postgresql://postgres:postgres@127.0.0.1:{port}/postgres"),
+            true,
+        );
+        state.metrics.record_database_sample(DatabaseSample {
+            outbound_queue_depth: 7,
+            outbox_lag_seconds: 1.5,
+            taken_at: Instant::now(),
         });
         let app = router(state);
+        let started = Instant::now();
+        let (status, body) = answer(&app, "GET", "/metrics").await;
+        let elapsed = started.elapsed();
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            elapsed < Duration::from_millis(500),
+            "/metrics took {elapsed:?}"
+        );
+        assert!(body.contains("wabot_outbound_queue_depth 7"), "{body}");
+        held.abort();
+    }
+
+    #[tokio::test]
+    async fn the_simulator_endpoints_exist_only_when_enabled() {
+        let url = "postgresql://postgres:postgres@127.0.0.1:1/postgres";
+        let off = router(test_state(url, false));
+        let on = router(test_state(url, true));
+        for (method, path) in ROUTES
+            .iter()
+            .filter(|(_, path)| path.starts_with("/simulator"))
+        {
+            let uri = path.replace("{phone_number}", "%2B15550100001");
+            let (status, body) = answer(&off, method, &uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+            assert!(body.contains("no such endpoint"), "{method} {path}: {body}");
+            let (_, body) = answer(&on, method, &uri).await;
+            assert!(
+                !body.contains("no such endpoint"),
+                "{method} {path} when on: {body}"
+            );
+        }
+        let (status, _) = answer(&off, "GET", "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn the_router_serves_every_listed_route() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+
+        let app = router(test_state(
+            "postgresql://postgres:postgres@127.0.0.1:1/postgres",
+            true,
+        ));
         for (method, path) in ROUTES {
             let uri = path
                 .replace("{number_id}", "not-a-uuid")

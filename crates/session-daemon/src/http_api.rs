@@ -730,12 +730,35 @@ async fn post_simulator_receipt(
         .into_response())
 }
 
+/// The body of `POST /simulator/numbers/{phone}/pair` (may be empty).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairRequest {
+    /// The phone number of the WhatsApp account that scanned the code, when
+    /// it is not the line's own (to rehearse a refused pairing).
+    #[serde(default)]
+    linked_phone_number: Option<String>,
+}
+
 async fn post_simulator_pair(
     State(state): State<Arc<ApiState>>,
     Path(phone_number): Path<String>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let phone_number = path_phone_number(&phone_number)?;
-    state.simulator.pair(&phone_number).await?;
+    let request: PairRequest = json_body(body)?;
+    if let Some(linked) = &request.linked_phone_number {
+        validate_e164(linked).map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid body at `linked_phone_number`: {error}"),
+            )
+        })?;
+    }
+    state
+        .simulator
+        .pair(&phone_number, request.linked_phone_number.as_deref())
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "phone_number": phone_number, "paired": true })),

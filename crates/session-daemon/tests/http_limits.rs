@@ -172,7 +172,7 @@ async fn excess_concurrent_requests_are_refused_and_status_still_answers() {
 
 #[test]
 fn the_binary_refuses_a_loopback_status_url_against_a_remote_database() {
-    let output = Command::new(env!("CARGO_BIN_EXE_wabot"))
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_wabot"))
         .arg("daemon")
         .env_clear()
         .env(
@@ -182,10 +182,30 @@ fn the_binary_refuses_a_loopback_status_url_against_a_remote_database() {
         .env("WABOT_DAEMON_TOKEN", "0123456789abcdef0123")
         .env("WABOT_RELAY", "off")
         .env("WABOT_LISTEN", "127.0.0.1:0")
-        .output()
+        .env("WABOT_SESSION_STORAGE_PATH", env!("CARGO_TARGET_TMPDIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("the wabot binary");
-    assert!(!output.status.success(), "the daemon started");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = daemon.try_wait().expect("the daemon's status") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+            panic!("the daemon started with a loopback status URL against a remote database");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success(), "the daemon exited successfully");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(
+        &mut daemon.stderr.take().expect("the daemon's stderr"),
+        &mut stderr,
+    )
+    .expect("the daemon's stderr");
     assert!(stderr.contains("WABOT_STATUS_URL"), "{stderr}");
     assert!(
         stderr.contains("WABOT_ALLOW_LOOPBACK_STATUS_URL"),

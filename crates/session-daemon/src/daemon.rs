@@ -345,7 +345,10 @@ async fn wait_for_database(pool: &DatabasePool, mut shutdown: watch::Receiver<bo
             }
             Err(error) => {
                 if n_failures % 10 == 0 {
-                    tracing::warn!("the database is unreachable, retrying: {error}");
+                    tracing::warn!(
+                        "the database is unreachable, retrying: {}",
+                        crate::database::error_chain(&error)
+                    );
                 }
             }
         }

@@ -73,7 +73,10 @@ pub async fn run_listener(
         };
         if let Err(error) = outcome {
             if n_consecutive_failures % 30 == 0 {
-                tracing::warn!("the LISTEN connection failed: {error}");
+                tracing::warn!(
+                    "the LISTEN connection failed: {}",
+                    crate::database::error_chain(&error)
+                );
             }
         }
         let delay = reconnect_delay(n_consecutive_failures);

@@ -18,6 +18,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use health::{HealthThresholds, ReconnectPolicy};
 
+use crate::database_tls::{
+    hosts_are_loopback, is_loopback_name, DatabaseConnector, DatabaseTlsError, TlsSettings,
+};
 use crate::pacing::{parse_pacing_override, PacingPolicies};
 use crate::phone::{validate_e164, InvalidPhoneNumber};
 use crate::transport::cloud::DEFAULT_CLOUD_API_BASE_URL;
@@ -84,9 +87,32 @@ pub enum TopLevelCommand {
 /// variable.
 #[derive(Clone, Args)]
 pub struct DaemonArguments {
-    /// Postgres connection URL (password auth, no TLS).
+    /// Postgres connection URL; its query string may carry libpq's
+    /// `sslmode` (disable, prefer, require, verify-ca, verify-full) and
+    /// `sslrootcert` [default sslmode: require off loopback, prefer on it].
     #[arg(long, env = "WABOT_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: String,
+
+    /// The `sslmode` used when the database URL names none.
+    #[arg(long, env = "PGSSLMODE")]
+    pub db_sslmode: Option<String>,
+
+    /// The PEM file of the CA certificates `verify-ca`/`verify-full` trust,
+    /// used when the database URL names none [default: the Mozilla roots].
+    #[arg(long, env = "PGSSLROOTCERT")]
+    pub db_sslrootcert: Option<PathBuf>,
+
+    /// Start even though WABOT_STATUS_URL is a loopback URL and the database
+    /// is not on this machine (the health check, which runs next to the
+    /// database, could never reach it): `on` to allow.
+    #[arg(long, env = "WABOT_ALLOW_LOOPBACK_STATUS_URL", default_value = "off")]
+    pub allow_loopback_status_url: String,
+
+    /// Whether the simulator transport and the /simulator endpoints run:
+    /// `on`, `off` [default: on when the database is on loopback (the local
+    /// stack), off otherwise].
+    #[arg(long, env = "WABOT_SIMULATOR")]
+    pub simulator: Option<String>,
 
     /// Role to `set role` to after connecting; an empty value skips the
     /// `set role`.
@@ -217,6 +243,10 @@ impl fmt::Debug for DaemonArguments {
         formatter
             .debug_struct("DaemonArguments")
             .field("database_url", &"<redacted>")
+            .field("db_sslmode", &self.db_sslmode)
+            .field("db_sslrootcert", &self.db_sslrootcert)
+            .field("allow_loopback_status_url", &self.allow_loopback_status_url)
+            .field("simulator", &self.simulator)
             .field("db_role", &self.db_role)
             .field("functions_url", &self.functions_url)
             .field("service_role_key", &redacted(&self.service_role_key))
@@ -396,6 +426,30 @@ pub enum ConfigError {
         reason: String,
     },
 
+    /// The TLS settings of the database cannot be used.
+    #[error("WABOT_DATABASE_URL / PGSSLMODE / PGSSLROOTCERT: {0}")]
+    DatabaseTls(#[from] DatabaseTlsError),
+
+    /// The status URL is loopback while the database is elsewhere.
+    #[error("WABOT_STATUS_URL is {status_url}, a loopback address, but the database is not on this machine: the health check runs next to the database and could never reach this daemon, so every sweep would raise a critical runtime_unreachable alert. Set WABOT_STATUS_URL to this daemon's public https URL of GET /status, or set WABOT_ALLOW_LOOPBACK_STATUS_URL=on to start anyway")]
+    LoopbackStatusUrl {
+        /// The status URL.
+        status_url: String,
+    },
+
+    /// An on/off switch has another value.
+    #[error("{variable} must be \"on\" or \"off\", got {value:?}")]
+    InvalidSwitch {
+        /// The variable.
+        variable: &'static str,
+        /// The rejected value.
+        value: String,
+    },
+
+    /// `WABOT_TRANSPORTS` names the simulator while it is off.
+    #[error("WABOT_TRANSPORTS names simulator, but the simulator is off (the database is not on loopback): set WABOT_SIMULATOR=on to run it outside the local stack")]
+    SimulatorOff,
+
     /// `WABOT_FUNCTIONS_URL` is not an http(s) URL.
     #[error("WABOT_FUNCTIONS_URL must be an http or https URL, got {value:?}")]
     InvalidFunctionsUrl {
@@ -493,8 +547,8 @@ pub enum ConfigError {
 /// The checked settings of a running daemon.
 #[derive(Clone)]
 pub struct DaemonConfig {
-    /// The parsed Postgres connection settings.
-    pub database: tokio_postgres::Config,
+    /// The parsed Postgres connection settings and their TLS connector.
+    pub database: DatabaseConnector,
     /// The role to `set role` to after connecting, if any.
     pub database_role: Option<String>,
     /// The Edge Functions' base URL, without a trailing slash.
@@ -546,6 +600,8 @@ pub struct DaemonConfig {
     pub log_format: LogFormat,
     /// The simulator's send log.
     pub simulator_send_log: Option<PathBuf>,
+    /// Whether the simulator transport and its endpoints run.
+    pub simulator_enabled: bool,
 }
 
 impl fmt::Debug for DaemonConfig {
@@ -576,6 +632,8 @@ impl fmt::Debug for DaemonConfig {
             .field("cloud_app_secret", &redacted(&self.cloud_app_secret))
             .field("cloud_verify_token", &redacted(&self.cloud_verify_token))
             .field("log_format", &self.log_format)
+            .field("database", &self.database)
+            .field("simulator_enabled", &self.simulator_enabled)
             .finish_non_exhaustive()
     }
 }
@@ -609,18 +667,29 @@ impl DaemonConfig {
             return Err(ConfigError::MissingServiceRoleKey);
         }
 
-        let mut database =
-            tokio_postgres::Config::from_str(&arguments.database_url).map_err(|error| {
-                ConfigError::InvalidDatabaseUrl {
-                    reason: error.to_string(),
-                }
-            })?;
-        if database.get_connect_timeout().is_none() {
-            database.connect_timeout(Duration::from_secs(5));
+        let environment_tls = TlsSettings {
+            ssl_mode: match arguments.db_sslmode.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(mode) => Some(mode.parse()?),
+            },
+            root_cert: arguments
+                .db_sslrootcert
+                .clone()
+                .filter(|path| !path.as_os_str().is_empty()),
+        };
+        let mut database = DatabaseConnector::from_url(&arguments.database_url, &environment_tls)
+            .map_err(|error| match error {
+            DatabaseTlsError::InvalidUrl { reason } => ConfigError::InvalidDatabaseUrl { reason },
+            other => ConfigError::DatabaseTls(other),
+        })?;
+        if database.config().get_application_name().is_none() {
+            database.config_mut().application_name("wabot-daemon");
         }
-        if database.get_application_name().is_none() {
-            database.application_name("wabot-daemon");
-        }
+        let database_is_local = hosts_are_loopback(database.config().get_hosts());
+        let simulator_enabled = match arguments.simulator.as_deref().map(str::trim) {
+            None | Some("") => database_is_local,
+            Some(value) => parse_switch("WABOT_SIMULATOR", value)?,
+        };
 
         let database_role =
             Some(arguments.db_role.trim().to_owned()).filter(|role| !role.is_empty());
@@ -689,7 +758,10 @@ impl DaemonConfig {
             transports = TransportKind::ALL
                 .into_iter()
                 .filter(|kind| kind.is_compiled_in())
+                .filter(|kind| simulator_enabled || *kind != TransportKind::Simulator)
                 .collect();
+        } else if !simulator_enabled && transports.contains(&TransportKind::Simulator) {
+            return Err(ConfigError::SimulatorOff);
         }
 
         if arguments.lease_seconds < MINIMUM_LEASE_SECONDS {
@@ -723,6 +795,15 @@ impl DaemonConfig {
             }
             _ => default_status_url(listen_address),
         };
+        if !database_is_local
+            && url_host_is_loopback(&status_url)
+            && !parse_switch(
+                "WABOT_ALLOW_LOOPBACK_STATUS_URL",
+                &arguments.allow_loopback_status_url,
+            )?
+        {
+            return Err(ConfigError::LoopbackStatusUrl { status_url });
+        }
 
         if arguments.send_timeout_ms == 0 || arguments.send_timeout_ms >= 30_000 {
             return Err(ConfigError::InvalidSendTimeout {
@@ -798,6 +879,7 @@ impl DaemonConfig {
             cloud_verify_token: non_empty(arguments.cloud_verify_token),
             log_format,
             simulator_send_log: arguments.simulator_send_log,
+            simulator_enabled,
         })
     }
 }
@@ -815,6 +897,35 @@ fn parse_json_setting<T: serde::de::DeserializeOwned + Default>(
             reason: error.to_string(),
         }),
     }
+}
+
+/// Reads an `on`/`off` switch (also `true`/`false`, `1`/`0`).
+fn parse_switch(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" | "" => Ok(false),
+        _ => Err(ConfigError::InvalidSwitch {
+            variable,
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// Whether an http(s) URL points at this machine (a loopback address,
+/// `localhost`, or the unspecified address).
+pub fn url_host_is_loopback(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+    else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    is_loopback_name(bare)
+        || bare
+            .parse::<std::net::IpAddr>()
+            .map(|address| address.is_unspecified())
+            .unwrap_or(false)
 }
 
 fn is_http_url(value: &str) -> bool {
@@ -917,7 +1028,7 @@ mod tests {
         assert_eq!(config.listen_address.port(), 54380);
         assert_eq!(config.held_phone_numbers, None);
         assert_eq!(
-            config.database.get_connect_timeout(),
+            config.database.config().get_connect_timeout(),
             Some(&Duration::from_secs(5))
         );
     }
@@ -1160,6 +1271,117 @@ mod tests {
             default_status_url("[::1]:8080".parse().unwrap()),
             "http://[::1]:8080/status"
         );
+    }
+
+    /// The complete flags with the database on another host.
+    fn hosted_flags(extra: &[&'static str]) -> Vec<&'static str> {
+        let mut flags = complete_flags();
+        flags[7] = "postgresql://postgres:pw@db.abcdefghijklmnop.supabase.co:5432/postgres";
+        flags.extend_from_slice(extra);
+        flags
+    }
+
+    fn resolve_flags(flags: &[&str]) -> Result<DaemonConfig, ConfigError> {
+        DaemonConfig::resolve(daemon_arguments(flags), || "test".to_owned())
+    }
+
+    #[test]
+    fn a_loopback_status_url_is_refused_against_a_remote_database() {
+        // The default status URL (from WABOT_LISTEN=127.0.0.1:54380) and
+        // an explicit loopback one are both refused.
+        let error = resolve_flags(&hosted_flags(&[])).expect_err("refused");
+        assert!(
+            matches!(error, ConfigError::LoopbackStatusUrl { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("WABOT_STATUS_URL"), "{error}");
+        for status_url in [
+            "http://localhost:54380/status",
+            "http://[::1]:54380/status",
+            "http://0.0.0.0:54380/status",
+            "http://127.0.0.2/status",
+        ] {
+            let error =
+                resolve_flags(&hosted_flags(&["--status-url", status_url])).expect_err("refused");
+            assert!(
+                matches!(error, ConfigError::LoopbackStatusUrl { .. }),
+                "{status_url}"
+            );
+        }
+        // A public URL passes, and so does the explicit override.
+        resolve_flags(&hosted_flags(&[
+            "--status-url",
+            "https://wabot.example.com/status",
+        ]))
+        .expect("a public status url");
+        resolve_flags(&hosted_flags(&["--allow-loopback-status-url", "on"])).expect("the override");
+        assert!(matches!(
+            resolve_flags(&hosted_flags(&["--allow-loopback-status-url", "maybe"])),
+            Err(ConfigError::InvalidSwitch { .. })
+        ));
+        // On the local stack a loopback status URL is right.
+        resolve_flags(&complete_flags()).expect("the local stack");
+    }
+
+    #[test]
+    fn the_simulator_is_off_outside_the_local_stack() {
+        let public = ["--status-url", "https://wabot.example.com/status"];
+        let local = resolve_flags(&complete_flags()).expect("the local stack");
+        assert!(local.simulator_enabled);
+        assert!(local.transports.contains(&TransportKind::Simulator));
+
+        let hosted = resolve_flags(&hosted_flags(&public)).expect("hosted");
+        assert!(!hosted.simulator_enabled);
+        assert!(!hosted.transports.contains(&TransportKind::Simulator));
+        assert!(!hosted.transports.is_empty());
+
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--transports", "simulator"]);
+        assert!(matches!(
+            resolve_flags(&flags),
+            Err(ConfigError::SimulatorOff)
+        ));
+
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--simulator", "on"]);
+        let enabled = resolve_flags(&flags).expect("explicitly on");
+        assert!(enabled.simulator_enabled);
+        assert!(enabled.transports.contains(&TransportKind::Simulator));
+
+        let mut flags = complete_flags();
+        flags.extend_from_slice(&["--simulator", "off"]);
+        let disabled = resolve_flags(&flags).expect("explicitly off");
+        assert!(!disabled.simulator_enabled);
+        assert!(!disabled.transports.contains(&TransportKind::Simulator));
+    }
+
+    #[test]
+    fn the_database_tls_settings_are_read_and_checked() {
+        let public = ["--status-url", "https://wabot.example.com/status"];
+        let hosted = resolve_flags(&hosted_flags(&public)).expect("hosted");
+        assert_eq!(
+            hosted.database.ssl_mode(),
+            crate::database_tls::SslMode::Require
+        );
+        let local = resolve_flags(&complete_flags()).expect("local");
+        assert_eq!(
+            local.database.ssl_mode(),
+            crate::database_tls::SslMode::Prefer
+        );
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--db-sslmode", "disable"]);
+        assert_eq!(
+            resolve_flags(&flags).expect("disable").database.ssl_mode(),
+            crate::database_tls::SslMode::Disable
+        );
+        let mut flags = hosted_flags(&public);
+        flags.extend_from_slice(&["--db-sslmode", "verify_full"]);
+        let error = resolve_flags(&flags).expect_err("refused");
+        assert!(error.to_string().contains("verify_full"), "{error}");
+        let mut flags = complete_flags();
+        flags[7] = "postgresql://u:p@db.example.com/postgres?sslmode=strict";
+        let error = resolve_flags(&flags).expect_err("refused");
+        assert!(error.to_string().contains("strict"), "{error}");
     }
 
     #[test]

@@ -31,7 +31,8 @@ use crate::config::{DaemonConfig, RelayMode};
 use crate::database::{
     build_pool, build_pool_of_size, check_reachable, DatabaseError, DatabasePool, CONTROL_POOL_SIZE,
 };
-use crate::http_api::{router, ApiState};
+use crate::http_api::{router, run_gauge_sampler, ApiState, GAUGE_SAMPLE_INTERVAL};
+use crate::http_server::{serve, ServerLimits};
 use crate::metrics::Metrics;
 use crate::notifications::{run_listener, Wakeups};
 use crate::outbound_sender::OutboundSender;
@@ -120,6 +121,12 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
     )?;
     let wakeups = Wakeups::default();
     let metrics = Arc::new(Metrics::default());
+    if !config.simulator_enabled {
+        tracing::info!(
+            "the simulator transport and the /simulator endpoints are off (WABOT_SIMULATOR)"
+        );
+    }
+    tracing::info!(sslmode = %config.database.ssl_mode(), "database connections");
     let simulator = match &config.simulator_send_log {
         Some(path) => {
             SimulatorNetwork::with_send_log(path).map_err(|source| DaemonError::SendLog {
@@ -204,17 +211,19 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
         relay_mode: config.relay_mode,
         daemon_token: config.daemon_token.clone(),
         started_at,
-        metrics,
+        metrics: metrics.clone(),
         cloud_app_secret: config.cloud_app_secret.clone(),
         cloud_verify_token: config.cloud_verify_token.clone(),
         cloud_numbers: Mutex::new(HashMap::new()),
+        simulator_enabled: config.simulator_enabled,
     });
     let server_shutdown = shutdown.clone();
-    let mut server = tokio::spawn(async move {
-        axum::serve(listener, router(api_state))
-            .with_graceful_shutdown(wait_for_shutdown(server_shutdown))
-            .await
-    });
+    let mut server = tokio::spawn(serve(
+        listener,
+        router(api_state),
+        ServerLimits::default(),
+        server_shutdown,
+    ));
 
     let mut workers = JoinSet::new();
     // The supervisor (leases, heartbeats) keeps going until the sessions are
@@ -229,6 +238,13 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
                 .clone()
                 .run_lease_guard(supervision_shutdown.clone()),
         );
+        workers.spawn(run_gauge_sampler(
+            pool.clone(),
+            config.instance_id.clone(),
+            metrics.clone(),
+            GAUGE_SAMPLE_INTERVAL,
+            shutdown.clone(),
+        ));
         workers.spawn(run_listener(
             config.database.clone(),
             wakeups.clone(),
@@ -329,7 +345,10 @@ async fn wait_for_database(pool: &DatabasePool, mut shutdown: watch::Receiver<bo
             }
             Err(error) => {
                 if n_failures % 10 == 0 {
-                    tracing::warn!("the database is unreachable, retrying: {error}");
+                    tracing::warn!(
+                        "the database is unreachable, retrying: {}",
+                        crate::database::error_chain(&error)
+                    );
                 }
             }
         }

@@ -1,5 +1,8 @@
 //! The connection pool, the `set role` hook and the reachability probe.
 //!
+//! Both pools connect through [`DatabaseConnector`], the one factory of the
+//! daemon's connections, so they honour the URL's `sslmode`.
+//!
 //! Connections are made lazily: building the pool never touches the network,
 //! so the daemon starts (and answers `GET /status` with 503) while Postgres is
 //! still unreachable. Every new connection runs `set role <WABOT_DB_ROLE>`
@@ -8,10 +11,10 @@
 
 use std::time::Duration;
 
+use crate::database_tls::DatabaseConnector;
 use deadpool_postgres::{
     HookError, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
 };
-use tokio_postgres::NoTls;
 
 /// The pooled connections the daemon's workers and handlers share.
 pub type DatabasePool = Pool;
@@ -61,7 +64,7 @@ pub fn set_role_statement(role: &str) -> String {
 /// Builds the workers' pool ([`MAXIMUM_POOL_SIZE`] connections). No
 /// connection is opened until one is needed.
 pub fn build_pool(
-    database: &tokio_postgres::Config,
+    database: &DatabaseConnector,
     database_role: Option<&str>,
 ) -> Result<DatabasePool, DatabaseError> {
     build_pool_of_size(database, database_role, MAXIMUM_POOL_SIZE)
@@ -70,13 +73,13 @@ pub fn build_pool(
 /// Builds a pool of at most `max_size` connections, lazily like
 /// [`build_pool`].
 pub fn build_pool_of_size(
-    database: &tokio_postgres::Config,
+    database: &DatabaseConnector,
     database_role: Option<&str>,
     max_size: usize,
 ) -> Result<DatabasePool, DatabaseError> {
     let manager = Manager::from_config(
-        database.clone(),
-        NoTls,
+        database.config().clone(),
+        database.tls(),
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },

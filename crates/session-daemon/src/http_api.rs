@@ -42,7 +42,7 @@ use uuid::Uuid;
 use crate::cloud_webhook::{parse_webhook, signature_is_valid, SIGNATURE_HEADER};
 use crate::config::RelayMode;
 use crate::database::{check_reachable, DatabaseError, DatabasePool};
-use crate::metrics::{Gauges, Metrics};
+use crate::metrics::{DatabaseSample, Gauges, Metrics};
 use crate::phone::{repair_query_phone_number, validate_e164, InvalidPhoneNumber};
 use crate::sessions::{iso_time, now_ms, SessionAction, SessionError, SessionRegistry};
 use crate::store;
@@ -64,7 +64,7 @@ pub const MAXIMUM_MESSAGE_ID_CHARACTERS: usize = 200;
 /// The longest contact name accepted from a simulated contact.
 pub const MAXIMUM_CONTACT_NAME_CHARACTERS: usize = 200;
 
-/// How long `/metrics` waits for its database queries.
+/// How long one sample of the metrics' database gauges may take.
 const METRICS_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The checked-in OpenAPI document of this API.
@@ -118,6 +118,8 @@ pub struct ApiState {
     pub cloud_verify_token: Option<String>,
     /// Cloud numbers by phone number id, as found.
     pub cloud_numbers: Mutex<HashMap<String, Uuid>>,
+    /// Whether the `/simulator` endpoints are served (`WABOT_SIMULATOR`).
+    pub simulator_enabled: bool,
 }
 
 /// An error answer: a status and a message sent as `{"error": message}`.
@@ -352,7 +354,7 @@ pub fn secrets_match(given: &str, expected: &str) -> bool {
 
 /// Builds the router.
 pub fn router(state: Arc<ApiState>) -> Router {
-    let protected = Router::new()
+    let simulator_protected = Router::new()
         .route("/simulator/inbound", post(post_simulator_inbound))
         .route(
             "/simulator/numbers/{phone_number}/script",
@@ -369,12 +371,26 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route(
             "/simulator/numbers/{phone_number}/pair",
             post(post_simulator_pair),
-        )
+        );
+    let mut protected = Router::new()
         .route("/numbers/{number_id}/session", get(get_session))
         .route(
             "/numbers/{number_id}/session/{action}",
             post(post_session_action),
-        )
+        );
+    let mut open = Router::new()
+        .route("/status", get(get_status))
+        .route("/metrics", get(get_metrics))
+        .route("/openapi.json", get(get_openapi));
+    // Off outside the local stack unless WABOT_SIMULATOR=on: the simulator's
+    // endpoints then answer 404 like any unknown path.
+    if state.simulator_enabled {
+        protected = protected.merge(simulator_protected);
+        open = open
+            .route("/simulator/transcript", get(get_simulator_transcript))
+            .route("/simulator/numbers/{phone_number}", get(get_simulator_line));
+    }
+    let protected = protected
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_bearer_token,
@@ -386,13 +402,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(get_cloud_webhook).post(post_cloud_webhook),
         )
         .layer(DefaultBodyLimit::max(MAXIMUM_WEBHOOK_BODY_BYTES));
-    Router::new()
-        .route("/status", get(get_status))
-        .route("/metrics", get(get_metrics))
-        .route("/openapi.json", get(get_openapi))
-        .route("/simulator/transcript", get(get_simulator_transcript))
-        .route("/simulator/numbers/{phone_number}", get(get_simulator_line))
-        .merge(protected)
+    open.merge(protected)
         .merge(webhook)
         .layer(DefaultBodyLimit::max(MAXIMUM_REQUEST_BODY_BYTES))
         .fallback(not_found)
@@ -463,18 +473,13 @@ async fn get_status(State(state): State<Arc<ApiState>>) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// Answers from memory only: the database gauges come from the last sample
+/// of [`run_gauge_sampler`], so `/metrics` answers at once even when every
+/// connection of the pool is busy or the database is gone.
 async fn get_metrics(State(state): State<Arc<ApiState>>) -> Response {
-    let database = async {
-        let client = state.pool.get().await?;
-        let depth = store::outbound_queue_depth(&client, &state.instance_id).await?;
-        let lag = store::outbox_lag_seconds(&client).await?;
-        Ok::<(i64, f64), DatabaseError>((depth, lag))
-    };
-    let (outbound_queue_depth, outbox_lag_seconds) =
-        match tokio::time::timeout(METRICS_QUERY_TIMEOUT, database).await {
-            Ok(Ok((depth, lag))) => (Some(depth), Some(lag)),
-            _ => (None, None),
-        };
+    let sample = state.metrics.fresh_database_sample();
+    let outbound_queue_depth = sample.map(|sample| sample.outbound_queue_depth);
+    let outbox_lag_seconds = sample.map(|sample| sample.outbox_lag_seconds);
     let gauges = Gauges {
         sessions_by_state: state.registry.count_by_state().into_iter().collect(),
         sessions_by_transport: state.registry.count_by_transport().into_iter().collect(),
@@ -490,6 +495,44 @@ async fn get_metrics(State(state): State<Arc<ApiState>>) -> Response {
         state.metrics.render(&gauges),
     )
         .into_response()
+}
+
+/// How often [`run_gauge_sampler`] reads the database gauges.
+pub const GAUGE_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Reads the database gauges of `/metrics` (outbound queue depth, outbox
+/// lag) every `interval` into `metrics`, off the request path, until
+/// `shutdown` turns true.
+pub async fn run_gauge_sampler(
+    pool: DatabasePool,
+    instance_id: String,
+    metrics: Arc<Metrics>,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let database = async {
+            let client = pool.get().await?;
+            let depth = store::outbound_queue_depth(&client, &instance_id).await?;
+            let lag = store::outbox_lag_seconds(&client).await?;
+            Ok::<(i64, f64), DatabaseError>((depth, lag))
+        };
+        match tokio::time::timeout(METRICS_QUERY_TIMEOUT, database).await {
+            Ok(Ok((outbound_queue_depth, outbox_lag_seconds))) => {
+                metrics.record_database_sample(DatabaseSample {
+                    outbound_queue_depth,
+                    outbox_lag_seconds,
+                    taken_at: Instant::now(),
+                });
+            }
+            Ok(Err(error)) => tracing::debug!("could not sample the metrics' gauges: {error}"),
+            Err(_) => tracing::debug!("sampling the metrics' gauges timed out"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 async fn get_openapi() -> Response {
@@ -687,12 +730,35 @@ async fn post_simulator_receipt(
         .into_response())
 }
 
+/// The body of `POST /simulator/numbers/{phone}/pair` (may be empty).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairRequest {
+    /// The phone number of the WhatsApp account that scanned the code, when
+    /// it is not the line's own (to rehearse a refused pairing).
+    #[serde(default)]
+    linked_phone_number: Option<String>,
+}
+
 async fn post_simulator_pair(
     State(state): State<Arc<ApiState>>,
     Path(phone_number): Path<String>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let phone_number = path_phone_number(&phone_number)?;
-    state.simulator.pair(&phone_number).await?;
+    let request: PairRequest = json_body(body)?;
+    if let Some(linked) = &request.linked_phone_number {
+        validate_e164(linked).map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid body at `linked_phone_number`: {error}"),
+            )
+        })?;
+    }
+    state
+        .simulator
+        .pair(&phone_number, request.linked_phone_number.as_deref())
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "phone_number": phone_number, "paired": true })),
@@ -1132,15 +1198,13 @@ mod tests {
     /// Serves every route of [`ROUTES`] from the real router (with a
     /// database pool pointing nowhere) and checks that none falls through to
     /// the fallback.
-    #[tokio::test]
-    async fn the_router_serves_every_listed_route() {
-        use axum::body::Body;
-        use tower::ServiceExt;
-
-        let database: tokio_postgres::Config =
-            "postgresql://postgres:postgres@127.0.0.1:1/postgres"
-                .parse()
-                .expect("a url");
+    /// An API state whose pools point at `database_url`.
+    fn test_state(database_url: &str, simulator_enabled: bool) -> Arc<ApiState> {
+        let database = crate::database_tls::DatabaseConnector::from_url(
+            database_url,
+            &crate::database_tls::TlsSettings::default(),
+        )
+        .expect("a url");
         let pool = crate::database::build_pool(&database, None).expect("a pool");
         let context = Arc::new(crate::sessions::SessionContext {
             pool: pool.clone(),
@@ -1151,7 +1215,7 @@ mod tests {
             metrics: Arc::new(Metrics::default()),
             outbound_wakeup: Arc::new(tokio::sync::Notify::new()),
         });
-        let state = Arc::new(ApiState {
+        Arc::new(ApiState {
             control_pool: pool.clone(),
             pool,
             registry: SessionRegistry::new(context),
@@ -1164,8 +1228,94 @@ mod tests {
             cloud_app_secret: None,
             cloud_verify_token: None,
             cloud_numbers: Mutex::new(HashMap::new()),
+            simulator_enabled,
+        })
+    }
+
+    async fn answer(app: &Router, method: &str, uri: &str) -> (StatusCode, String) {
+        use tower::ServiceExt;
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(axum::body::Body::from("{}"))
+            .expect("a request");
+        let response = app.clone().oneshot(request).await.expect("an answer");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("a body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn metrics_answer_from_memory_when_no_connection_can_be_had() {
+        // A "database" that accepts connections and never answers: every
+        // pool.get() hangs until its 5-second timeout, as when the workers
+        // hold every connection.
+        let blackhole = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a listener");
+        let port = blackhole.local_addr().expect("an address").port();
+        let held = tokio::spawn(async move {
+            let mut sockets = Vec::new();
+            while let Ok((socket, _)) = blackhole.accept().await {
+                sockets.push(socket);
+            }
+        });
+        let state = test_state(
+            &format!("postgresql://postgres:postgres@127.0.0.1:{port}/postgres"),
+            true,
+        );
+        state.metrics.record_database_sample(DatabaseSample {
+            outbound_queue_depth: 7,
+            outbox_lag_seconds: 1.5,
+            taken_at: Instant::now(),
         });
         let app = router(state);
+        let started = Instant::now();
+        let (status, body) = answer(&app, "GET", "/metrics").await;
+        let elapsed = started.elapsed();
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            elapsed < Duration::from_millis(500),
+            "/metrics took {elapsed:?}"
+        );
+        assert!(body.contains("wabot_outbound_queue_depth 7"), "{body}");
+        held.abort();
+    }
+
+    #[tokio::test]
+    async fn the_simulator_endpoints_exist_only_when_enabled() {
+        let url = "postgresql://postgres:postgres@127.0.0.1:1/postgres";
+        let off = router(test_state(url, false));
+        let on = router(test_state(url, true));
+        for (method, path) in ROUTES
+            .iter()
+            .filter(|(_, path)| path.starts_with("/simulator"))
+        {
+            let uri = path.replace("{phone_number}", "%2B15550100001");
+            let (status, body) = answer(&off, method, &uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+            assert!(body.contains("no such endpoint"), "{method} {path}: {body}");
+            let (_, body) = answer(&on, method, &uri).await;
+            assert!(
+                !body.contains("no such endpoint"),
+                "{method} {path} when on: {body}"
+            );
+        }
+        let (status, _) = answer(&off, "GET", "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn the_router_serves_every_listed_route() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+
+        let app = router(test_state(
+            "postgresql://postgres:postgres@127.0.0.1:1/postgres",
+            true,
+        ));
         for (method, path) in ROUTES {
             let uri = path
                 .replace("{number_id}", "not-a-uuid")

@@ -18,6 +18,8 @@
 //! - [`backoff`]: retry limits and the database reconnect delay.
 //! - [`database`]: the connection pool, the `set role` hook and the
 //!   reachability probe.
+//! - [`database_tls`]: `sslmode`/`sslrootcert` with rustls, and the one
+//!   connector factory every database connection goes through.
 //! - [`store`]: every SQL statement the daemon runs.
 //! - [`transport`]: the [`transport::Transport`] trait and its events, and
 //!   the three transports (`simulator`, `web`, `cloud`).
@@ -33,6 +35,8 @@
 //! - [`commands`]: carries out `session_commands`.
 //! - [`metrics`]: the counters and the Prometheus text.
 //! - [`http_api`]: the axum router.
+//! - [`http_server`]: the HTTP server with its timeouts and concurrency
+//!   limits.
 //! - [`daemon`]: wires everything together and shuts it down gracefully.
 //! - [`contact_client`]: `wabot contact`, a person acting as a simulated
 //!   contact through the daemon's HTTP API.
@@ -64,7 +68,9 @@ pub mod config;
 pub mod contact_client;
 pub mod daemon;
 pub mod database;
+pub mod database_tls;
 pub mod http_api;
+pub mod http_server;
 pub mod metrics;
 pub mod notifications;
 pub mod outbound_sender;

@@ -20,7 +20,8 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// The upper bounds of the latency histograms' buckets, in seconds.
 pub const LATENCY_BUCKETS_SECONDS: [f64; 14] = [
@@ -133,7 +134,25 @@ pub struct Metrics {
     pub reconnects: AtomicU64,
     /// Watchdog restarts.
     pub watchdog_restarts: AtomicU64,
+    /// The last sample of the database gauges, taken by
+    /// `http_api::run_gauge_sampler` so that `GET /metrics` never waits for a
+    /// database connection.
+    database_sample: Mutex<Option<DatabaseSample>>,
 }
+
+/// The gauges read from the database, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseSample {
+    /// Queued outbound messages of this daemon.
+    pub outbound_queue_depth: i64,
+    /// The outbox's oldest undelivered row's age, in seconds.
+    pub outbox_lag_seconds: f64,
+    /// When the sample was taken.
+    pub taken_at: Instant,
+}
+
+/// How old a database sample may be before `/metrics` leaves its gauges out.
+pub const DATABASE_SAMPLE_MAXIMUM_AGE: Duration = Duration::from_secs(30);
 
 /// What a scrape reads from elsewhere than the counters.
 #[derive(Debug, Clone, Default)]
@@ -151,6 +170,20 @@ pub struct Gauges {
 }
 
 impl Metrics {
+    /// Records a new sample of the database gauges.
+    pub fn record_database_sample(&self, sample: DatabaseSample) {
+        if let Ok(mut slot) = self.database_sample.lock() {
+            *slot = Some(sample);
+        }
+    }
+
+    /// Returns the last database sample when it is younger than
+    /// [`DATABASE_SAMPLE_MAXIMUM_AGE`].
+    pub fn fresh_database_sample(&self) -> Option<DatabaseSample> {
+        let sample = (*self.database_sample.lock().ok()?)?;
+        (sample.taken_at.elapsed() <= DATABASE_SAMPLE_MAXIMUM_AGE).then_some(sample)
+    }
+
     /// Counts one send attempt's outcome.
     pub fn count_send(&self, result: SendResult) {
         self.outbound[result.index()].fetch_add(1, Ordering::Relaxed);

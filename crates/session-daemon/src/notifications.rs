@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch, Notify};
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
+
+use crate::database_tls::DatabaseConnector;
 
 use crate::backoff::reconnect_delay;
 
@@ -59,7 +61,7 @@ impl Wakeups {
 /// Listens on the `outbox`, `outbound` and `session_commands` channels until
 /// `shutdown` turns true, reconnecting with backoff.
 pub async fn run_listener(
-    database: tokio_postgres::Config,
+    database: DatabaseConnector,
     wakeups: Wakeups,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -71,7 +73,10 @@ pub async fn run_listener(
         };
         if let Err(error) = outcome {
             if n_consecutive_failures % 30 == 0 {
-                tracing::warn!("the LISTEN connection failed: {error}");
+                tracing::warn!(
+                    "the LISTEN connection failed: {}",
+                    crate::database::error_chain(&error)
+                );
             }
         }
         let delay = reconnect_delay(n_consecutive_failures);
@@ -86,11 +91,11 @@ pub async fn run_listener(
 /// Opens one listening connection and forwards its notifications until it
 /// ends.
 async fn listen_once(
-    database: &tokio_postgres::Config,
+    database: &DatabaseConnector,
     wakeups: &Wakeups,
     n_consecutive_failures: &mut u32,
 ) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = database.connect(NoTls).await?;
+    let (client, mut connection) = database.connect().await?;
     let (notifications_sender, mut notifications) = mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut messages =

@@ -69,9 +69,124 @@ pub fn repair_query_phone_number(value: &str) -> String {
     }
 }
 
+/// What a completed pairing linked, compared with the number's own phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkedAccount {
+    /// The linked WhatsApp account is the number's own.
+    Matches,
+    /// Another account was linked: its phone digits (`None` when the
+    /// pairing reported no phone-based id at all).
+    Other {
+        /// The digits of the linked account's phone number, if known.
+        linked_digits: Option<String>,
+    },
+}
+
+/// Returns the phone digits of a WhatsApp user id: `15551234567`,
+/// `15551234567@s.whatsapp.net`, `15551234567:12@s.whatsapp.net` (a device)
+/// or `15551234567.0:12@s.whatsapp.net` (an agent and a device) all give
+/// `15551234567`. A LID (`…@lid`), a group or anything without digits gives
+/// `None`: it names no phone number.
+pub fn phone_digits_of_wa_id(wa_id: &str) -> Option<String> {
+    let wa_id = wa_id.trim();
+    let (user, server) = match wa_id.split_once('@') {
+        Some((user, server)) => (user, Some(server)),
+        None => (wa_id, None),
+    };
+    if !matches!(server, None | Some("s.whatsapp.net") | Some("c.us")) {
+        return None;
+    }
+    let user = user.split([':', '.']).next().unwrap_or_default();
+    let user = user.strip_prefix('+').unwrap_or(user);
+    let valid = (MINIMUM_E164_DIGITS..=MAXIMUM_E164_DIGITS).contains(&user.len())
+        && user.bytes().all(|byte| byte.is_ascii_digit());
+    valid.then(|| user.to_owned())
+}
+
+/// Compares the account a pairing linked (`linked_wa_id`, as the transport
+/// reports it) with the number's own phone number (`numbers.phone_number`,
+/// E.164). Only the digits count, so formatting never decides; an unknown
+/// linked phone is not a match, since the number could not be checked.
+pub fn check_linked_account(number_phone: &str, linked_wa_id: Option<&str>) -> LinkedAccount {
+    let expected: String = number_phone.chars().filter(char::is_ascii_digit).collect();
+    let linked_digits = linked_wa_id.and_then(phone_digits_of_wa_id);
+    match &linked_digits {
+        Some(digits) if !expected.is_empty() && *digits == expected => LinkedAccount::Matches,
+        _ => LinkedAccount::Other { linked_digits },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wa_ids_give_their_phone_digits() {
+        for wa_id in [
+            "15551234567",
+            "+15551234567",
+            "15551234567@s.whatsapp.net",
+            "15551234567:12@s.whatsapp.net",
+            "15551234567.0:12@s.whatsapp.net",
+            " 15551234567@c.us ",
+        ] {
+            assert_eq!(
+                phone_digits_of_wa_id(wa_id).as_deref(),
+                Some("15551234567"),
+                "{wa_id}"
+            );
+        }
+        for wa_id in [
+            "123456789012345@lid",
+            "120363000000000000@g.us",
+            "",
+            "abc@s.whatsapp.net",
+            "123@s.whatsapp.net",
+            "1555123456789012345@s.whatsapp.net",
+        ] {
+            assert_eq!(phone_digits_of_wa_id(wa_id), None, "{wa_id}");
+        }
+    }
+
+    #[test]
+    fn the_linked_account_must_be_the_numbers_own() {
+        assert_eq!(
+            check_linked_account("+15551234567", Some("15551234567:12@s.whatsapp.net")),
+            LinkedAccount::Matches
+        );
+        assert_eq!(
+            check_linked_account("+15551234567", Some("15551234567")),
+            LinkedAccount::Matches
+        );
+        assert_eq!(
+            check_linked_account("+15551234567", Some("15559876543:3@s.whatsapp.net")),
+            LinkedAccount::Other {
+                linked_digits: Some("15559876543".to_owned())
+            }
+        );
+        // A prefix or suffix of the number is another number.
+        assert!(matches!(
+            check_linked_account("+15551234567", Some("1555123456")),
+            LinkedAccount::Other { .. }
+        ));
+        assert!(matches!(
+            check_linked_account("+15551234567", Some("155512345670")),
+            LinkedAccount::Other { .. }
+        ));
+        // Unknown or LID-only: not verified, so refused.
+        assert_eq!(
+            check_linked_account("+15551234567", None),
+            LinkedAccount::Other {
+                linked_digits: None
+            }
+        );
+        assert_eq!(
+            check_linked_account("+15551234567", Some("123456789012345@lid")),
+            LinkedAccount::Other {
+                linked_digits: None
+            }
+        );
+    }
 
     #[test]
     fn accepts_numbers_the_schema_accepts() {

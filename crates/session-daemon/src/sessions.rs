@@ -59,6 +59,7 @@ use uuid::Uuid;
 use crate::database::{DatabaseError, DatabasePool};
 use crate::metrics::Metrics;
 use crate::pacing::{NumberPacing, PacingPolicies};
+use crate::phone::{check_linked_account, LinkedAccount};
 use crate::store;
 use crate::transport::{ConnectOutcome, Transport, TransportError, TransportEvent, TransportKind};
 
@@ -1013,7 +1014,12 @@ impl Actor {
                     .await;
             }
             TransportEvent::Connected => {
-                if self.session.state() == SessionState::Stopped {
+                // A refused pairing leaves the session logged out: the
+                // connection the crate brings up after it does not count.
+                if matches!(
+                    self.session.state(),
+                    SessionState::Stopped | SessionState::LoggedOut
+                ) {
                     return;
                 }
                 self.connected("connected", None).await;
@@ -1139,6 +1145,12 @@ impl Actor {
             }
             TransportEvent::Paired { phone_wa_id, lid } => {
                 lock(&self.session.status).pairing = None;
+                if let LinkedAccount::Other { linked_digits } =
+                    check_linked_account(&self.session.phone_number, phone_wa_id.as_deref())
+                {
+                    self.refuse_pairing(linked_digits, lid).await;
+                    return;
+                }
                 self.move_to(
                     ConnectionEvent::Paired {},
                     "paired",
@@ -1148,6 +1160,41 @@ impl Actor {
                 )
                 .await;
             }
+        }
+    }
+
+    /// A pairing linked another WhatsApp account than the number's own:
+    /// records `pairing_refused` with the session moving to `logged_out`
+    /// (which the health check turns into a critical `logged_out` alert), and
+    /// unlinks the device and forgets its credentials.
+    async fn refuse_pairing(&mut self, linked_digits: Option<String>, lid: Option<String>) {
+        self.reconnect_at = None;
+        lock(&self.session.status).transport_connected = false;
+        let reason = match &linked_digits {
+            Some(digits) => format!(
+                "refused: the pairing linked the WhatsApp account of +{digits}, not this number's {}; the device was logged out, pair again from the phone of {}",
+                self.session.phone_number, self.session.phone_number
+            ),
+            None => format!(
+                "refused: the pairing reported no phone number, so it could not be checked against {}; the device was logged out",
+                self.session.phone_number
+            ),
+        };
+        tracing::warn!("{reason}");
+        self.move_to(
+            ConnectionEvent::LoggedOut {},
+            "pairing_refused",
+            Some(&reason),
+            Some("wrong_account"),
+            json!({
+                "expected_phone_number": self.session.phone_number,
+                "linked_phone_number": linked_digits.map(|digits| format!("+{digits}")),
+                "linked_lid": lid,
+            }),
+        )
+        .await;
+        if let Err(error) = self.session.transport.log_out().await {
+            tracing::warn!("could not log out the wrongly linked device: {error}");
         }
     }
 

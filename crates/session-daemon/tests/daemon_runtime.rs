@@ -1364,6 +1364,62 @@ async fn sessions_reconnect_get_restarted_by_the_watchdog_and_pair() {
         StatusCode::UNAUTHORIZED,
         "pairing codes need the token"
     );
+    // A pairing by another WhatsApp account is refused: the device is
+    // logged out, `pairing_refused` names both numbers, the session stays
+    // logged_out (the health check's critical logged_out alert) and does not
+    // connect.
+    let stranger = random_phone_number('9');
+    let (status, _) = daemon
+        .post(
+            &format!("/simulator/numbers/{phone}/pair"),
+            json!({"linked_phone_number": stranger}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    wait_until_status(&database, number.number_id, "logged_out").await;
+    let refused = database
+        .query_one(
+            "select code, reason, detail from public.number_connection_events
+             where number_id = $1 and event = 'pairing_refused' order by id desc limit 1",
+            &[&number.number_id],
+        )
+        .await
+        .expect("the pairing_refused event");
+    assert_eq!(
+        refused.get::<_, Option<String>>(0).as_deref(),
+        Some("wrong_account")
+    );
+    let detail: Value = refused.get(2);
+    assert_eq!(detail["linked_phone_number"], stranger.as_str(), "{detail}");
+    assert_eq!(detail["expected_phone_number"], *phone, "{detail}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        session_status(&database, number.number_id).await,
+        "logged_out",
+        "a refused pairing does not connect"
+    );
+    assert_eq!(count_events(&database, number.number_id, "paired").await, 0);
+    let (status, answer) = daemon
+        .post(
+            &format!("/simulator/numbers/{phone}/pair"),
+            json!({"linked_phone_number": "12"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer.to_string().contains("linked_phone_number"),
+        "{answer}"
+    );
+    let (status, answer) = daemon
+        .post(
+            &format!("/numbers/{}/session/start", number.number_id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    wait_until_status(&database, number.number_id, "pairing").await;
+
+    // The number's own account pairs.
     let (status, _) = daemon
         .post(&format!("/simulator/numbers/{phone}/pair"), json!({}))
         .await;
@@ -1540,6 +1596,7 @@ async fn session_commands_reach_the_daemon_holding_the_number() {
 #[ignore = "needs the local stack: run by scripts/test.sh"]
 async fn the_whatsapp_web_hook_commits_before_acknowledging() {
     use session_daemon::database::build_pool;
+    use session_daemon::database_tls::{DatabaseConnector, TlsSettings};
     use session_daemon::transport::web::WebInboundHook;
     use session_daemon::transport::TransportEvent;
     use whatsapp_rust::prelude::{wa, MessageBuilderExt};
@@ -1580,7 +1637,8 @@ async fn the_whatsapp_web_hook_commits_before_acknowledging() {
         inbound(&format!("3EB0{}", Uuid::new_v4().simple()), "second"),
     ];
 
-    let config: tokio_postgres::Config = stack.database_url.parse().expect("the url");
+    let config =
+        DatabaseConnector::from_url(&stack.database_url, &TlsSettings::default()).expect("the url");
     let pool = build_pool(&config, Some("service_role")).expect("a pool");
     let (events, mut committed) = tokio::sync::mpsc::channel(8);
     let hook = WebInboundHook::new(pool, number.number_id, events);
@@ -1645,11 +1703,13 @@ async fn the_whatsapp_web_hook_commits_before_acknowledging() {
 
     // With the database unreachable the hook fails, so the crate does not
     // acknowledge and WhatsApp delivers again.
-    let unreachable: tokio_postgres::Config = format!(
-        "postgresql://postgres:postgres@127.0.0.1:{}/postgres",
-        free_port()
+    let unreachable = DatabaseConnector::from_url(
+        &format!(
+            "postgresql://postgres:postgres@127.0.0.1:{}/postgres",
+            free_port()
+        ),
+        &TlsSettings::default(),
     )
-    .parse()
     .expect("a url");
     let (events, _) = tokio::sync::mpsc::channel(8);
     let cut_off = WebInboundHook::new(

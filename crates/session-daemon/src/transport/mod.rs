@@ -401,6 +401,13 @@ pub trait Transport: Send + Sync {
         Box::pin(async { Ok(()) })
     }
 
+    /// Unlinks this device from the WhatsApp account (a pairing that linked
+    /// the wrong account is refused this way) and forgets the credentials.
+    /// Transports without linked devices only forget their credentials.
+    fn log_out(&self) -> BoxFuture<'_, Result<(), TransportError>> {
+        self.forget_credentials()
+    }
+
     /// Tells whether the connection shows a sign of life right now; a
     /// connected session that is not alive misses its heartbeat, which the
     /// watchdog notices.

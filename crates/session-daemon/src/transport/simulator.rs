@@ -615,8 +615,13 @@ impl SimulatorNetwork {
             })
     }
 
-    /// Completes a pairing: the person scanned the QR code.
-    pub async fn pair(&self, phone_number: &str) -> Result<(), SimulatorError> {
+    /// Completes a pairing: the person scanned the QR code, with the phone
+    /// of `linked_phone_number` (the line's own when `None`).
+    pub async fn pair(
+        &self,
+        phone_number: &str,
+        linked_phone_number: Option<&str>,
+    ) -> Result<(), SimulatorError> {
         let line = self.line(phone_number)?;
         {
             let mut state = lock(&line.state);
@@ -632,10 +637,10 @@ impl SimulatorNetwork {
         let events = line.events().ok_or_else(|| SimulatorError::NotConnected {
             phone_number: phone_number.to_owned(),
         })?;
-        let digits = contact_wa_id_from_phone(phone_number);
+        let digits = contact_wa_id_from_phone(linked_phone_number.unwrap_or(phone_number));
         for event in [
             TransportEvent::Paired {
-                phone_wa_id: Some(digits),
+                phone_wa_id: Some(format!("{digits}:7@s.whatsapp.net")),
                 lid: None,
             },
             TransportEvent::Connected,
@@ -1130,7 +1135,7 @@ mod tests {
             events.recv().await,
             Some(TransportEvent::PairCode { ref code, .. }) if code == "50100001"
         ));
-        network.pair(NUMBER).await.unwrap();
+        network.pair(NUMBER, None).await.unwrap();
         assert!(matches!(
             events.recv().await,
             Some(TransportEvent::Paired { .. })
@@ -1139,7 +1144,7 @@ mod tests {
             events.recv().await,
             Some(TransportEvent::Connected)
         ));
-        assert!(network.pair(NUMBER).await.is_err());
+        assert!(network.pair(NUMBER, None).await.is_err());
         transport.disconnect().await.unwrap();
         assert_eq!(
             transport.connect().await,

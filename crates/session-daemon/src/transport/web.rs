@@ -552,6 +552,18 @@ impl Transport for WebTransport {
         })
     }
 
+    fn log_out(&self) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async move {
+            // Sends WhatsApp the "remove companion device" request when the
+            // client is connected (it logs and goes on otherwise), then
+            // disconnects; the credentials go with forget_credentials.
+            if let Some(client) = self.client() {
+                client.logout().await;
+            }
+            self.forget_credentials().await
+        })
+    }
+
     fn is_alive(&self) -> bool {
         self.client().is_some_and(|client| client.is_connected())
     }

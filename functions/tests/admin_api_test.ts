@@ -648,6 +648,11 @@ Deno.test("admin API", async (t) => {
                (${numberId}, 'heartbeat', null, null, now() - interval '2 minutes'),
                (${numberId}, 'disconnected', 'stream error', '515', now() - interval '1 minute')`;
       await db`
+        insert into public.number_connection_events (number_id, event, detail, occurred_at)
+        values (${numberId}, 'pair_code_shown', ${
+        db.json({ pair_code: "DENO1234" })
+      }, now() - interval '1 second')`;
+      await db`
         insert into public.number_connection_events (number_id, event, detail)
         values (${numberId}, 'qr', ${db.json({ qr: "2@deno-test-qr", expires_at: "2030-01-01T00:00:00Z" })})`;
       const events = await as("viewer", "GET", `/numbers/${numberId}/events`, {
@@ -655,11 +660,18 @@ Deno.test("admin API", async (t) => {
       });
       expectStatus(events, 200);
       const names = (events.json as { data: Array<{ event: string }> }).data.map((event) => event.event);
-      deepStrictEqual(names, ["qr", "disconnected", "connected"], "newest first, heartbeats left out");
+      deepStrictEqual(
+        names,
+        ["qr", "pair_code_shown", "disconnected", "connected"],
+        "newest first, heartbeats left out",
+      );
       // A viewer may see that a code was shown, never the code (it links
       // the WhatsApp account): GET /pairing refuses viewers, and the events
       // keep no secret.
-      ok(!events.text.includes("2@deno-test-qr"), `a viewer's events carry no QR code: ${events.text}`);
+      ok(
+        !events.text.includes("2@deno-test-qr") && !events.text.includes("DENO1234"),
+        `a viewer's events carry no pairing code: ${events.text}`,
+      );
       const qrEvent =
         (events.json as { data: Array<{ event: string; detail: Record<string, unknown> }> }).data[0];
       equal(qrEvent.detail.secret_redacted, true);
@@ -673,12 +685,20 @@ Deno.test("admin API", async (t) => {
         operationId: "getNumberPairing",
       });
       expectStatus(pairing, 200);
-      const state = pairing.json as { session_status: string; pairing: { method: string; qr: string } };
-      deepStrictEqual([state.session_status, state.pairing.method, state.pairing.qr], [
-        "pairing",
-        "qr",
-        "2@deno-test-qr",
-      ]);
+      const state = pairing.json as {
+        session_status: string;
+        pairing: { method: string; qr: string; pair_code: string };
+      };
+      // The QR code and the pair code, each from its own event, side by side.
+      deepStrictEqual(
+        [state.session_status, state.pairing.method, state.pairing.qr, state.pairing.pair_code],
+        [
+          "pairing",
+          "qr",
+          "2@deno-test-qr",
+          "DENO1234",
+        ],
+      );
     });
 
     let conversationId = "";

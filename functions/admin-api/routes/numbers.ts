@@ -299,7 +299,7 @@ export const numberRoutes: RouteDefinition[] = [
     operationId: "getNumberPairing",
     summary: "The pairing state: the QR code or pair code to link the number",
     description:
-      "While the session is `pairing`, the latest pairing code shown since the last connection (`number_pairing_codes`: the QR code's text or the pair code, and its expiry). A code links the WhatsApp account, so this needs the operator role; the database enforces it too (row-level security), and the connection events keep no code (`detail.secret_redacted`).",
+      "While the session is `pairing`, the latest QR code and pair code shown since the last connection (`number_pairing_codes`), with the newest one's method and expiry. A code links the WhatsApp account, so this needs the operator role; the database enforces it too (row-level security), and the connection events keep no code (`detail.secret_redacted`).",
     tag: "numbers",
     minRole: "operator",
     pathParameters: numberIdParameter,
@@ -310,24 +310,30 @@ export const numberRoutes: RouteDefinition[] = [
       let pairing: Record<string, unknown> | null = null;
       if (number.session_status === "pairing") {
         // The codes live in number_pairing_codes, which row-level security
-        // shows to operators and above only (the events keep no secret).
-        const [code] = await context.tx`
-          select p.event, p.qr, p.pair_code, p.expires_at, p.shown_at
-          from public.number_pairing_codes as p
-          where p.number_id = ${numberId}
-            and p.shown_at >= coalesce((
-              select max(c.occurred_at) from public.number_connection_events as c
-              where c.number_id = ${numberId}
-                and c.event in ('connected', 'reconnected', 'logged_out', 'stopped')), '-infinity')
+        // shows to operators and above only (the events keep no secret). A
+        // session shows a QR code and a pair code side by side, each in its
+        // own event: the newest of each since the last connection.
+        const codes = await context.tx`
+          with since as (
+            select coalesce(max(c.occurred_at), '-infinity') as at
+            from public.number_connection_events as c
+            where c.number_id = ${numberId}
+              and c.event in ('connected', 'reconnected', 'logged_out', 'stopped'))
+          select p.qr, p.pair_code, p.expires_at, p.shown_at
+          from public.number_pairing_codes as p, since
+          where p.number_id = ${numberId} and p.shown_at >= since.at
           order by p.shown_at desc, p.id desc
-          limit 1`;
-        if (code !== undefined) {
+          limit 20`;
+        if (codes.length > 0) {
+          const newest = codes[0];
+          const qr = codes.find((code) => code.qr !== null)?.qr ?? null;
+          const pairCode = codes.find((code) => code.pair_code !== null)?.pair_code ?? null;
           pairing = {
-            method: code.pair_code !== null ? "pair_code" : "qr",
-            qr: code.qr,
-            pair_code: code.pair_code,
-            expires_at: code.expires_at === null ? null : new Date(code.expires_at).toISOString(),
-            shown_at: code.shown_at,
+            method: newest.pair_code !== null ? "pair_code" : "qr",
+            qr,
+            pair_code: pairCode,
+            expires_at: newest.expires_at === null ? null : new Date(newest.expires_at).toISOString(),
+            shown_at: newest.shown_at,
           };
         }
       }

@@ -6,54 +6,37 @@ import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { useApi } from "@/lib/auth";
 import { dateTime, relativeTime } from "@/lib/format";
-import type { ConnectionEvent, Pairing } from "@/lib/types";
+import type { Pairing } from "@/lib/types";
 import { usePoll } from "@/lib/use-poll";
 
-/** The pairing events' kinds: the daemon shows a QR code and a pair code together. */
-const PAIRING_EVENTS = ["qr", "qr_shown", "pairing_code", "pair_code_shown"];
-
-/** What to show: the latest QR code and the latest pair code of this pairing, each until it expires. */
+/**
+ * What to show: the latest QR code and the latest pair code of this pairing
+ * (`GET /pairing` gives both), until they expire. The connection events never
+ * carry a code: they are readable by every member, the codes by operators
+ * only (`number_pairing_codes`).
+ */
 export function currentCodes(
   pairing: Pairing["pairing"],
-  events: ConnectionEvent[],
-  pairingSince: string,
   nowMs: number = Date.now(),
 ): { qr: string | null; pairCode: string | null; expiresAt: string | null; shownAt: string | null } {
-  const since = Date.parse(pairingSince) - 5000;
-  const fresh = events
-    .filter((event) => PAIRING_EVENTS.includes(event.event) && Date.parse(event.occurred_at) >= since)
-    .filter((event) => typeof event.detail.expires_at !== "string" || Date.parse(event.detail.expires_at) > nowMs)
-    .sort((a, b) => Date.parse(b.occurred_at) - Date.parse(a.occurred_at));
-  const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : null);
-  const qrEvent = fresh.find((event) => text(event.detail.qr) !== null);
-  const codeEvent = fresh.find((event) => text(event.detail.pair_code) ?? text(event.detail.code));
-  return {
-    qr: pairing?.qr ?? (qrEvent ? text(qrEvent.detail.qr) : null),
-    pairCode: pairing?.pair_code ?? (codeEvent ? text(codeEvent.detail.pair_code) ?? text(codeEvent.detail.code) : null),
-    expiresAt: pairing?.expires_at ?? text(qrEvent?.detail.expires_at) ?? text(codeEvent?.detail.expires_at),
-    shownAt: pairing?.shown_at ?? qrEvent?.occurred_at ?? codeEvent?.occurred_at ?? null,
-  };
+  if (pairing === null || (pairing.expires_at !== null && Date.parse(pairing.expires_at) <= nowMs)) {
+    return { qr: null, pairCode: null, expiresAt: null, shownAt: null };
+  }
+  return { qr: pairing.qr, pairCode: pairing.pair_code, expiresAt: pairing.expires_at, shownAt: pairing.shown_at };
 }
 
 /**
  * While the number pairs: the QR code to scan and the code to type, refreshed
- * as new ones arrive. `GET /pairing` names the latest one; the connection
- * events give the other, since the daemon shows both at once.
+ * as new ones arrive (`GET /pairing`, polled every 2 s while pairing).
  */
-export function PairingCard({ numberId, status, statusSince }: { numberId: string; status: string; statusSince: string }) {
+export function PairingCard({ numberId, status }: { numberId: string; status: string; statusSince?: string }) {
   const api = useApi();
   const pairing = usePoll(
-    async (signal) => {
-      const [answer, events] = await Promise.all([
-        api.pairing(numberId, signal),
-        api.events(numberId, { event: PAIRING_EVENTS, limit: 10 }, signal),
-      ]);
-      return { answer, events: events.data };
-    },
+    async (signal) => ({ answer: await api.pairing(numberId, signal) }),
     [api, numberId, status === "pairing"],
     status === "pairing" ? 2000 : null,
   );
-  const codes = pairing.data ? currentCodes(pairing.data.answer.pairing, pairing.data.events, statusSince) : null;
+  const codes = pairing.data ? currentCodes(pairing.data.answer.pairing) : null;
   return (
     <Card title="Pairing" id="pairing" region description="Link the WhatsApp account: scan the QR code or type the pair code.">
       {status !== "pairing"

@@ -151,18 +151,14 @@ export function checkBodyShape(body: unknown): void {
     }
     if (typeof value !== "object" || value === null) continue;
     if (depth >= MAX_BODY_DEPTH) {
-      throw invalid(
-        `the body nests deeper than ${MAX_BODY_DEPTH} levels at ${
-          path.length > 120 ? `${path.slice(0, 120)}…` : path
-        }`,
-        path.length > 120 ? `${path.slice(0, 120)}…` : path,
-      );
+      const shown = path.length > 120 ? `${path.slice(0, 120)}…` : path;
+      throw invalid(`the body nests deeper than ${MAX_BODY_DEPTH} levels at ${shown}`, shown);
     }
     if (Array.isArray(value)) {
       value.forEach((item, index) => pending.push([item, `${path}[${index}]`, depth + 1]));
     } else {
       for (const [key, item] of Object.entries(value)) {
-        const child = path === "" ? childPath("", key).replace(/^\./, "") : childPath(path, key);
+        const child = path === "" && /^[A-Za-z0-9_]+$/.test(key) ? key : childPath(path, key);
         if (key.includes("\u0000")) {
           throw invalid(`the key at ${child} must not contain the NUL character (\\u0000)`, child);
         }

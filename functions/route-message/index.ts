@@ -101,13 +101,16 @@ function outboundRow(message: OutboundMessage): { type: string; body: string } {
   }
 }
 
+/** Inbound message types stored with their conversation but never routed to the bot. */
+const NOT_ROUTED_TYPES = new Set(["reaction", "system"]);
+
 /** Routes one inbound message inside the caller's service-role transaction. */
 async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   // The message (locked), its number, the number's bot and its published
   // version, in one round trip. The number exists: messages.number_id is a
   // foreign key.
   const [inbound] = await tx`
-    select m.id, m.number_id, m.contact_wa_id, m.contact_name, m.body, m.payload, m.routed_at,
+    select m.id, m.number_id, m.contact_wa_id, m.contact_name, m.body, m.payload, m.routed_at, m.type,
            n.bot_id, b.canary_version_id, b.canary_share_percent,
            p.id as published_id, p.version as published_version
     from public.messages m
@@ -173,6 +176,13 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
     await markRouted();
     const skipped = number.bot_id === null ? "no_bot" : "no_published_version";
     return { status: 200, body: { replies: 0, skipped } };
+  }
+  // A reaction (a 👍 on an earlier message) or a system notice (the contact
+  // changed number) is not something to answer: it is kept with the
+  // conversation, and the bot does not run, so no fallback reply goes out.
+  if (NOT_ROUTED_TYPES.has(inbound.type as string)) {
+    await markRouted();
+    return { status: 200, body: { replies: 0, skipped: `not_routed_${inbound.type}` } };
   }
 
   // A closed conversation that hears from the contact again starts afresh.

@@ -86,6 +86,47 @@ Deno.test("route-message", async (t) => {
     const needsDb = db === null || fixtures === null;
 
     await t.step({
+      name: "a reaction is kept but gets no reply; a button tap routes by its id",
+      ignore: needsDb,
+      fn: async () => {
+        const sql = db!;
+        const botId = await fixtures!.bot("demo bot (reactions and taps)");
+        await fixtures!.botVersion(botId, 1, await Fixtures.demoBotDefinition());
+        const numberId = await fixtures!.number(botId);
+        const waId = `+4916${Math.floor(Math.random() * 1e9)}`;
+        const send = async (type: string, body: string, payload: Record<string, unknown>) => {
+          const [message] = await sql`
+            insert into public.messages (number_id, direction, contact_wa_id, wa_message_id, body, status, type, payload)
+            values (${numberId}, 'inbound', ${waId}, ${crypto.randomUUID()}, ${body}, 'received', ${type},
+                    ${sql.json(payload as never)})
+            returning id`;
+          const [outbox] =
+            await sql`select id from public.outbox where payload ->> 'message_id' = ${message.id}`;
+          const routed = await call(url, {
+            token: serviceRoleToken,
+            body: { outbox_id: Number(outbox.id), message_id: message.id },
+          });
+          equal(routed.status, 200, routed.text);
+          const replies = await sql`
+            select body from public.messages where in_reply_to = ${message.id} order by reply_index`;
+          return { result: routed.json as { replies: number; skipped?: string }, replies };
+        };
+        const greeting = await send("text", "hi", {});
+        ok(greeting.replies.length >= 1, "the demo bot greets and shows its menu");
+        const reaction = await send("reaction", "\u{1f44d}", {
+          cloud_type: "reaction",
+          reaction: { message_id: "wamid.REACTED", emoji: "\u{1f44d}" },
+        });
+        deepStrictEqual(reaction.result, { replies: 0, skipped: "not_routed_reaction" });
+        equal(reaction.replies.length, 0, "no fallback reply to a reaction");
+        // A tapped button's title is not a menu key; its id is.
+        const tap = await send("interactive", "Opening hours", { cloud_type: "interactive", reply_id: "1" });
+        equal(tap.replies.length, 1, JSON.stringify(tap.replies));
+        match(tap.replies[0].body, /open Monday to Friday/);
+      },
+    });
+
+    await t.step({
       name: "an unknown message id is a 404",
       ignore: needsDb,
       fn: async () => {

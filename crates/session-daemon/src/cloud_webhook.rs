@@ -197,6 +197,7 @@ fn inbound_message(message: &Value, names: &[(&str, &str)]) -> Option<InboundMes
                 .to_owned();
             ("interactive", reply)
         }
+        "system" => ("system", text_at("/system/body")),
         _ => ("unsupported", String::new()),
     };
     let contact_name = names
@@ -205,12 +206,88 @@ fn inbound_message(message: &Value, names: &[(&str, &str)]) -> Option<InboundMes
         .map(|(_, name)| (*name).to_owned());
     let mut inbound = InboundMessage::text(from, contact_name, wa_message_id, text);
     inbound.message_type = stored_type.to_owned();
-    inbound.payload = json!({
-        "cloud_type": message_type,
+    inbound.payload = inbound_payload(message, message_type, stored_type);
+    Some(inbound)
+}
+
+/// The largest Cloud API message kept whole in `payload.raw` (the documented
+/// payloads are well under 4 KiB; a webhook body is at most 4 MiB).
+pub const MAX_RAW_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// What is kept of a Cloud API message beside its text: the fields each
+/// kind carries, by name (`reply_id` for a button or list tap, or a template
+/// quick reply's `payload`, so routing matches by id; the media id, MIME
+/// type, sha256 and file name; coordinates; the message a reaction is for;
+/// shared contacts; a system notice's new id), the quoted message
+/// (`context`), and the message as WhatsApp sent it (`raw`, up to
+/// [`MAX_RAW_MESSAGE_BYTES`]), so nothing the platform cannot handle yet is
+/// lost. A kind it does not know is also flagged `unsupported: true`.
+fn inbound_payload(message: &Value, cloud_type: &str, stored_type: &str) -> Value {
+    let pick = |pointer: &str| message.pointer(pointer).cloned().unwrap_or(Value::Null);
+    let mut payload = json!({
+        "cloud_type": cloud_type,
         "timestamp": message.get("timestamp"),
         "context": message.get("context"),
     });
-    Some(inbound)
+    let fields: Value = match cloud_type {
+        "interactive" => json!({
+            "reply_id": message
+                .pointer("/interactive/button_reply/id")
+                .or_else(|| message.pointer("/interactive/list_reply/id")),
+            "reply_title": message
+                .pointer("/interactive/button_reply/title")
+                .or_else(|| message.pointer("/interactive/list_reply/title")),
+            "reply_description": message.pointer("/interactive/list_reply/description"),
+            "interactive_type": message.pointer("/interactive/type"),
+        }),
+        // A template's quick-reply button: its developer-defined payload is
+        // the id to route by.
+        "button" => json!({
+            "reply_id": pick("/button/payload"),
+            "reply_title": pick("/button/text"),
+        }),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let media = pick(&format!("/{cloud_type}"));
+            json!({
+                "media": {
+                    "media_id": media.get("id"),
+                    "mime_type": media.get("mime_type"),
+                    "sha256": media.get("sha256"),
+                    "filename": media.get("filename"),
+                    "voice": media.get("voice"),
+                    "animated": media.get("animated"),
+                },
+            })
+        }
+        "location" => json!({ "location": pick("/location") }),
+        "contacts" => json!({ "contacts": pick("/contacts") }),
+        "reaction" => json!({
+            "reaction": {
+                "message_id": message.pointer("/reaction/message_id"),
+                "emoji": message.pointer("/reaction/emoji"),
+            },
+        }),
+        "system" => json!({ "system": pick("/system") }),
+        _ => json!({}),
+    };
+    if let (Some(payload), Some(fields)) = (payload.as_object_mut(), fields.as_object()) {
+        for (key, value) in fields {
+            payload.insert(key.clone(), value.clone());
+        }
+        if stored_type == "unsupported" {
+            payload.insert("unsupported".to_owned(), Value::Bool(true));
+        }
+        let raw_size = serde_json::to_vec(message).map_or(usize::MAX, |raw| raw.len());
+        if raw_size <= MAX_RAW_MESSAGE_BYTES {
+            payload.insert("raw".to_owned(), message.clone());
+        } else {
+            payload.insert(
+                "raw_omitted".to_owned(),
+                json!({ "bytes": raw_size, "limit": MAX_RAW_MESSAGE_BYTES }),
+            );
+        }
+    }
+    payload
 }
 
 fn receipt(status: &Value) -> Option<DeliveryReceipt> {
@@ -311,6 +388,109 @@ mod tests {
         assert_eq!(message.text, "Does it come in another color?");
         assert_eq!(message.message_type, "text");
         assert!(message.wa_message_id.starts_with("wamid."));
+    }
+
+    /// A notification carrying one message `body`, in Meta's documented envelope.
+    fn notification(message: &str) -> String {
+        format!(
+            r#"{{"object": "whatsapp_business_account", "entry": [{{"id": "102290129340398", "changes": [{{"field": "messages",
+              "value": {{"messaging_product": "whatsapp",
+                "metadata": {{"display_phone_number": "15550783881", "phone_number_id": "106540352242922"}},
+                "contacts": [{{"profile": {{"name": "Sheena Nelson"}}, "wa_id": "16505551234"}}],
+                "messages": [{message}]}}}}]}}]}}"#
+        )
+    }
+
+    fn parsed(message: &str) -> InboundMessage {
+        let changes = parse_webhook(notification(message).as_bytes()).unwrap();
+        changes[0].messages[0].clone()
+    }
+
+    #[test]
+    fn a_button_or_list_tap_keeps_its_id_for_routing() {
+        let button = parsed(
+            r#"{"context": {"from": "15550783881", "id": "wamid.QUOTED"}, "from": "16505551234", "id": "wamid.B1",
+                "timestamp": "1750020000", "type": "interactive",
+                "interactive": {"type": "button_reply", "button_reply": {"id": "1", "title": "Opening hours"}}}"#,
+        );
+        assert_eq!(button.message_type, "interactive");
+        assert_eq!(button.text, "Opening hours");
+        assert_eq!(button.payload["reply_id"], "1");
+        assert_eq!(button.payload["context"]["id"], "wamid.QUOTED");
+        let list = parsed(
+            r#"{"from": "16505551234", "id": "wamid.L1", "timestamp": "1750020000", "type": "interactive",
+                "interactive": {"type": "list_reply", "list_reply": {"id": "row-2", "title": "Address", "description": "Where we are"}}}"#,
+        );
+        assert_eq!(list.payload["reply_id"], "row-2");
+        assert_eq!(list.payload["reply_description"], "Where we are");
+        let template_reply = parsed(
+            r#"{"from": "16505551234", "id": "wamid.T1", "timestamp": "1750020000", "type": "button",
+                "button": {"payload": "STOP_PROMOS", "text": "Stop promotions"}}"#,
+        );
+        assert_eq!(template_reply.payload["reply_id"], "STOP_PROMOS");
+        assert_eq!(template_reply.text, "Stop promotions");
+    }
+
+    #[test]
+    fn media_location_reactions_and_contacts_keep_what_they_carry() {
+        let image = parsed(
+            r#"{"from": "16505551234", "id": "wamid.I1", "timestamp": "1750020000", "type": "image",
+                "image": {"caption": "my order", "mime_type": "image/jpeg", "sha256": "abc=", "id": "1003383421387256"}}"#,
+        );
+        assert_eq!(image.text, "my order");
+        assert_eq!(image.payload["media"]["media_id"], "1003383421387256");
+        assert_eq!(image.payload["media"]["mime_type"], "image/jpeg");
+        assert_eq!(image.payload["media"]["sha256"], "abc=");
+        let voice = parsed(
+            r#"{"from": "16505551234", "id": "wamid.A1", "timestamp": "1750020000", "type": "audio",
+                "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "def=", "id": "2", "voice": true}}"#,
+        );
+        assert_eq!(voice.payload["media"]["voice"], true);
+        let location = parsed(
+            r#"{"from": "16505551234", "id": "wamid.G1", "timestamp": "1750020000", "type": "location",
+                "location": {"address": "1 Hacker Way", "latitude": 37.483307, "longitude": -122.148981, "name": "HQ"}}"#,
+        );
+        assert_eq!(location.payload["location"]["latitude"], 37.483307);
+        assert_eq!(location.payload["location"]["longitude"], -122.148981);
+        let reaction = parsed(
+            r#"{"from": "16505551234", "id": "wamid.R1", "timestamp": "1750020000", "type": "reaction",
+                "reaction": {"message_id": "wamid.REACTED", "emoji": "\ud83d\udc4d"}}"#,
+        );
+        assert_eq!(reaction.payload["reaction"]["message_id"], "wamid.REACTED");
+        assert_eq!(reaction.payload["reaction"]["emoji"], "\u{1f44d}");
+        let contacts = parsed(
+            r#"{"from": "16505551234", "id": "wamid.C1", "timestamp": "1750020000", "type": "contacts",
+                "contacts": [{"name": {"formatted_name": "Ada"}, "phones": [{"phone": "+1 555 0100", "wa_id": "15550100"}]}]}"#,
+        );
+        assert_eq!(
+            contacts.payload["contacts"][0]["phones"][0]["wa_id"],
+            "15550100"
+        );
+        let system = parsed(
+            r#"{"from": "16505551234", "id": "wamid.S1", "timestamp": "1750020000", "type": "system",
+                "system": {"body": "User changed number", "wa_id": "16505559999", "type": "user_changed_number"}}"#,
+        );
+        assert_eq!(system.message_type, "system");
+        assert_eq!(system.payload["system"]["wa_id"], "16505559999");
+    }
+
+    #[test]
+    fn an_unknown_kind_is_kept_raw_and_flagged() {
+        let unknown = parsed(
+            r#"{"from": "16505551234", "id": "wamid.U1", "timestamp": "1750020000", "type": "order",
+                "order": {"catalog_id": "42", "product_items": [{"product_retailer_id": "sku-1", "quantity": 2}]}}"#,
+        );
+        assert_eq!(unknown.message_type, "unsupported");
+        assert_eq!(unknown.payload["unsupported"], true);
+        assert_eq!(unknown.payload["cloud_type"], "order");
+        assert_eq!(unknown.payload["raw"]["order"]["catalog_id"], "42");
+        let huge = format!(
+            r#"{{"from": "16505551234", "id": "wamid.U2", "timestamp": "1750020000", "type": "order", "order": {{"note": "{}"}}}}"#,
+            "x".repeat(MAX_RAW_MESSAGE_BYTES)
+        );
+        let huge = parsed(&huge);
+        assert!(huge.payload.get("raw").is_none());
+        assert_eq!(huge.payload["raw_omitted"]["limit"], MAX_RAW_MESSAGE_BYTES);
     }
 
     #[test]

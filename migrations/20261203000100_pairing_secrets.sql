@@ -66,26 +66,31 @@ $$;
 
 revoke all on function private.pairing_secret_keys() from public;
 
+-- The code an event's detail carries: its QR text, its pair code, its expiry.
+create function private.pairing_code_of(detail jsonb, out qr text, out pair_code text, out expires_at timestamptz)
+    language sql immutable set search_path = '' as $$
+    select coalesce(detail ->> 'qr', detail ->> 'qr_code'),
+           coalesce(detail ->> 'pair_code', detail ->> 'code', detail ->> 'pairing_code'),
+           case when detail ->> 'expires_at' ~ '^\d{4}-\d{2}-\d{2}' then (detail ->> 'expires_at')::timestamptz end
+$$;
+
+revoke all on function private.pairing_code_of(jsonb) from public;
+
 -- BEFORE INSERT: keep the event, move the code. Runs as the table owner so
 -- the service role's insert needs no rights on the codes table beyond its
 -- own; the id is taken before the row exists, so the code row refers to it.
 create function private.move_pairing_secret() returns trigger
     language plpgsql security definer set search_path = '' as $$
 declare
-    secret_qr text;
-    secret_code text;
+    code record;
 begin
     if not (new.detail ?| private.pairing_secret_keys()) then
         return new;
     end if;
-    secret_qr := coalesce(new.detail ->> 'qr', new.detail ->> 'qr_code');
-    secret_code := coalesce(new.detail ->> 'pair_code', new.detail ->> 'code', new.detail ->> 'pairing_code');
-    if secret_qr is not null or secret_code is not null then
+    select * into code from private.pairing_code_of(new.detail);
+    if code.qr is not null or code.pair_code is not null then
         insert into public.number_pairing_codes (number_id, event_id, event, qr, pair_code, expires_at, shown_at)
-        values (new.number_id, new.id, new.event, secret_qr, secret_code,
-                case when new.detail ->> 'expires_at' ~ '^\d{4}-\d{2}-\d{2}'
-                     then (new.detail ->> 'expires_at')::timestamptz end,
-                new.occurred_at);
+        values (new.number_id, new.id, new.event, code.qr, code.pair_code, code.expires_at, new.occurred_at);
     end if;
     new.detail := (new.detail - private.pairing_secret_keys()) || jsonb_build_object('secret_redacted', true);
     return new;
@@ -103,15 +108,11 @@ create trigger number_connection_events_move_pairing_secret
 -- -----------------------------------------------------------------------------
 
 insert into public.number_pairing_codes (number_id, event_id, event, qr, pair_code, expires_at, shown_at)
-select e.number_id, e.id, e.event,
-       coalesce(e.detail ->> 'qr', e.detail ->> 'qr_code'),
-       coalesce(e.detail ->> 'pair_code', e.detail ->> 'code', e.detail ->> 'pairing_code'),
-       case when e.detail ->> 'expires_at' ~ '^\d{4}-\d{2}-\d{2}' then (e.detail ->> 'expires_at')::timestamptz end,
-       e.occurred_at
-from public.number_connection_events as e
+select e.number_id, e.id, e.event, code.qr, code.pair_code, code.expires_at, e.occurred_at
+from public.number_connection_events as e,
+     lateral private.pairing_code_of(e.detail) as code
 where e.detail ?| private.pairing_secret_keys()
-  and coalesce(e.detail ->> 'qr', e.detail ->> 'qr_code', e.detail ->> 'pair_code', e.detail ->> 'code',
-               e.detail ->> 'pairing_code') is not null;
+  and (code.qr is not null or code.pair_code is not null);
 
 -- The timeline is append-only; this one rewrite is the migration's own.
 alter table public.number_connection_events disable trigger number_connection_events_refuse_update;

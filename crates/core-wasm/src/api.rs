@@ -28,7 +28,8 @@ pub fn parse_routing_text<T: for<'de> serde::Deserialize<'de>>(
 ) -> Result<T, String> {
     json_call::parse_text(input, crate::MAX_ROUTING_INPUT_BYTES).map_err(|error| match error {
         json_call::TextInputError::TooLarge { .. } => format!("invalid {what}: {error}"),
-        json_call::TextInputError::Invalid { path, message } => {
+        json_call::TextInputError::TooDeep { path, message }
+        | json_call::TextInputError::Invalid { path, message } => {
             format!("invalid {what} at `{path}`: {message}")
         }
     })
@@ -48,14 +49,14 @@ pub fn validate_definition_text(definition: &str) -> routing::ValidationReport {
                     routing::ProblemCode::TooComplex,
                     format!("the definition is {error}"),
                 ),
-                json_call::TextInputError::Invalid { path, message } => {
-                    let code = if message.starts_with("nested deeper") {
-                        routing::ProblemCode::TooComplex
-                    } else {
-                        routing::ProblemCode::InvalidValue
-                    };
-                    (json_path(&path), code, message)
+                json_call::TextInputError::TooDeep { path, message } => {
+                    (json_path(&path), routing::ProblemCode::TooComplex, message)
                 }
+                json_call::TextInputError::Invalid { path, message } => (
+                    json_path(&path),
+                    routing::ProblemCode::InvalidValue,
+                    message,
+                ),
             };
             routing::ValidationReport {
                 errors: vec![routing::Problem::new(path, code, message)],

@@ -110,7 +110,7 @@ impl Target {
         self,
         error: serde_path_to_error::Error<E>,
     ) -> CallError {
-        let (path, message) = describe_path_error(error);
+        let (path, message, _) = describe_path_error(error);
         CallError::InvalidInput {
             module: self.module,
             function: self.function,
@@ -154,18 +154,20 @@ pub fn abbreviate_path(path: &str) -> String {
 }
 
 /// The path and message of a deserialisation error, with serde_json's
-/// "recursion limit exceeded" said in plain words.
+/// "recursion limit exceeded" said in plain words, and whether that was the
+/// problem (serde_json reports it only in its message).
 fn describe_path_error<E: std::fmt::Display>(
     error: serde_path_to_error::Error<E>,
-) -> (String, String) {
+) -> (String, String, bool) {
     let path = abbreviate_path(&error.path().to_string());
     let message = error.into_inner().to_string();
-    let message = if message.starts_with("recursion limit exceeded") {
-        format!("nested deeper than the limit of {MAX_NESTING_DEPTH} levels ({message})")
+    if message.starts_with("recursion limit exceeded") {
+        let message =
+            format!("nested deeper than the limit of {MAX_NESTING_DEPTH} levels ({message})");
+        (path, message, true)
     } else {
-        message
-    };
-    (path, message)
+        (path, message, false)
+    }
 }
 
 /// Why [`parse_text`] refused its input.
@@ -179,8 +181,17 @@ pub enum TextInputError {
         /// The limit.
         limit: usize,
     },
-    /// Not JSON of the expected shape, too deeply nested, or followed by
-    /// more text; `path` is where (`.` for the whole input).
+    /// Nested deeper than [`MAX_NESTING_DEPTH`]; `path` is where.
+    #[error("at `{path}`: {message}")]
+    TooDeep {
+        /// The JSON path where the limit was reached, abbreviated
+        /// ([`abbreviate_path`]).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Not JSON of the expected shape, or followed by more text; `path` is
+    /// where (`.` for the whole input).
     #[error("at `{path}`: {message}")]
     Invalid {
         /// The JSON path of the problem, abbreviated
@@ -204,8 +215,10 @@ pub fn parse_text<T: DeserializeOwned>(input: &str, max_bytes: usize) -> Result<
     }
     let mut deserializer = serde_json::Deserializer::from_str(input);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let (path, message) = describe_path_error(error);
-        TextInputError::Invalid { path, message }
+        match describe_path_error(error) {
+            (path, message, true) => TextInputError::TooDeep { path, message },
+            (path, message, false) => TextInputError::Invalid { path, message },
+        }
     })?;
     deserializer
         .end()
@@ -265,7 +278,8 @@ impl Codec for TextCodec {
                 bytes,
                 limit,
             },
-            TextInputError::Invalid { path, message } => CallError::InvalidInput {
+            TextInputError::TooDeep { path, message }
+            | TextInputError::Invalid { path, message } => CallError::InvalidInput {
                 module: target.module,
                 function: target.function,
                 path,

@@ -29,7 +29,7 @@ export function currentCodes(
  * While the number pairs: the QR code to scan and the code to type, refreshed
  * as new ones arrive (`GET /pairing`, polled every 2 s while pairing).
  */
-export function PairingCard({ numberId, status }: { numberId: string; status: string; statusSince?: string }) {
+export function PairingCard({ numberId, status }: { numberId: string; status: string }) {
   const api = useApi();
   const pairing = usePoll(
     async (signal) => ({ answer: await api.pairing(numberId, signal) }),

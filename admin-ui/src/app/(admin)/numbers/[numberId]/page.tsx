@@ -140,7 +140,7 @@ export default function NumberPage() {
           </Card>
         </div>
         <div className="ns-stack">
-          {canOperate ? <PairingCard numberId={numberId} status={data.session_status} statusSince={data.session_status_changed_at} /> : null}
+          {canOperate ? <PairingCard numberId={numberId} status={data.session_status} /> : null}
           <BotAssignment number={data} onChanged={number.reload} />
           <Card title="Recent commands" id="commands" region>
             {commands.loading

@@ -231,7 +231,11 @@ async function watch(args: string[]): Promise<void> {
         { append: true },
       );
     }
-    await Deno.writeTextFile(`${outDir}/samples.txt`, `${samples}\n`);
+    // Written aside and renamed: the watcher is killed at any moment, and a
+    // kill between writeTextFile's truncate and its write left an empty
+    // file, which read as "no sample taken" (seen once in CI).
+    await Deno.writeTextFile(`${outDir}/samples.txt.next`, `${samples}\n`);
+    await Deno.rename(`${outDir}/samples.txt.next`, `${outDir}/samples.txt`);
     await sleep(250);
   }
 }

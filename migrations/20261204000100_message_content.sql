@@ -286,3 +286,45 @@ where content is null;
 
 alter table public.messages
     alter column content set not null;
+
+-- -----------------------------------------------------------------------------
+-- Media objects: the files kept in the private media bucket
+-- -----------------------------------------------------------------------------
+--
+-- One row per object in the bucket (`WABOT_MEDIA_S3_BUCKET`, hosted:
+-- Supabase Storage through its S3 endpoint): inbound media the daemon
+-- downloaded, files members uploaded to send, and media a published bot
+-- version imported from a URL. The bytes live in the bucket; this is their
+-- metadata, covered by the backup (docs/runbook.md says how the objects
+-- themselves are backed up). Members never get the bucket: they read a file
+-- through the admin API (an authenticated proxy), as members of the team.
+
+create table public.media_objects (
+    storage_key text primary key check (length(storage_key) between 1 and 1024),
+    number_id uuid references public.numbers (id) on delete set null,
+    message_id uuid references public.messages (id) on delete set null,
+    kind text not null check (kind in ('image', 'video', 'audio', 'voice', 'document', 'sticker')),
+    mime_type text not null check (length(mime_type) between 3 and 255),
+    size_bytes bigint not null check (size_bytes >= 0),
+    -- Hex SHA-256 of the stored bytes.
+    sha256 text not null check (sha256 ~ '^[0-9a-f]{64}$'),
+    filename text check (filename is null or length(filename) <= 255),
+    source text not null check (source in ('inbound', 'upload', 'import')),
+    created_by uuid references auth.users (id) on delete set null,
+    created_at timestamptz not null default now()
+);
+
+create index media_objects_by_message on public.media_objects (message_id) where message_id is not null;
+
+comment on table public.media_objects is
+    'Files in the private media bucket (inbound media, uploads, imports): metadata only, the bytes are in the bucket.';
+
+alter table public.media_objects enable row level security;
+
+revoke all on public.media_objects from public, anon, authenticated, service_role;
+grant select, insert, update, delete on public.media_objects to service_role;
+grant select on public.media_objects to authenticated;
+
+create policy "Members can read media metadata" on public.media_objects
+    for select to authenticated
+    using ((select private.has_role('viewer')));

@@ -45,7 +45,6 @@ declare
     kind text;
     item jsonb;
     i integer;
-    j integer;
     field text;
 begin
     if content is null or jsonb_typeof(content) <> 'object' then
@@ -250,12 +249,18 @@ declare
 begin
     if new.content is null then
         new.content := private.legacy_message_content(new.type, new.body, new.payload);
+        -- A row the model cannot read keeps its own type (which the type
+        -- check still judges) beside the `unknown` content.
+        if new.content->>'kind' <> 'unknown' then
+            new.type := new.content->>'kind';
+        end if;
+    else
+        problem := private.message_content_problem(new.content);
+        if problem is not null then
+            raise exception 'invalid message content: %', problem using errcode = '22023';
+        end if;
+        new.type := new.content->>'kind';
     end if;
-    problem := private.message_content_problem(new.content);
-    if problem is not null then
-        raise exception 'invalid message content: %', problem using errcode = '22023';
-    end if;
-    new.type := new.content->>'kind';
     if coalesce(new.body, '') = '' then
         new.body := coalesce(case new.content->>'kind'
             when 'text' then new.content->>'text'

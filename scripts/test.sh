@@ -67,6 +67,11 @@ suite "deno fmt --check and deno lint" bash -c \
   'cd "$REPO_ROOT/functions" && deno fmt --check --quiet . ../supabase/local && deno lint --quiet . ../supabase/local &&
    cd "$REPO_ROOT/scripts" && deno fmt --check --quiet && deno lint --quiet'
 suite "Rust unit tests" cargo test --quiet --workspace --locked
+# The schemas the Rust types write (bot definitions, the message model) and
+# the TypeScript generated from them (scripts/gen-message-types.sh).
+suite "generated schemas and types are current" bash -c \
+  'cargo test --quiet --locked -p message-model -p routing --all-features --test generated &&
+   "$REPO_ROOT/scripts/gen-message-types.sh" --check'
 suite "Wasm boundary under Node (wasm-bindgen-test)" env \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --locked -p core-wasm --target wasm32-unknown-unknown

@@ -24,6 +24,7 @@ const generatedRoot = join(uiRoot, "src", "generated");
 /** The files copied, relative to functions/_shared and to src/generated alike. */
 export const FILES = [
   "routing.ts",
+  "message-content.ts",
   "core-loader.ts",
   "wasm-instance.ts",
   "core/source-hash.ts",

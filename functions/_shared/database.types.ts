@@ -447,6 +447,63 @@ export type Database = {
           },
         ];
       };
+      media_objects: {
+        Row: {
+          created_at: string;
+          created_by: string | null;
+          filename: string | null;
+          kind: string;
+          message_id: string | null;
+          mime_type: string;
+          number_id: string | null;
+          sha256: string;
+          size_bytes: number;
+          source: string;
+          storage_key: string;
+        };
+        Insert: {
+          created_at?: string;
+          created_by?: string | null;
+          filename?: string | null;
+          kind: string;
+          message_id?: string | null;
+          mime_type: string;
+          number_id?: string | null;
+          sha256: string;
+          size_bytes: number;
+          source: string;
+          storage_key: string;
+        };
+        Update: {
+          created_at?: string;
+          created_by?: string | null;
+          filename?: string | null;
+          kind?: string;
+          message_id?: string | null;
+          mime_type?: string;
+          number_id?: string | null;
+          sha256?: string;
+          size_bytes?: number;
+          source?: string;
+          storage_key?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "media_objects_message_id_fkey";
+            columns: ["message_id"];
+            isOneToOne: false;
+            referencedRelation: "messages";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "media_objects_number_id_fkey";
+            columns: ["number_id"];
+            isOneToOne: false;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       members: {
         Row: {
           created_at: string;
@@ -480,6 +537,8 @@ export type Database = {
           claimed_until: string | null;
           contact_name: string | null;
           contact_wa_id: string;
+          content: Json;
+          context_wa_message_id: string | null;
           conversation_id: string | null;
           created_at: string;
           delivered_at: string | null;
@@ -507,6 +566,8 @@ export type Database = {
           claimed_until?: string | null;
           contact_name?: string | null;
           contact_wa_id: string;
+          content: Json;
+          context_wa_message_id?: string | null;
           conversation_id?: string | null;
           created_at?: string;
           delivered_at?: string | null;
@@ -534,6 +595,8 @@ export type Database = {
           claimed_until?: string | null;
           contact_name?: string | null;
           contact_wa_id?: string;
+          content?: Json;
+          context_wa_message_id?: string | null;
           conversation_id?: string | null;
           created_at?: string;
           delivered_at?: string | null;

@@ -9,6 +9,9 @@ import * as core from "./core/routing/core.js";
 import { wasmBase64 } from "./core/routing/core_wasm.b64.ts";
 import { decodeBase64 } from "./core-loader.ts";
 import { guarded } from "./wasm-instance.ts";
+import type { Content } from "./message-content.ts";
+
+export type { Content } from "./message-content.ts";
 
 core.initSync({ module: decodeBase64(wasmBase64) });
 
@@ -33,25 +36,11 @@ export interface ConversationState {
   handoff?: boolean;
   opted_out?: boolean;
   last_inbound_at_ms?: number | null;
+  offered?: string[];
 }
 
-/** A message to send to the contact. */
-export type OutboundMessage =
-  | { kind: "text"; text: string }
-  | {
-    kind: "media";
-    media: { url: string | null; media_id: string | null; mime_type: string; filename: string | null };
-    caption: string | null;
-  }
-  | { kind: "buttons"; text: string; buttons: Array<{ id: string; title: string }> }
-  | {
-    kind: "list";
-    text: string;
-    button: string;
-    sections: Array<
-      { title: string | null; rows: Array<{ id: string; title: string; description: string | null }> }
-    >;
-  };
+/** A message to send to the contact: the message model's content (generated from the Rust types). */
+export type OutboundMessage = Content;
 
 /** One thing the caller must do, in order. */
 export type Action =
@@ -70,7 +59,7 @@ export interface RouteInput {
   definitionKey: string;
   definition: unknown;
   state: ConversationState | null;
-  message: { id: string; text: string; reply_id?: string | null };
+  message: { id: string; text: string; reply_id?: string | null; content?: Content | null };
   contact: { wa_id: string; name: string | null; attributes?: Record<string, string> };
   now_ms: number;
   seed?: number;
@@ -160,4 +149,22 @@ export function selectVersion(input: VersionSelectionInput): VersionChoice {
 /** Returns the state with the human handoff released. */
 export function releaseHandoff(state: ConversationState): ConversationState {
   return call("release_handoff", () => core.release_handoff(JSON.stringify(state)));
+}
+
+/** One way outbound content breaks WhatsApp's limits, its path relative to the content. */
+export interface ContentProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** Checks outbound content against WhatsApp's limits (the Rust model's check); empty when it may be sent. */
+export function checkContent(content: unknown): ContentProblem[] {
+  let text: string;
+  try {
+    text = JSON.stringify(content);
+  } catch (error) {
+    return [{ path: "", code: "invalid", message: `the content cannot be read: ${String(error)}` }];
+  }
+  return call<{ problems: ContentProblem[] }>("check_content", () => core.check_content(text)).problems;
 }

@@ -35,6 +35,7 @@ import { authenticateWorkerCall, readClaims } from "../_shared/auth.ts";
 import { type Tx, withServiceRole } from "../_shared/db.ts";
 import { errorResponse, HttpError, json, readJson } from "../_shared/http.ts";
 import {
+  type Content,
   type ConversationState,
   hasCompiledBot,
   type OutboundMessage,
@@ -87,22 +88,12 @@ interface VersionRow {
   definition: unknown;
 }
 
-/** The queued message row for one `send_message` action. */
-function outboundRow(message: OutboundMessage): { type: string; body: string } {
-  switch (message.kind) {
-    case "text":
-      return { type: "text", body: message.text };
-    case "media":
-      return { type: "media", body: message.caption ?? "" };
-    case "buttons":
-      return { type: "buttons", body: message.text };
-    case "list":
-      return { type: "list", body: message.text };
-  }
+/** The shape of a `system` notice that says the contact changed number. */
+function changedNumber(content: Content | null): string | null {
+  if (content?.kind !== "system" || content.system_type !== "user_changed_number") return null;
+  const newWaId = content.new_wa_id;
+  return typeof newWaId === "string" && /^[0-9]{5,20}$/.test(newWaId) ? newWaId : null;
 }
-
-/** Inbound message types stored with their conversation but never routed to the bot. */
-const NOT_ROUTED_TYPES = new Set(["reaction", "system"]);
 
 /** Routes one inbound message inside the caller's service-role transaction. */
 async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
@@ -111,6 +102,7 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   // foreign key.
   const [inbound] = await tx`
     select m.id, m.number_id, m.contact_wa_id, m.contact_name, m.body, m.payload, m.routed_at, m.type,
+           m.content,
            n.bot_id, b.canary_version_id, b.canary_share_percent,
            p.id as published_id, p.version as published_version
     from public.messages m
@@ -172,17 +164,21 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
       update public.messages set conversation_id = ${conversation.id}, routed_at = now()
       where id = ${messageId}`;
   };
+  const content = inbound.content as Content | null;
+  // The contact changed number: their identity moves to the new id and
+  // nothing more goes to the old one (which may be someone else's now). The
+  // notice itself is kept in the conversation; the bot does not answer it.
+  const newWaId = changedNumber(content);
+  if (newWaId !== null) {
+    await markRouted();
+    const [change] = await tx`
+      select private.apply_contact_number_change(${number.id}, ${inbound.contact_wa_id}, ${newWaId}) as result`;
+    return { status: 200, body: { replies: 0, skipped: "number_changed", change: change.result } };
+  }
   if (number.bot_id === null || published === undefined) {
     await markRouted();
     const skipped = number.bot_id === null ? "no_bot" : "no_published_version";
     return { status: 200, body: { replies: 0, skipped } };
-  }
-  // A reaction (a 👍 on an earlier message) or a system notice (the contact
-  // changed number) is not something to answer: it is kept with the
-  // conversation, and the bot does not run, so no fallback reply goes out.
-  if (NOT_ROUTED_TYPES.has(inbound.type as string)) {
-    await markRouted();
-    return { status: 200, body: { replies: 0, skipped: `not_routed_${inbound.type}` } };
   }
 
   // A closed conversation that hears from the contact again starts afresh.
@@ -238,6 +234,7 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
         id: inbound.id,
         text: inbound.body,
         reply_id: typeof inbound.payload?.reply_id === "string" ? inbound.payload.reply_id : null,
+        content,
       },
       contact: {
         wa_id: inbound.contact_wa_id,
@@ -257,15 +254,16 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
 
   let nReplies = 0;
   // The replies, written with the conversation and the routed mark below.
-  const replies: Array<{ type: string; body: string; payload: unknown; reply_index: number }> = [];
+  const replies: Array<{ content: OutboundMessage; reply_index: number }> = [];
   let mode: string = reopened ? "bot" : conversation.mode;
   let optedOut: boolean = conversation.opted_out;
   const attributes: Record<string, string> = {};
   for (const action of decision.actions) {
     switch (action.type) {
       case "send_message": {
-        const { type, body } = outboundRow(action.message);
-        replies.push({ type, body, payload: action.message, reply_index: nReplies });
+        // The content is stored as the routing wrote it; the messages
+        // trigger derives `type` and the `body` summary from it.
+        replies.push({ content: action.message, reply_index: nReplies });
         nReplies++;
         break;
       }
@@ -307,11 +305,11 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   await tx`
     with queued as (
       insert into public.messages
-        (number_id, conversation_id, direction, contact_wa_id, type, body, payload, status, in_reply_to, reply_index)
-      select ${number.id}, ${conversation.id}, 'outbound', ${inbound.contact_wa_id}, r.type, r.body, r.payload,
+        (number_id, conversation_id, direction, contact_wa_id, content, status, in_reply_to, reply_index)
+      select ${number.id}, ${conversation.id}, 'outbound', ${inbound.contact_wa_id}, r.content,
              'queued', ${inbound.id}, r.reply_index
       from jsonb_to_recordset(${tx.json(replies as Parameters<typeof tx.json>[0])})
-        as r(type text, body text, payload jsonb, reply_index int)
+        as r(content jsonb, reply_index int)
       order by r.reply_index
     ),
     saved as (

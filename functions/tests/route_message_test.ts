@@ -117,12 +117,78 @@ Deno.test("route-message", async (t) => {
           cloud_type: "reaction",
           reaction: { message_id: "wamid.REACTED", emoji: "\u{1f44d}" },
         });
-        deepStrictEqual(reaction.result, { replies: 0, skipped: "not_routed_reaction" });
+        equal(reaction.result.replies, 0);
+        equal((reaction.result as { outcome?: string }).outcome, "ignored:reaction");
         equal(reaction.replies.length, 0, "no fallback reply to a reaction");
         // A tapped button's title is not a menu key; its id is.
         const tap = await send("interactive", "Opening hours", { cloud_type: "interactive", reply_id: "1" });
         equal(tap.replies.length, 1, JSON.stringify(tap.replies));
         match(tap.replies[0].body, /open Monday to Friday/);
+      },
+    });
+
+    await t.step({
+      name:
+        "content in, content out: a list pick routes by its id; a changed number moves the contact and sends nothing to the old one",
+      ignore: needsDb,
+      fn: async () => {
+        const sql = db!;
+        const botId = await fixtures!.bot("demo bot (content)");
+        await fixtures!.botVersion(botId, 1, await Fixtures.demoBotDefinition());
+        const numberId = await fixtures!.number(botId);
+        const oldWaId = `4917${Math.floor(1e8 + Math.random() * 8e8)}`;
+        const newWaId = `4915${Math.floor(1e8 + Math.random() * 8e8)}`;
+        const send = async (content: Record<string, unknown>) => {
+          const [message] = await sql`
+            insert into public.messages (number_id, direction, contact_wa_id, wa_message_id, status, content)
+            values (${numberId}, 'inbound', ${oldWaId}, ${crypto.randomUUID()}, 'received',
+                    ${sql.json(content as never)})
+            returning id`;
+          const [outbox] =
+            await sql`select id from public.outbox where payload ->> 'message_id' = ${message.id}`;
+          const routed = await call(url, {
+            token: serviceRoleToken,
+            body: { outbox_id: Number(outbox.id), message_id: message.id },
+          });
+          equal(routed.status, 200, routed.text);
+          const replies = await sql`
+            select type, body, content from public.messages where in_reply_to = ${message.id} order by reply_index`;
+          return { result: routed.json as Record<string, unknown>, replies };
+        };
+        const greeting = await send({ kind: "text", text: "hi" });
+        ok(greeting.replies.length >= 1);
+        equal(greeting.replies[0].content.kind, "text", "replies are stored as content");
+        equal(greeting.replies[0].type, "text");
+        equal(
+          greeting.replies[0].body,
+          greeting.replies[0].content.text,
+          "the body is the content's summary",
+        );
+        // A list pick whose title is not a menu key: its id is.
+        const pick = await send({ kind: "list_reply", id: "2", title: "Where are you?" });
+        equal(pick.replies.length, 1, JSON.stringify(pick.replies));
+        match(pick.replies[0].body, /Rua|street|address|Avenue|find us/i);
+        // A queued reply that has not gone out yet, then the number change.
+        await sql`
+          insert into public.messages (number_id, direction, contact_wa_id, status, content)
+          values (${numberId}, 'outbound', ${oldWaId}, 'queued', ${
+          sql.json({ kind: "text", text: "later" })
+        })`;
+        const change = await send({
+          kind: "system",
+          system_type: "user_changed_number",
+          text: "Ada changed their phone number",
+          new_wa_id: newWaId,
+        });
+        equal(change.result.skipped, "number_changed");
+        equal(change.replies.length, 0, "nothing answers the notice");
+        const [moved] = await sql`
+          select count(*)::int as n from public.conversations where number_id = ${numberId} and contact_wa_id = ${newWaId}`;
+        equal(moved.n, 1, "the conversation has the new id");
+        const [left] = await sql`
+          select count(*)::int as n from public.messages
+          where number_id = ${numberId} and contact_wa_id = ${oldWaId} and direction = 'outbound' and status = 'queued'`;
+        equal(left.n, 0, "nothing is left queued for the old number");
       },
     });
 

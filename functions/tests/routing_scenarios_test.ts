@@ -121,8 +121,8 @@ Deno.test("routing scenarios through route-message", async (t) => {
           const result = await call(url, { token, body: { message_id: inbound.id } });
           equal(result.status, 200, `${where}: ${result.text}`);
           const routed = result.json as { outcome?: string };
-          const replies: Array<{ payload: unknown }> = await db`
-            select payload from public.messages where in_reply_to = ${inbound.id} order by reply_index`;
+          const replies: Array<{ content: unknown }> = await db`
+            select content from public.messages where in_reply_to = ${inbound.id} order by reply_index`;
           const [{ n_alerts }]: Array<{ n_alerts: number }> = await db`
             select count(*)::int as n_alerts from public.alerts
             where number_id = ${numberId} and kind = 'bot_notification'
@@ -154,7 +154,7 @@ Deno.test("routing scenarios through route-message", async (t) => {
           }
           equal(routed.outcome, expected.outcome, `${where} outcome`);
           deepStrictEqual(
-            replies.map((reply) => reply.payload),
+            replies.map((reply) => reply.content),
             sentMessages(expected.actions),
             `${where} replies`,
           );

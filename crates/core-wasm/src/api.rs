@@ -88,6 +88,33 @@ pub fn describe_errors(report: &routing::ValidationReport) -> String {
 }
 
 #[cfg(feature = "routing")]
+/// Checks outbound content (JSON text, the message model's `Content`)
+/// against WhatsApp's limits: `{"problems": [{path, code, message}]}`, the
+/// paths relative to the content; content that does not parse is one
+/// `invalid` problem at the path where reading stopped.
+pub fn check_content_text(content: &str) -> Value {
+    use routing::message_model::{check_outbound, Content};
+    let problems = match json_call::parse_text::<Content>(content, crate::MAX_ROUTING_INPUT_BYTES) {
+        Ok(content) => check_outbound(&content)
+            .into_iter()
+            .map(|problem| {
+                serde_json::json!({"path": problem.path, "code": problem.code, "message": problem.message})
+            })
+            .collect(),
+        Err(error) => {
+            let (path, message) = match error {
+                json_call::TextInputError::TooLarge { .. } => (String::new(), error.to_string()),
+                json_call::TextInputError::TooDeep { path, message }
+                | json_call::TextInputError::Invalid { path, message } => (path, message),
+            };
+            let path = if path == "." { String::new() } else { path };
+            vec![serde_json::json!({"path": path, "code": "invalid", "message": message})]
+        }
+    };
+    serde_json::json!({ "problems": problems })
+}
+
+#[cfg(feature = "routing")]
 /// Routes one message, compiling the definition (`routing::RouteInput`).
 pub fn route(input: Value) -> Result<Value, String> {
     let output = route_text(&input.to_string())?;

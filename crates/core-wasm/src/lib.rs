@@ -144,7 +144,7 @@ fn compiled_bot(
 /// Decides what one inbound message causes.
 ///
 /// Input (JSON text): `{definition_key?, definition?, state, message: {id,
-/// text, reply_id?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
+/// text, reply_id?, content?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
 /// With a `definition_key` the compiled definition is kept and reused;
 /// `definition` may then be left out when [`has_compiled_bot`] says it is
 /// cached. Output (JSON text): `{actions, state, outcome}`.
@@ -182,6 +182,15 @@ pub fn has_compiled_bot(definition_key: &str) -> bool {
 #[wasm_bindgen]
 pub fn validate_definition(definition: &str) -> Result<String, JsError> {
     to_text(&api::validate_definition_text(definition))
+}
+
+#[cfg(feature = "routing")]
+/// Checks outbound content (JSON text of the message model's `Content`)
+/// against WhatsApp's limits: `{problems: [{path, code, message}]}` as JSON
+/// text, each path relative to the content (`buttons[1].title`).
+#[wasm_bindgen]
+pub fn check_content(content: &str) -> Result<String, JsError> {
+    to_text(&api::check_content_text(content))
 }
 
 #[cfg(feature = "routing")]

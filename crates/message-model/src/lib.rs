@@ -375,6 +375,7 @@ pub struct ContactPhone {
 /// `id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ReplyButton {
     /// The id returned on a tap (≤ 256 characters, unique in the message).
     pub id: String,
@@ -385,6 +386,7 @@ pub struct ReplyButton {
 /// A titled group of list rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ListSection {
     /// The heading (≤ 24 characters; required when there are several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -396,6 +398,7 @@ pub struct ListSection {
 /// One list row; picking it comes back as [`Content::ListReply`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ListRow {
     /// The id returned when picked (≤ 200 characters, unique).
     pub id: String,

@@ -42,7 +42,7 @@ pub const MAX_SHARED_CONTACTS: usize = 257;
 pub const MAX_LOCATION_TEXT_CHARS: usize = 1024;
 
 /// The size limit and accepted MIME types of a media kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct MediaLimit {
     /// The kind, as in `kind`.
     pub kind: &'static str,
@@ -142,6 +142,30 @@ pub fn mime_essence(mime_type: &str) -> String {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase()
+}
+
+/// Every limit as JSON, for the generated TypeScript (`MESSAGE_LIMITS`).
+pub fn as_json() -> serde_json::Value {
+    serde_json::json!({
+        "max_text_chars": MAX_TEXT_CHARS,
+        "max_caption_chars": MAX_CAPTION_CHARS,
+        "max_buttons_body_chars": MAX_BUTTONS_BODY_CHARS,
+        "max_list_body_chars": MAX_LIST_BODY_CHARS,
+        "max_header_footer_chars": MAX_HEADER_FOOTER_CHARS,
+        "max_reply_buttons": MAX_REPLY_BUTTONS,
+        "max_button_title_chars": MAX_BUTTON_TITLE_CHARS,
+        "max_button_id_chars": MAX_BUTTON_ID_CHARS,
+        "max_list_button_chars": MAX_LIST_BUTTON_CHARS,
+        "max_list_sections": MAX_LIST_SECTIONS,
+        "max_list_rows": MAX_LIST_ROWS,
+        "max_section_title_chars": MAX_SECTION_TITLE_CHARS,
+        "max_row_title_chars": MAX_ROW_TITLE_CHARS,
+        "max_row_id_chars": MAX_ROW_ID_CHARS,
+        "max_row_description_chars": MAX_ROW_DESCRIPTION_CHARS,
+        "max_template_name_chars": MAX_TEMPLATE_NAME_CHARS,
+        "max_static_sticker_bytes": MAX_STATIC_STICKER_BYTES,
+        "media": MEDIA_LIMITS,
+    })
 }
 
 #[cfg(test)]

@@ -122,6 +122,7 @@ pub fn bench_requests() -> Vec<(&'static str, RouteRequest)> {
             id: "bench".into(),
             text: text.into(),
             reply_id: None,
+            content: None,
         },
         contact: contact.clone(),
         now_ms,

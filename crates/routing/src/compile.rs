@@ -24,9 +24,9 @@ use regex_lite::Regex;
 use serde_json::Value;
 
 use crate::definition::{
-    BotDefinition, BusinessHours, Comparison, Condition, InputValidation, ListContent, MenuDisplay,
-    MessageNode, Node, TriggerMatch, MAX_BUTTON_TITLE_CHARS, MAX_LIST_ROWS, MAX_REPLY_BUTTONS,
-    MAX_ROW_TITLE_CHARS,
+    BotDefinition, BusinessHours, Comparison, Condition, InputValidation, ListContent,
+    MediaContent, MediaKind, MenuDisplay, MessageNode, Node, TemplateNode, TriggerMatch,
+    MAX_BUTTON_TITLE_CHARS, MAX_LIST_ROWS, MAX_REPLY_BUTTONS, MAX_ROW_TITLE_CHARS,
 };
 use crate::definition::{BUILT_IN_OPT_IN_KEYWORDS, BUILT_IN_OPT_OUT_KEYWORDS};
 use crate::hours::{CompiledHours, HoursError};
@@ -80,6 +80,9 @@ pub(crate) enum CompiledNode {
         next: Option<usize>,
     },
     Notify {
+        next: Option<usize>,
+    },
+    Template {
         next: Option<usize>,
     },
     Handoff,
@@ -164,6 +167,8 @@ pub(crate) struct TriggerIndex {
     pub(crate) regexes: Vec<(Regex, usize)>,
     /// The best rank of an `any` trigger.
     pub(crate) any: Option<usize>,
+    /// `kind` triggers: the kind (or `media`) and its rank.
+    pub(crate) kinds: Vec<(String, usize)>,
 }
 
 impl CompiledBot {
@@ -438,6 +443,7 @@ impl Compiler {
                 TriggerMatch::Keyword => (1, normalized.clone()),
                 TriggerMatch::Regex => (2, trigger.value.clone()),
                 TriggerMatch::Any => (3, String::new()),
+                TriggerMatch::Kind => (4, trigger.value.trim().to_ascii_lowercase()),
             };
             if let Some(first) = seen.get(&(kind, key.clone())) {
                 self.warning(
@@ -479,6 +485,22 @@ impl Compiler {
                 }
                 TriggerMatch::Any => {
                     index.any = Some(index.any.map_or(rank, |best| best.min(rank)));
+                }
+                TriggerMatch::Kind => {
+                    let kind = trigger.value.trim().to_ascii_lowercase();
+                    if kind == "media" || message_model::KINDS.contains(&kind.as_str()) {
+                        index.kinds.push((kind, rank));
+                    } else {
+                        self.error(
+                            format!("{path}.value"),
+                            ProblemCode::UnknownKind,
+                            format!(
+                                "{:?} is not a message kind: use media or one of {}",
+                                trigger.value,
+                                message_model::KINDS.join(", ")
+                            ),
+                        );
+                    }
                 }
             }
         }
@@ -658,11 +680,19 @@ impl Compiler {
                 let validation = match CompiledValidation::compile(&input.validation) {
                     Ok(validation) => validation,
                     Err(error) => {
-                        self.error(
-                            format!("{validation_path}.pattern"),
-                            ProblemCode::InvalidRegex,
-                            format!("invalid regular expression: {error}"),
-                        );
+                        if matches!(input.validation, InputValidation::Attachment { .. }) {
+                            self.error(
+                                format!("{validation_path}.accept"),
+                                ProblemCode::UnknownKind,
+                                error,
+                            );
+                        } else {
+                            self.error(
+                                format!("{validation_path}.pattern"),
+                                ProblemCode::InvalidRegex,
+                                format!("invalid regular expression: {error}"),
+                            );
+                        }
                         CompiledValidation::Email
                     }
                 };
@@ -753,6 +783,12 @@ impl Compiler {
                 }
                 CompiledNode::Handoff
             }
+            Node::Template(template) => {
+                self.check_template(&path, template);
+                CompiledNode::Template {
+                    next: self.resolve_optional(format!("{path}.next"), &template.next),
+                }
+            }
             Node::End(_) => CompiledNode::End,
         }
     }
@@ -785,20 +821,7 @@ impl Compiler {
                     "a media message cannot also have text, variants, buttons or a list: use media.caption",
                 );
             }
-            if media.url.is_some() == media.media_id.is_some() {
-                self.error(
-                    format!("{path}.media"),
-                    ProblemCode::InvalidMedia,
-                    "media needs exactly one of url and media_id",
-                );
-            }
-            if media.mime_type.trim().is_empty() {
-                self.error(
-                    format!("{path}.media.mime_type"),
-                    ProblemCode::InvalidMedia,
-                    "media needs a mime type",
-                );
-            }
+            self.check_media(&format!("{path}.media"), media);
             if let Some(caption) = &media.caption {
                 let length = caption.chars().count();
                 if length > MAX_CAPTION_CHARS && length <= MAX_TEXT_CHARS {
@@ -854,6 +877,93 @@ impl Compiler {
         }
         if let Some(list) = &message.list {
             self.check_list(&format!("{path}.list"), list, &mut ids);
+        }
+    }
+
+    /// Checks a node's media: one source, a kind WhatsApp accepts for the
+    /// MIME type, an http(s) URL.
+    fn check_media(&mut self, path: &str, media: &MediaContent) {
+        let n_sources = [&media.url, &media.media_id, &media.storage_key]
+            .iter()
+            .filter(|source| source.is_some())
+            .count();
+        if n_sources != 1 {
+            self.error(
+                path,
+                ProblemCode::InvalidMedia,
+                "media needs exactly one of url, media_id and storage_key",
+            );
+        }
+        if let Some(url) = &media.url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                self.error(
+                    format!("{path}.url"),
+                    ProblemCode::InvalidMedia,
+                    "a media url must start with https:// or http://",
+                );
+            }
+        }
+        let mime = media
+            .mime_type
+            .as_deref()
+            .map(str::trim)
+            .filter(|mime| !mime.is_empty());
+        match (media.kind, mime) {
+            (None, None) => self.error(
+                format!("{path}.mime_type"),
+                ProblemCode::InvalidMedia,
+                "media needs a kind or a mime type",
+            ),
+            (None, Some(mime)) if MediaKind::for_mime(mime).is_none() => self.error(
+                format!("{path}.mime_type"),
+                ProblemCode::InvalidMedia,
+                format!(
+                    "WhatsApp sends no media of type {mime:?}; set kind and a supported mime type"
+                ),
+            ),
+            (Some(kind), Some(mime)) => {
+                if let Err(problem) =
+                    message_model::check_outbound_media_file(kind.as_str(), mime, 0, true)
+                {
+                    self.error(
+                        format!("{path}.mime_type"),
+                        ProblemCode::InvalidMedia,
+                        problem,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks a template node: a name and language WhatsApp accepts, and
+    /// header media of a kind a template header carries.
+    fn check_template(&mut self, path: &str, template: &TemplateNode) {
+        let content = message_model::Content::Template(message_model::Template {
+            name: template.name.clone(),
+            language: template.language.clone(),
+            components: Vec::new(),
+        });
+        for problem in message_model::check_outbound(&content) {
+            self.error(
+                format!("{path}.{}", problem.path),
+                ProblemCode::InvalidTemplate,
+                problem.message,
+            );
+        }
+        if let Some(media) = &template.parameters.header_media {
+            let media_path = format!("{path}.parameters.header_media");
+            self.check_media(&media_path, media);
+            if matches!(
+                media.kind,
+                Some(MediaKind::Audio | MediaKind::Voice | MediaKind::Sticker)
+            ) {
+                self.error(
+                    format!("{media_path}.kind"),
+                    ProblemCode::InvalidMedia,
+                    "a template header carries an image, a video or a document",
+                );
+            }
         }
     }
 
@@ -1207,6 +1317,17 @@ impl Compiler {
                     }
                 }
                 Node::Notify(notify) => templates.push((format!("{path}.text"), &notify.text)),
+                Node::Template(template) => {
+                    let parameters = &template.parameters;
+                    for (field, values) in
+                        [("header", &parameters.header), ("body", &parameters.body)]
+                    {
+                        for (value_index, value) in values.iter().enumerate() {
+                            templates
+                                .push((format!("{path}.parameters.{field}[{value_index}]"), value));
+                        }
+                    }
+                }
                 Node::Handoff(handoff) => {
                     push(&mut templates, format!("{path}.text"), &handoff.text);
                     templates.push((format!("{path}.reason"), &handoff.reason));

@@ -46,17 +46,10 @@ pub const DEFAULT_RESTART_KEYWORDS: &[&str] = &["restart"];
 /// The menu keywords used when a definition does not list its own.
 pub const DEFAULT_MENU_KEYWORDS: &[&str] = &["menu"];
 
-/// The most reply buttons WhatsApp shows on one message.
-pub const MAX_REPLY_BUTTONS: usize = 3;
-
-/// The longest reply button title WhatsApp accepts, in characters.
-pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
-
-/// The most rows WhatsApp accepts in one list message, over all sections.
-pub const MAX_LIST_ROWS: usize = 10;
-
-/// The longest list row title WhatsApp accepts, in characters.
-pub const MAX_ROW_TITLE_CHARS: usize = 24;
+pub use message_model::limits::{
+    MAX_BUTTON_TITLE_CHARS, MAX_LIST_ROWS, MAX_REPLY_BUTTONS, MAX_ROW_TITLE_CHARS,
+};
+pub use message_model::{ListRow, ListSection, ReplyButton};
 
 /// A complete bot definition as stored in `bot_versions.definition`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +87,15 @@ pub struct BotDefinition {
     /// The weekly opening hours that `business_hours` conditions consult.
     #[serde(default)]
     pub business_hours: Option<BusinessHours>,
+    /// Whether reactions (a 👍 on an earlier message) run the bot like any
+    /// message; by default they are kept and get no reply, not even the
+    /// fallback.
+    #[serde(default)]
+    pub route_reactions: bool,
+    /// Whether system notices (a contact changed number) run the bot; by
+    /// default they are kept and get no reply.
+    #[serde(default)]
+    pub route_system_messages: bool,
 }
 
 fn default_conversation_timeout_minutes() -> u32 {
@@ -256,6 +258,10 @@ pub enum TriggerMatch {
     /// Every message matches; useful as a lowest-priority catch-all. It does
     /// not interrupt a menu or input waiting for an answer.
     Any,
+    /// The message is of the kind named in `value` (`image`, `location`,
+    /// `document`, …, or `media` for any picture, video, audio, voice note,
+    /// document or sticker).
+    Kind,
 }
 
 /// A rule that starts a flow at a node when an inbound message matches.
@@ -296,6 +302,8 @@ pub enum Node {
     /// Hands the conversation to a person; the bot stays silent until
     /// released.
     Handoff(HandoffNode),
+    /// Sends an approved template (Cloud API), then continues.
+    Template(TemplateNode),
     /// Ends the flow.
     End(EndNode),
 }
@@ -309,6 +317,7 @@ pub const NODE_TYPES: &[&str] = &[
     "set",
     "notify",
     "handoff",
+    "template",
     "end",
 ];
 
@@ -351,6 +360,7 @@ impl Node {
             "set" => Node::Set(SetNode::deserialize(json)?),
             "notify" => Node::Notify(NotifyNode::deserialize(json)?),
             "handoff" => Node::Handoff(HandoffNode::deserialize(json)?),
+            "template" => Node::Template(TemplateNode::deserialize(json)?),
             "end" => Node::End(EndNode::deserialize(json)?),
             other => return Err(serde_json::Error::unknown_variant(other, NODE_TYPES)),
         })
@@ -366,6 +376,7 @@ impl Node {
             Node::Set(node) => &node.id,
             Node::Notify(node) => &node.id,
             Node::Handoff(node) => &node.id,
+            Node::Template(node) => &node.id,
             Node::End(node) => &node.id,
         }
     }
@@ -418,6 +429,7 @@ impl Node {
             }
             Node::Set(node) => push(&mut references, "next", &node.next),
             Node::Notify(node) => push(&mut references, "next", &node.next),
+            Node::Template(node) => push(&mut references, "next", &node.next),
             Node::Handoff(_) | Node::End(_) => {}
         }
         references
@@ -452,19 +464,29 @@ pub struct MessageNode {
     pub next: Option<String>,
 }
 
-/// Media sent by reference: a public URL or an id WhatsApp issued.
+/// Media sent by reference: a URL, an id WhatsApp issued, or an object in
+/// the platform's media bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MediaContent {
-    /// A URL WhatsApp can download the media from.
+    /// What is sent: `image`, `video`, `audio`, `voice`, `document` or
+    /// `sticker`; taken from the MIME type when absent.
+    #[serde(default)]
+    pub kind: Option<MediaKind>,
+    /// A URL the media is fetched from (http or https; it passes the
+    /// outbound-URL guard).
     #[serde(default)]
     pub url: Option<String>,
     /// The id of media already uploaded to WhatsApp.
     #[serde(default)]
     pub media_id: Option<String>,
+    /// The key of an object in the platform's media bucket (an upload).
+    #[serde(default)]
+    pub storage_key: Option<String>,
     /// The media's MIME type, such as `image/jpeg` or `application/pdf`.
-    pub mime_type: String,
+    #[serde(default)]
+    pub mime_type: Option<String>,
     /// The caption shown under the media (a template).
     #[serde(default)]
     pub caption: Option<String>,
@@ -473,15 +495,51 @@ pub struct MediaContent {
     pub filename: Option<String>,
 }
 
-/// One reply button; a tap comes back as a message whose `reply_id` is `id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The media kinds a message node can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ReplyButton {
-    /// The id returned when the contact taps the button.
-    pub id: String,
-    /// The button's label, at most 20 characters.
-    pub title: String,
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    /// A picture.
+    Image,
+    /// A video.
+    Video,
+    /// An audio file.
+    Audio,
+    /// A voice note (OGG/Opus).
+    Voice,
+    /// A document.
+    Document,
+    /// A sticker (WebP).
+    Sticker,
+}
+
+impl MediaKind {
+    /// Returns the kind as written in `kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+            MediaKind::Voice => "voice",
+            MediaKind::Document => "document",
+            MediaKind::Sticker => "sticker",
+        }
+    }
+
+    /// Returns the kind a MIME type is sent as.
+    pub fn for_mime(mime_type: &str) -> Option<MediaKind> {
+        Some(
+            match message_model::limits::media_kind_for_mime(mime_type)? {
+                "image" => MediaKind::Image,
+                "video" => MediaKind::Video,
+                "audio" => MediaKind::Audio,
+                "document" => MediaKind::Document,
+                "sticker" => MediaKind::Sticker,
+                _ => return None,
+            },
+        )
+    }
 }
 
 /// The list part of a list message.
@@ -493,32 +551,6 @@ pub struct ListContent {
     pub button: String,
     /// The list's sections, each with rows.
     pub sections: Vec<ListSection>,
-}
-
-/// A titled group of list rows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ListSection {
-    /// The section heading (WhatsApp requires one when there are several).
-    #[serde(default)]
-    pub title: Option<String>,
-    /// The section's rows.
-    pub rows: Vec<ListRow>,
-}
-
-/// One selectable row; picking it comes back with `reply_id` set to `id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ListRow {
-    /// The id returned when the contact picks the row.
-    pub id: String,
-    /// The row's title, at most 24 characters.
-    pub title: String,
-    /// A line of detail under the title.
-    #[serde(default)]
-    pub description: Option<String>,
 }
 
 /// How a menu shows its options.
@@ -662,6 +694,15 @@ pub enum InputValidation {
     Regex {
         /// The pattern, in the `regex` crate's syntax.
         pattern: String,
+    },
+    /// A message of one of the kinds in `accept` (`image`, `video`,
+    /// `audio`, `voice`, `document`, `sticker`, `location`, `contacts`, or
+    /// `media` for any of the six media kinds). A location is stored as
+    /// `latitude,longitude`; anything else as the platform's message id
+    /// (the file is on that message), and `<variable>_kind` holds the kind.
+    Attachment {
+        /// The kinds accepted.
+        accept: Vec<String>,
     },
 }
 
@@ -823,6 +864,47 @@ pub struct HandoffNode {
     /// A message for the team (a template); becomes a `notify` action.
     #[serde(default)]
     pub notify: Option<String>,
+}
+
+/// Sends an approved message template (Cloud API), the only message a
+/// business may send once the 24-hour customer-service window closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TemplateNode {
+    /// The node's unique id.
+    pub id: String,
+    /// The template's name, as approved (lowercase letters, digits, `_`).
+    pub name: String,
+    /// The template's language code, such as `en_US`.
+    pub language: String,
+    /// The values of the template's placeholders.
+    #[serde(default)]
+    pub parameters: TemplateParameters,
+    /// The node to continue at; the flow ends when absent.
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+/// The values of a template's placeholders, in order, per component. Text
+/// values are templates (`{{contact.name}}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TemplateParameters {
+    /// The header's text placeholders.
+    #[serde(default)]
+    pub header: Vec<String>,
+    /// A header image, video or document, for templates with a media header.
+    #[serde(default)]
+    pub header_media: Option<MediaContent>,
+    /// The body's placeholders, `{{1}}`, `{{2}}`, ….
+    #[serde(default)]
+    pub body: Vec<String>,
+    /// The payloads of quick-reply buttons, by button position; a tap comes
+    /// back as a button reply with this id.
+    #[serde(default)]
+    pub quick_replies: Vec<String>,
 }
 
 /// Ends the flow: the bot stops waiting for an answer.

@@ -37,8 +37,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::compile::{CompiledBot, CompiledCondition, CompiledNode, ContactField};
+use message_model::{
+    Content, Media, Template, TemplateComponent, TemplateComponentType, TemplateParameter,
+    MEDIA_KINDS,
+};
+
 use crate::definition::{
-    ListRow, ListSection, MenuDisplay, MenuNode, MessageNode, Node, ReplyButton, SetNode,
+    ListRow, ListSection, MediaContent, MediaKind, MenuDisplay, MenuNode, MessageNode, Node,
+    ReplyButton, SetNode, TemplateNode,
 };
 use crate::normalize::{contains_words, fold, normalize};
 use crate::template::{render, TemplateValues};
@@ -52,7 +58,7 @@ pub const MAX_STEPS_PER_MESSAGE: usize = 64;
 pub const DEFAULT_LIST_BUTTON: &str = "Choose";
 
 /// Everything [`route`] needs besides the compiled bot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteRequest {
     /// The conversation's saved state; `None` for a new conversation.
@@ -71,17 +77,39 @@ pub struct RouteRequest {
 }
 
 /// The inbound message being routed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InboundMessage {
-    /// The platform's id of the message (for tracing only).
+    /// The platform's id of the message (stored by attachment inputs).
     pub id: String,
-    /// The message text; for a button or list reply, the tapped title.
+    /// The message text; for a button or list reply, the tapped title; for
+    /// media, the caption.
     #[serde(default)]
     pub text: String,
-    /// The id of the tapped reply button or list row, if the message is one.
+    /// The id of the tapped reply button or list row, if the message is one
+    /// (read from `content` when absent).
     #[serde(default)]
     pub reply_id: Option<String>,
+    /// What the message says, in the message model; text when absent.
+    #[serde(default)]
+    pub content: Option<Content>,
+}
+
+impl InboundMessage {
+    /// Returns a text message.
+    pub fn text(id: impl Into<String>, text: impl Into<String>) -> InboundMessage {
+        InboundMessage {
+            id: id.into(),
+            text: text.into(),
+            reply_id: None,
+            content: None,
+        }
+    }
+
+    /// Returns the message's kind (`text` when no content is given).
+    pub fn kind(&self) -> &'static str {
+        self.content.as_ref().map_or("text", Content::kind)
+    }
 }
 
 /// The contact who wrote.
@@ -125,10 +153,15 @@ pub struct ConversationState {
     /// When the last inbound message was routed, in Unix milliseconds.
     #[serde(default)]
     pub last_inbound_at_ms: Option<i64>,
+    /// The reply ids of the buttons or rows last sent, in order, so an
+    /// answer typed as their number ("2") counts as a tap: WhatsApp Web
+    /// sends buttons and lists as numbered text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<String>,
 }
 
 /// One thing the caller must do, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// Send this message to the contact.
@@ -169,61 +202,18 @@ pub enum Action {
     },
 }
 
-/// A message to send, tagged by `kind`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OutboundMessage {
-    /// Plain text.
-    Text {
-        /// The text.
-        text: String,
-    },
-    /// A picture, video, audio or document, by reference.
-    Media {
-        /// Where the media is.
-        media: MediaReference,
-        /// The caption, if any.
-        caption: Option<String>,
-    },
-    /// Text with up to three reply buttons.
-    Buttons {
-        /// The body text.
-        text: String,
-        /// The buttons.
-        buttons: Vec<ReplyButton>,
-    },
-    /// Text with a button that opens a list of rows.
-    List {
-        /// The body text.
-        text: String,
-        /// The label of the button that opens the list.
-        button: String,
-        /// The list's sections.
-        sections: Vec<ListSection>,
-    },
-}
-
-/// Where media to send is: a URL or an id WhatsApp issued.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MediaReference {
-    /// A URL WhatsApp can download the media from.
-    pub url: Option<String>,
-    /// The id of media already uploaded to WhatsApp.
-    pub media_id: Option<String>,
-    /// The media's MIME type.
-    pub mime_type: String,
-    /// The file name shown for documents.
-    pub filename: Option<String>,
-}
+/// A message to send: the message model's [`Content`], tagged by `kind`.
+pub type OutboundMessage = Content;
 
 /// The decision for one inbound message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteOutput {
     /// What to do, in order.
     pub actions: Vec<Action>,
     /// The conversation's new state, to be saved with the actions.
     pub state: ConversationState,
-    /// What happened, for logs: `opt_out`, `opt_in`, `silent:opted_out`,
+    /// What happened, for logs: `ignored:reaction`, `ignored:system`
+    /// (kept, not answered), `opt_out`, `opt_in`, `silent:opted_out`,
     /// `silent:handoff`, `command:restart`, `command:menu`, `menu:<node>`,
     /// `input:<node>`, `invalid:<node>`, `retries_exhausted:<node>`,
     /// `trigger:<node>`, `start:<node>`, `fallback`, or
@@ -281,10 +271,13 @@ pub fn release_handoff(state: ConversationState) -> ConversationState {
 /// Decides the actions and the next conversation state for one inbound
 /// message. Pure: the same bot and request always give the same output.
 pub fn route(bot: &CompiledBot, request: &RouteRequest) -> RouteOutput {
+    let state = request.state.clone().unwrap_or_default();
+    let reply_id = effective_reply_id(&request.message, &state);
     let mut run = Run {
         bot,
         request,
-        state: request.state.clone().unwrap_or_default(),
+        reply_id,
+        state,
         actions: Vec::new(),
         attribute_overrides: BTreeMap::new(),
         steps: 0,
@@ -302,9 +295,32 @@ pub fn route(bot: &CompiledBot, request: &RouteRequest) -> RouteOutput {
     }
 }
 
+/// The reply id a message carries: a tap's id, or the id of the button or
+/// row whose number the contact typed.
+fn effective_reply_id(message: &InboundMessage, state: &ConversationState) -> Option<String> {
+    if let Some(reply_id) = message
+        .reply_id
+        .as_deref()
+        .or_else(|| message.content.as_ref().and_then(Content::reply_id))
+    {
+        return Some(reply_id.to_string());
+    }
+    if message.kind() != "text" || state.offered.is_empty() {
+        return None;
+    }
+    let typed = message.text.trim().trim_end_matches('.');
+    let number: usize = typed.parse().ok()?;
+    number
+        .checked_sub(1)
+        .and_then(|index| state.offered.get(index))
+        .cloned()
+}
+
 struct Run<'a> {
     bot: &'a CompiledBot,
     request: &'a RouteRequest,
+    /// The tapped (or numbered) button or row id, if any.
+    reply_id: Option<String>,
     state: ConversationState,
     actions: Vec<Action>,
     /// Contact attributes set during this run, which templates and
@@ -320,6 +336,11 @@ impl Run<'_> {
         let bot = self.bot;
         let definition = &bot.definition;
         let now_ms = self.request.now_ms;
+        match self.request.message.kind() {
+            "reaction" if !definition.route_reactions => return "ignored:reaction".into(),
+            "system" if !definition.route_system_messages => return "ignored:system".into(),
+            _ => {}
+        }
         let previous_inbound_at_ms = self.state.last_inbound_at_ms.replace(now_ms);
         let text = normalize(&self.request.message.text);
 
@@ -423,7 +444,7 @@ impl Run<'_> {
     /// node cannot take answers (the flow is then forgotten).
     fn answer(&mut self, index: usize, text: &str) -> Option<String> {
         let bot = self.bot;
-        let reply_id = self.request.message.reply_id.as_deref();
+        let reply_id = self.reply_id.as_deref();
         match (&bot.definition.nodes[index], &bot.nodes[index]) {
             (
                 Node::Menu(menu),
@@ -467,7 +488,13 @@ impl Run<'_> {
                     on_retries_exhausted,
                 },
             ) => {
-                if let Some(value) = validation.accept(&self.request.message.text, reply_id) {
+                if let Some(value) = validation.accept_message(&self.request.message, reply_id) {
+                    if validation.is_attachment() {
+                        self.state.vars.insert(
+                            format!("{}_kind", input.variable),
+                            self.request.message.kind().to_string(),
+                        );
+                    }
                     self.state.vars.insert(input.variable.clone(), value);
                     self.forget_flow();
                     if let Some(next) = next {
@@ -533,8 +560,14 @@ impl Run<'_> {
         if let Some(rank) = triggers.exact.get(text) {
             consider(&mut best, *rank);
         }
-        if let Some(reply_id) = self.request.message.reply_id.as_deref() {
+        if let Some(reply_id) = self.reply_id.as_deref() {
             if let Some(rank) = triggers.exact.get(normalize(reply_id).as_str()) {
+                consider(&mut best, *rank);
+            }
+        }
+        let kind = self.request.message.kind();
+        for (wanted, rank) in &triggers.kinds {
+            if wanted == kind || (wanted == "media" && MEDIA_KINDS.contains(&kind)) {
                 consider(&mut best, *rank);
             }
         }
@@ -590,7 +623,7 @@ impl Run<'_> {
         render(template, &values)
     }
 
-    fn send(&mut self, message: OutboundMessage) {
+    fn send(&mut self, message: Content) {
         self.actions.push(Action::SendMessage { message });
     }
 
@@ -598,7 +631,7 @@ impl Run<'_> {
     fn send_text(&mut self, template: &str) {
         let text = self.render(template);
         if !text.trim().is_empty() {
-            self.send(OutboundMessage::Text { text });
+            self.send(Content::text(text));
         }
     }
 
@@ -627,6 +660,14 @@ impl Run<'_> {
                 return;
             }
             self.steps += 1;
+            // A node that writes to the contact makes its buttons (if any)
+            // the ones a typed number answers; earlier ones no longer count.
+            if matches!(
+                node,
+                Node::Message(_) | Node::Menu(_) | Node::Input(_) | Node::Template(_)
+            ) {
+                self.state.offered.clear();
+            }
             let next = match (node, &bot.nodes[current]) {
                 (Node::Message(message), CompiledNode::Message { next }) => {
                     self.send_message_node(message);
@@ -654,6 +695,11 @@ impl Run<'_> {
                 (Node::Notify(notify), CompiledNode::Notify { next }) => {
                     let text = self.render(&notify.text);
                     self.actions.push(Action::Notify { text });
+                    *next
+                }
+                (Node::Template(template), CompiledNode::Template { next }) => {
+                    let content = self.template_content(template);
+                    self.send(content);
                     *next
                 }
                 (Node::Handoff(handoff), _) => {
@@ -691,34 +737,132 @@ impl Run<'_> {
         };
         let body = text.map(|text| self.render(text)).unwrap_or_default();
         if let Some(media) = &node.media {
-            let caption = media
-                .caption
-                .as_deref()
-                .map(|caption| self.render(caption))
-                .filter(|caption| !caption.trim().is_empty());
-            self.send(OutboundMessage::Media {
-                media: MediaReference {
-                    url: media.url.clone(),
-                    media_id: media.media_id.clone(),
-                    mime_type: media.mime_type.clone(),
-                    filename: media.filename.clone(),
-                },
-                caption,
-            });
+            let content = self.media_content(media);
+            self.send(content);
         } else if !node.buttons.is_empty() {
-            self.send(OutboundMessage::Buttons {
+            self.offer(
+                node.buttons
+                    .iter()
+                    .map(|button| button.id.clone())
+                    .collect(),
+            );
+            self.send(Content::Buttons {
                 text: body,
+                header: None,
+                footer: None,
                 buttons: node.buttons.clone(),
             });
         } else if let Some(list) = &node.list {
-            self.send(OutboundMessage::List {
+            self.offer(rows_of(&list.sections));
+            self.send(Content::List {
                 text: body,
+                header: None,
+                footer: None,
                 button: list.button.clone(),
                 sections: list.sections.clone(),
             });
         } else if !body.trim().is_empty() {
-            self.send(OutboundMessage::Text { text: body });
+            self.send(Content::text(body));
         }
+    }
+
+    /// Remembers the reply ids just offered, for numbered answers.
+    fn offer(&mut self, ids: Vec<String>) {
+        self.state.offered = ids;
+    }
+
+    /// The content a node's media sends, its caption rendered.
+    fn media_content(&self, media: &MediaContent) -> Content {
+        let caption = media
+            .caption
+            .as_deref()
+            .map(|caption| self.render(caption))
+            .filter(|caption| !caption.trim().is_empty());
+        let file = Media {
+            url: media.url.clone(),
+            media_id: media.media_id.clone(),
+            storage_key: media.storage_key.clone(),
+            mime_type: media.mime_type.clone(),
+            caption,
+            filename: media.filename.clone(),
+            ..Media::default()
+        };
+        let kind = media
+            .kind
+            .or_else(|| media.mime_type.as_deref().and_then(MediaKind::for_mime))
+            .unwrap_or(MediaKind::Document);
+        match kind {
+            MediaKind::Image => Content::Image(file),
+            MediaKind::Video => Content::Video(file),
+            MediaKind::Audio => Content::Audio(file),
+            MediaKind::Voice => Content::Voice(file),
+            MediaKind::Document => Content::Document(file),
+            MediaKind::Sticker => Content::Sticker(Media {
+                caption: None,
+                ..file
+            }),
+        }
+    }
+
+    /// The content a template node sends, its parameters rendered.
+    fn template_content(&mut self, node: &TemplateNode) -> Content {
+        let texts = |run: &Self, values: &[String]| -> Vec<TemplateParameter> {
+            values
+                .iter()
+                .map(|value| TemplateParameter::Text {
+                    text: run.render(value),
+                })
+                .collect()
+        };
+        let parameters = &node.parameters;
+        let mut components = Vec::new();
+        let mut header = texts(self, &parameters.header);
+        if let Some(media) = &parameters.header_media {
+            let parameter = match self.media_content(media) {
+                Content::Image(media) => TemplateParameter::Image { media },
+                Content::Video(media) => TemplateParameter::Video { media },
+                Content::Document(media) => TemplateParameter::Document { media },
+                // Validation refuses other header media.
+                _ => TemplateParameter::Text {
+                    text: String::new(),
+                },
+            };
+            header.push(parameter);
+        }
+        if !header.is_empty() {
+            components.push(TemplateComponent {
+                component_type: TemplateComponentType::Header,
+                sub_type: None,
+                index: None,
+                parameters: header,
+            });
+        }
+        if !parameters.body.is_empty() {
+            components.push(TemplateComponent {
+                component_type: TemplateComponentType::Body,
+                sub_type: None,
+                index: None,
+                parameters: texts(self, &parameters.body),
+            });
+        }
+        for (index, payload) in parameters.quick_replies.iter().enumerate() {
+            components.push(TemplateComponent {
+                component_type: TemplateComponentType::Button,
+                sub_type: Some("quick_reply".into()),
+                index: u32::try_from(index).ok(),
+                parameters: vec![TemplateParameter::Payload {
+                    payload: payload.clone(),
+                }],
+            });
+        }
+        if !parameters.quick_replies.is_empty() {
+            self.offer(parameters.quick_replies.clone());
+        }
+        Content::Template(Template {
+            name: node.name.clone(),
+            language: node.language.clone(),
+            components,
+        })
     }
 
     fn send_menu(&mut self, menu: &MenuNode) {
@@ -727,9 +871,11 @@ impl Run<'_> {
             option.title.clone().unwrap_or_else(|| option.key.clone())
         };
         let message = match menu.display {
-            MenuDisplay::Text => OutboundMessage::Text { text },
-            MenuDisplay::Buttons => OutboundMessage::Buttons {
+            MenuDisplay::Text => Content::text(text),
+            MenuDisplay::Buttons => Content::Buttons {
                 text,
+                header: None,
+                footer: None,
                 buttons: menu
                     .options
                     .iter()
@@ -739,8 +885,10 @@ impl Run<'_> {
                     })
                     .collect(),
             },
-            MenuDisplay::List => OutboundMessage::List {
+            MenuDisplay::List => Content::List {
                 text,
+                header: None,
+                footer: None,
                 button: menu
                     .list_button
                     .clone()
@@ -759,6 +907,12 @@ impl Run<'_> {
                 }],
             },
         };
+        if let Content::Buttons { buttons, .. } = &message {
+            self.offer(buttons.iter().map(|button| button.id.clone()).collect());
+        }
+        if let Content::List { sections, .. } = &message {
+            self.offer(rows_of(sections));
+        }
         self.send(message);
     }
 
@@ -819,6 +973,14 @@ impl Run<'_> {
     }
 }
 
+/// The ids of a list's rows, in order across sections.
+fn rows_of(sections: &[ListSection]) -> Vec<String> {
+    sections
+        .iter()
+        .flat_map(|section| section.rows.iter().map(|row| row.id.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -836,6 +998,7 @@ mod tests {
                 id: "m1".into(),
                 text: text.into(),
                 reply_id: None,
+                content: None,
             },
             contact: Contact {
                 wa_id: "+15550100002".into(),
@@ -853,7 +1016,7 @@ mod tests {
             .iter()
             .filter_map(|action| match action {
                 Action::SendMessage {
-                    message: OutboundMessage::Text { text },
+                    message: Content::Text { text, .. },
                 } => Some(text.as_str()),
                 _ => None,
             })
@@ -887,6 +1050,7 @@ mod tests {
                 id: "m1".into(),
                 text: "hi".into(),
                 reply_id: None,
+                content: None,
             },
             contact: request(None, "hi", NOW).contact,
             now_ms: NOW,
@@ -976,5 +1140,180 @@ mod tests {
         }))
         .unwrap_err();
         assert!(error.to_string().contains("colour"), "{error}");
+    }
+
+    fn rich_bot() -> CompiledBot {
+        CompiledBot::compile(&serde_json::json!({
+            "format": 1,
+            "name": "Rich",
+            "fallback": "Sorry, I didn't get that",
+            "triggers": [
+                {"match": "kind", "value": "media", "start": "thanks_photo"},
+                {"match": "exact", "value": "yes", "start": "confirmed"},
+                {"match": "exact", "value": "order", "start": "ask_photo"},
+                {"match": "exact", "value": "menu please", "start": "choose"},
+                {"match": "exact", "value": "promo", "start": "promo"}
+            ],
+            "nodes": [
+                {"type": "message", "id": "thanks_photo", "text": "Nice picture"},
+                {"type": "message", "id": "confirmed", "text": "Confirmed"},
+                {"type": "message", "id": "choose", "text": "Ready?",
+                 "buttons": [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]},
+                {"type": "input", "id": "ask_photo", "text": "Send a photo of the order",
+                 "variable": "order_photo", "validation": {"kind": "attachment", "accept": ["image"]},
+                 "retry_text": "A photo, please", "next": "got_it"},
+                {"type": "message", "id": "got_it", "text": "Got {{vars.order_photo_kind}}"},
+                {"type": "message", "id": "promo", "media": {"url": "https://example.com/p.jpg", "mime_type": "image/jpeg", "caption": "For {{contact.name}}"}, "next": "promo_template"},
+                {"type": "template", "id": "promo_template", "name": "order_update", "language": "en_US",
+                 "parameters": {"body": ["{{contact.name}}", "42"], "quick_replies": ["track"]}}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn content_request(
+        state: Option<ConversationState>,
+        content: Content,
+        now_ms: i64,
+    ) -> RouteRequest {
+        let mut request = request(state, &content.summary(), now_ms);
+        request.message.content = Some(content);
+        request
+    }
+
+    fn image() -> Content {
+        Content::Image(Media {
+            media_id: Some("m-1".into()),
+            mime_type: Some("image/jpeg".into()),
+            ..Media::default()
+        })
+    }
+
+    #[test]
+    fn a_reaction_or_system_notice_gets_no_reply_unless_the_bot_opts_in() {
+        let reaction = Content::Reaction {
+            message_id: "wamid.1".into(),
+            emoji: "👍".into(),
+        };
+        let output = route(&rich_bot(), &content_request(None, reaction.clone(), NOW));
+        assert_eq!(output.outcome, "ignored:reaction");
+        assert!(output.actions.is_empty());
+        assert_eq!(output.state.last_inbound_at_ms, None);
+        let system = Content::System {
+            system_type: "user_changed_number".into(),
+            text: "Ada changed her number".into(),
+            new_wa_id: Some("15550100009".into()),
+        };
+        assert_eq!(
+            route(&rich_bot(), &content_request(None, system, NOW)).outcome,
+            "ignored:system"
+        );
+        let mut definition = rich_bot().definition().clone();
+        definition.route_reactions = true;
+        let opted_in = CompiledBot::compile(&serde_json::to_value(&definition).unwrap()).unwrap();
+        let output = route(&opted_in, &content_request(None, reaction, NOW));
+        assert_eq!(output.outcome, "fallback");
+    }
+
+    #[test]
+    fn a_tap_routes_by_its_id_and_a_typed_number_counts_as_a_tap() {
+        let tap = Content::ButtonReply {
+            id: "yes".into(),
+            title: "Sure!".into(),
+        };
+        let output = route(&rich_bot(), &content_request(None, tap, NOW));
+        assert_eq!(output.outcome, "trigger:confirmed");
+        let shown = route(&rich_bot(), &request(None, "menu please", NOW));
+        assert_eq!(
+            shown.state.offered,
+            vec!["yes".to_string(), "no".to_string()]
+        );
+        let typed = route(
+            &rich_bot(),
+            &request(Some(shown.state.clone()), "1", NOW + 1000),
+        );
+        assert_eq!(typed.outcome, "trigger:confirmed");
+        let out_of_range = route(&rich_bot(), &request(Some(shown.state), "7", NOW + 1000));
+        assert_eq!(out_of_range.outcome, "fallback");
+    }
+
+    #[test]
+    fn kind_triggers_and_attachment_inputs() {
+        let output = route(&rich_bot(), &content_request(None, image(), NOW));
+        assert_eq!(output.outcome, "trigger:thanks_photo");
+        let asked = route(&rich_bot(), &request(None, "order", NOW));
+        assert_eq!(asked.state.awaiting.as_deref(), Some("ask_photo"));
+        let text = route(
+            &rich_bot(),
+            &request(Some(asked.state.clone()), "here", NOW + 1),
+        );
+        assert_eq!(texts(&text), vec!["A photo, please"]);
+        let photo = route(
+            &rich_bot(),
+            &content_request(Some(asked.state), image(), NOW + 2),
+        );
+        assert_eq!(photo.outcome, "input:ask_photo");
+        assert_eq!(
+            photo.state.vars.get("order_photo").map(String::as_str),
+            Some("m1")
+        );
+        assert_eq!(texts(&photo), vec!["Got image"]);
+    }
+
+    #[test]
+    fn a_media_node_sends_the_media_and_a_template_node_its_parameters() {
+        let output = route(&rich_bot(), &request(None, "promo", NOW));
+        let sent: Vec<serde_json::Value> = output
+            .actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::SendMessage { message } => Some(serde_json::to_value(message).unwrap()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            sent,
+            vec![
+                serde_json::json!({"kind": "image", "url": "https://example.com/p.jpg",
+                                   "mime_type": "image/jpeg", "caption": "For Ada"}),
+                serde_json::json!({"kind": "template", "name": "order_update", "language": "en_US",
+                "components": [
+                    {"type": "body", "parameters": [{"type": "text", "text": "Ada"}, {"type": "text", "text": "42"}]},
+                    {"type": "button", "sub_type": "quick_reply", "index": 0,
+                     "parameters": [{"type": "payload", "payload": "track"}]}
+                ]}),
+            ]
+        );
+        assert_eq!(output.state.offered, vec!["track".to_string()]);
+    }
+
+    #[test]
+    fn validation_names_bad_kinds_media_and_templates() {
+        let report = CompiledBot::compile(&serde_json::json!({
+            "format": 1, "name": "Bad",
+            "triggers": [{"match": "kind", "value": "hologram", "start": "a"}],
+            "nodes": [
+                {"type": "message", "id": "a", "media": {"url": "ftp://x/y.gif", "mime_type": "image/gif"}, "next": "b"},
+                {"type": "template", "id": "b", "name": "Order Update", "language": "en_US", "next": "c"},
+                {"type": "input", "id": "c", "text": "?", "variable": "v", "validation": {"kind": "attachment", "accept": ["smell"]}}
+            ]
+        }))
+        .unwrap_err();
+        let paths: Vec<&str> = report
+            .errors
+            .iter()
+            .map(|problem| problem.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                "$.triggers[0].value",
+                "$.nodes[0].media.url",
+                "$.nodes[0].media.mime_type",
+                "$.nodes[1].name",
+                "$.nodes[2].validation.accept",
+            ],
+            "{report:?}"
+        );
     }
 }

@@ -41,6 +41,11 @@ pub enum CompiledValidation {
     },
     /// Text matching the regex.
     Regex(Regex),
+    /// A message of one of these kinds (`media` already expanded).
+    Attachment {
+        /// The accepted kinds.
+        accept: Vec<String>,
+    },
 }
 
 impl CompiledValidation {
@@ -70,11 +75,60 @@ impl CompiledValidation {
             InputValidation::Regex { pattern } => {
                 CompiledValidation::Regex(Regex::new(pattern).map_err(|error| error.to_string())?)
             }
+            InputValidation::Attachment { accept } => {
+                let mut kinds: Vec<String> = Vec::new();
+                for kind in accept {
+                    match kind.as_str() {
+                        "media" => kinds.extend(
+                            message_model::MEDIA_KINDS.iter().map(|kind| kind.to_string()),
+                        ),
+                        "image" | "video" | "audio" | "voice" | "document" | "sticker"
+                        | "location" | "contacts" => kinds.push(kind.clone()),
+                        other => {
+                            return Err(format!(
+                                "{other:?} is not a kind an input can ask for: use image, video, audio, voice, document, sticker, media, location or contacts"
+                            ))
+                        }
+                    }
+                }
+                if kinds.is_empty() {
+                    return Err("an attachment input needs at least one kind in accept".into());
+                }
+                CompiledValidation::Attachment { accept: kinds }
+            }
         })
     }
 
+    /// Returns true for an attachment input (which also stores the kind).
+    pub fn is_attachment(&self) -> bool {
+        matches!(self, CompiledValidation::Attachment { .. })
+    }
+
+    /// Accepts a message: attachments by kind, everything else by its text
+    /// (see [`CompiledValidation::accept`]).
+    pub fn accept_message(
+        &self,
+        message: &crate::engine::InboundMessage,
+        reply_id: Option<&str>,
+    ) -> Option<String> {
+        if let CompiledValidation::Attachment { accept } = self {
+            let kind = message.kind();
+            if !accept.iter().any(|wanted| wanted == kind) {
+                return None;
+            }
+            return Some(match &message.content {
+                Some(message_model::Content::Location(location)) => {
+                    format!("{},{}", location.latitude, location.longitude)
+                }
+                _ => message.id.clone(),
+            });
+        }
+        self.accept(&message.text, reply_id)
+    }
+
     /// Returns the value to store when `text` (or, for choices, the tapped
-    /// `reply_id`) is a valid answer, and `None` otherwise.
+    /// `reply_id`) is a valid answer, and `None` otherwise; an attachment
+    /// input takes no text.
     pub fn accept(&self, text: &str, reply_id: Option<&str>) -> Option<String> {
         let trimmed = text.trim();
         match self {
@@ -110,6 +164,7 @@ impl CompiledValidation {
             CompiledValidation::Regex(regex) => {
                 (!trimmed.is_empty() && regex.is_match(trimmed)).then(|| trimmed.to_string())
             }
+            CompiledValidation::Attachment { .. } => None,
         }
     }
 }

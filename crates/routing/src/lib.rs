@@ -41,7 +41,7 @@
 //!     &bot,
 //!     &RouteRequest {
 //!         state: None,
-//!         message: InboundMessage { id: "m1".into(), text: "hi".into(), reply_id: None },
+//!         message: InboundMessage::text("m1", "hi"),
 //!         contact: Contact { wa_id: "+15550100002".into(), name: Some("Ada".into()), attributes: Default::default() },
 //!         now_ms: 1_700_000_000_000,
 //!         seed: 0,
@@ -65,11 +65,14 @@ mod tz_zones;
 pub mod validate;
 pub mod version;
 
+/// The message model the routing reads and writes (`crates/message-model`).
+pub use message_model;
+
 pub use compile::CompiledBot;
 pub use definition::{BotDefinition, Node, Trigger, TriggerMatch, FORMAT_VERSION};
 pub use engine::{
     release_handoff, route, route_once, Action, Contact, ConversationState, InboundMessage,
-    MediaReference, OutboundMessage, RouteInput, RouteOutput, RouteRequest, MAX_STEPS_PER_MESSAGE,
+    OutboundMessage, RouteInput, RouteOutput, RouteRequest, MAX_STEPS_PER_MESSAGE,
 };
 pub use validate::{
     check_bounds, parse_definition, validate, Problem, ProblemCode, ValidationReport,

@@ -82,9 +82,15 @@ pub enum ProblemCode {
     /// Error: a message combines media with text, buttons or a list, or
     /// buttons with a list.
     ConflictingContent,
-    /// Error: media without exactly one of `url` and `media_id`, or without
-    /// a MIME type.
+    /// Error: media without exactly one of `url`, `media_id` and
+    /// `storage_key`, without a kind or MIME type, or of a MIME type
+    /// WhatsApp does not accept for its kind.
     InvalidMedia,
+    /// Error: a trigger or input names a message kind that does not exist.
+    UnknownKind,
+    /// Error: a template node's name or language is not one WhatsApp
+    /// accepts.
+    InvalidTemplate,
     /// Error: a comparison that needs a `value` has none, or a numeric
     /// comparison's value is not a number.
     MissingValue,
@@ -312,6 +318,8 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "commands",
     "opt_out",
     "business_hours",
+    "route_reactions",
+    "route_system_messages",
 ];
 
 const REQUIRED_FIELDS: &[&str] = &["format", "name", "nodes"];
@@ -429,6 +437,9 @@ pub fn parse_definition(json: &Value) -> Result<BotDefinition, ValidationReport>
             "commands" => field::<Commands>(value, &path, report).is_some(),
             "opt_out" => field::<OptOutSettings>(value, &path, report).is_some(),
             "business_hours" => field::<Option<BusinessHours>>(value, &path, report).is_some(),
+            "route_reactions" | "route_system_messages" => {
+                field::<bool>(value, &path, report).is_some()
+            }
             _ => false,
         };
     }

@@ -168,6 +168,7 @@ fn request(
             id: "m".into(),
             text,
             reply_id,
+            content: None,
         },
         contact: Contact {
             wa_id: "+15550100002".into(),

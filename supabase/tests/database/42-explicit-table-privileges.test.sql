@@ -63,6 +63,7 @@ select set_eq($$ select table_name, privilege_type from privilege_matrix where r
         ('bots', 'DELETE'), ('bots', 'SELECT'),
         ('contacts', 'SELECT'),
         ('conversations', 'SELECT'),
+        ('media_objects', 'SELECT'),
         ('members', 'DELETE'), ('members', 'SELECT'),
         ('messages', 'SELECT'),
         ('number_connection_events', 'SELECT'),

@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
                     id: format!("m{index}"),
                     text: text.to_string(),
                     reply_id,
+                    content: None,
                 },
                 contact: Contact {
                     wa_id: "+15550100002".into(),

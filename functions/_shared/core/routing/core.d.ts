@@ -12,6 +12,13 @@ export function __wbg_reset_state(): void;
 export function bench_route_repeatedly(input: string, repetitions: number): string;
 
 /**
+ * Checks outbound content (JSON text of the message model's `Content`)
+ * against WhatsApp's limits: `{problems: [{path, code, message}]}` as JSON
+ * text, each path relative to the content (`buttons[1].title`).
+ */
+export function check_content(content: string): string;
+
+/**
  * Whether a bot compiled under `definition_key` is cached in this isolate.
  */
 export function has_compiled_bot(definition_key: string): boolean;
@@ -25,7 +32,7 @@ export function release_handoff(state: string): string;
  * Decides what one inbound message causes.
  *
  * Input (JSON text): `{definition_key?, definition?, state, message: {id,
- * text, reply_id?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
+ * text, reply_id?, content?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
  * With a `definition_key` the compiled definition is kept and reused;
  * `definition` may then be left out when [`has_compiled_bot`] says it is
  * cached. Output (JSON text): `{actions, state, outcome}`.
@@ -60,6 +67,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly bench_route_repeatedly: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly check_content: (a: number, b: number) => [number, number, number, number];
     readonly has_compiled_bot: (a: number, b: number) => number;
     readonly release_handoff: (a: number, b: number) => [number, number, number, number];
     readonly route: (a: number, b: number) => [number, number, number, number];

@@ -47,6 +47,37 @@ export function bench_route_repeatedly(input, repetitions) {
 }
 
 /**
+ * Checks outbound content (JSON text of the message model's `Content`)
+ * against WhatsApp's limits: `{problems: [{path, code, message}]}` as JSON
+ * text, each path relative to the content (`buttons[1].title`).
+ * @param {string} content
+ * @returns {string}
+ */
+export function check_content(content) {
+    let deferred3_0;
+    let deferred3_1;
+    try {
+        const ptr0 = passStringToWasm0(content, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        let ret;
+        __wbg_call_guard();
+        ret = wasm.check_content(ptr0, len0);
+        var ptr2 = ret[0];
+        var len2 = ret[1];
+        if (ret[3]) {
+            ptr2 = 0; len2 = 0;
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        deferred3_0 = ptr2;
+        deferred3_1 = len2;
+        return getStringFromWasm0(ptr2, len2);
+    } finally {
+        __wbg_call_guard();
+        wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
+    }
+}
+
+/**
  * Whether a bot compiled under `definition_key` is cached in this isolate.
  * @param {string} definition_key
  * @returns {boolean}
@@ -93,7 +124,7 @@ export function release_handoff(state) {
  * Decides what one inbound message causes.
  *
  * Input (JSON text): `{definition_key?, definition?, state, message: {id,
- * text, reply_id?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
+ * text, reply_id?, content?}, contact: {wa_id, name?, attributes?}, now_ms, seed?}`.
  * With a `definition_key` the compiled definition is kept and reused;
  * `definition` may then be left out when [`has_compiled_bot`] says it is
  * cached. Output (JSON text): `{actions, state, outcome}`.

@@ -193,9 +193,9 @@ function ChatEntry({ entry, onReply, disabled }: { entry: Entry; onReply: (text:
   return (
     <li className="ns-bubble ns-bubble--in">
       <span className="ns-visually-hidden">Bot: </span>
-      {message.kind === "media"
-        ? <span>[{message.media.mime_type}{message.media.filename ? ` ${message.media.filename}` : ""}] {message.caption ?? ""}</span>
-        : <span className="ns-bubble__text">{message.text}</span>}
+      {"text" in message
+        ? <span className="ns-bubble__text">{message.text}</span>
+        : <span>[{message.kind}{"mime_type" in message && message.mime_type ? ` ${message.mime_type}` : ""}{"filename" in message && message.filename ? ` ${message.filename}` : ""}] {"caption" in message ? message.caption ?? "" : ""}</span>}
       {message.kind === "buttons"
         ? (
           <span className="ns-bubble__choices">

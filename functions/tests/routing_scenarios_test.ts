@@ -20,7 +20,7 @@
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 
-import { type Action, type ConversationState, route } from "../_shared/routing.ts";
+import { type Action, type Content, type ConversationState, route } from "../_shared/routing.ts";
 import {
   call,
   connectDb,
@@ -35,7 +35,7 @@ import {
 interface Step {
   now_ms: number;
   seed: number;
-  message: { id: string; text: string; reply_id?: string | null };
+  message: { id: string; text: string; reply_id?: string | null; content?: Content };
   expect: { actions: Action[]; outcome: string };
 }
 
@@ -82,7 +82,7 @@ Deno.test("routing scenarios through route-message", async (t) => {
     const chosen = scenarios.filter(clockFree);
     equal(
       chosen.filter((scenario) => scenario.name.startsWith("demo:")).length,
-      3,
+      4,
       "every demo scenario runs",
     );
     console.log(
@@ -113,10 +113,11 @@ Deno.test("routing scenarios through route-message", async (t) => {
           const where = `${scenario.name} step ${index}`;
           const [inbound]: Array<{ id: string }> = await db`
             insert into public.messages
-              (number_id, direction, contact_wa_id, contact_name, wa_message_id, body, payload, status)
+              (number_id, direction, contact_wa_id, contact_name, wa_message_id, body, payload, status, content)
             values (${numberId}, 'inbound', ${scenario.contact.wa_id}, ${scenario.contact.name},
-                    ${crypto.randomUUID()}, ${step.message.text},
-                    ${db.json(step.message.reply_id ? { reply_id: step.message.reply_id } : {})}, 'received')
+                    ${crypto.randomUUID()}, ${step.message.text ?? ""},
+                    ${db.json(step.message.reply_id ? { reply_id: step.message.reply_id } : {})}, 'received',
+                    ${step.message.content ? db.json(step.message.content as never) : null})
             returning id`;
           const result = await call(url, { token, body: { message_id: inbound.id } });
           equal(result.status, 200, `${where}: ${result.text}`);

@@ -309,6 +309,7 @@ pub struct Media {
 /// A place on the map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Location {
     /// Degrees north, -90 to 90.
     pub latitude: f64,

@@ -813,6 +813,24 @@ impl Compiler {
         let has_text = !is_blank(&message.text) || !message.variants.is_empty();
         let has_buttons = !message.buttons.is_empty();
         let has_list = message.list.is_some();
+        if let Some(location) = &message.location {
+            if message.media.is_some() || has_text || has_buttons || has_list {
+                self.error(
+                    path,
+                    ProblemCode::ConflictingContent,
+                    "a location message cannot also have text, variants, media, buttons or a list",
+                );
+            }
+            let content = message_model::Content::Location(location.clone());
+            for problem in message_model::check_outbound(&content) {
+                self.error(
+                    format!("{path}.location.{}", problem.path),
+                    ProblemCode::InvalidValue,
+                    problem.message,
+                );
+            }
+            return;
+        }
         if let Some(media) = &message.media {
             if has_text || has_buttons || has_list {
                 self.error(

@@ -459,6 +459,9 @@ pub struct MessageNode {
     /// A list of rows, opened by a button, shown with the text.
     #[serde(default)]
     pub list: Option<ListContent>,
+    /// A place to send instead of text (a pin with a name and address).
+    #[serde(default)]
+    pub location: Option<message_model::Location>,
     /// The node to continue at; the flow ends when absent.
     #[serde(default)]
     pub next: Option<String>,

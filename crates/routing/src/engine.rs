@@ -739,6 +739,8 @@ impl Run<'_> {
         if let Some(media) = &node.media {
             let content = self.media_content(media);
             self.send(content);
+        } else if let Some(location) = &node.location {
+            self.send(Content::Location(location.clone()));
         } else if !node.buttons.is_empty() {
             self.offer(
                 node.buttons

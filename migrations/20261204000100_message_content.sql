@@ -238,6 +238,9 @@ end;
 $$;
 
 revoke all on function private.legacy_message_content(text, text, jsonb) from public;
+-- The trigger below runs as the writer (the daemon and functions as service_role,
+-- members replying through the admin API as authenticated).
+grant execute on function private.legacy_message_content(text, text, jsonb) to service_role, authenticated;
 
 -- BEFORE INSERT OR UPDATE OF content: fills content for old-style writers,
 -- refuses content of the wrong shape (SQLSTATE 22023, the path in the

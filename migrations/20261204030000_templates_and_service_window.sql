@@ -154,7 +154,7 @@ begin
     end if;
     if last_inbound + private.service_window_length() <= now() then
         raise exception 'the 24-hour customer-service window closed at %; send a template: content.kind = "template"',
-            to_char(last_inbound + private.service_window_length() at time zone 'UTC',
+            to_char((last_inbound + private.service_window_length()) at time zone 'UTC',
                     'YYYY-MM-DD"T"HH24:MI:SS"Z"')
             using errcode = 'WA024',
                   hint = 'WhatsApp refuses free-form messages outside the window (error 131047).';
@@ -181,7 +181,7 @@ create table public.message_templates (
     waba_id text not null check (waba_id ~ '^[0-9]{1,32}$'),
     -- The Graph API's id of the template.
     template_id text not null check (template_id ~ '^[0-9]{1,32}$'),
-    name text not null check (name ~ '^[a-z0-9_]{1,512}$'),
+    name text not null check (name ~ '^[a-z0-9_]+$' and length(name) <= 512),
     language text not null check (language ~ '^[A-Za-z0-9_]{2,15}$'),
     -- APPROVED, PENDING, REJECTED, PAUSED, DISABLED, IN_APPEAL, … as Meta names them.
     status text not null check (status ~ '^[A-Z_]{1,40}$'),

@@ -298,6 +298,10 @@ export const conversationRoutes: RouteDefinition[] = [
       const conversationId = uuidParam(context, "conversation_id");
       const body = await context.body();
       onlyFields(body, ["body", "content", "reply_to"]);
+      const replyTo = body.reply_to === undefined ? undefined : body.reply_to;
+      if (replyTo !== undefined && (typeof replyTo !== "string" || !/^[0-9a-f-]{36}$/i.test(replyTo))) {
+        throw invalid("reply_to must be a message's UUID", "reply_to");
+      }
       let content: Record<string, unknown>;
       if (body.content !== undefined) {
         if (body.body !== undefined) throw invalid("send either body or content, not both", "body");
@@ -309,10 +313,6 @@ export const conversationRoutes: RouteDefinition[] = [
         const reply = text(body, "body", { min: 1, max: MAX_REPLY_CHARACTERS });
         if (reply.trim() === "") throw invalid("body must not be blank", "body");
         content = { kind: "text", text: reply };
-      }
-      const replyTo = body.reply_to === undefined ? undefined : body.reply_to;
-      if (replyTo !== undefined && (typeof replyTo !== "string" || !/^[0-9a-f-]{36}$/i.test(replyTo))) {
-        throw invalid("reply_to must be a message's UUID", "reply_to");
       }
       refuseProblems(content);
 

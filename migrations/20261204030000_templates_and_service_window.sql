@@ -262,13 +262,14 @@ begin
     if to_regclass('storage.buckets') is null or to_regclass('storage.objects') is null then
         return false;
     end if;
-    execute 'insert into storage.buckets (id, name, public) values ($1, $1, false)
-             on conflict (id) do update set public = false' using bucket;
-    execute format('drop policy if exists %I on storage.objects', 'wabot media is private: ' || bucket);
+    -- Dynamic SQL: the storage schema exists on hosted projects only.
+    execute format('insert into %I.buckets (id, name, public) values ($1, $1, false)
+                    on conflict (id) do update set public = false', 'storage') using bucket;
+    execute format('drop policy if exists %I on %I.objects', 'wabot media is private: ' || bucket, 'storage');
     execute format(
-        'create policy %I on storage.objects as restrictive for all to anon, authenticated
+        'create policy %I on %I.objects as restrictive for all to anon, authenticated
              using (bucket_id <> %L) with check (bucket_id <> %L)',
-        'wabot media is private: ' || bucket, bucket, bucket);
+        'wabot media is private: ' || bucket, 'storage', bucket, bucket);
     return true;
 end;
 $$;

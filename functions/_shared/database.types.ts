@@ -382,6 +382,7 @@ export type Database = {
           flow_state: Json;
           id: string;
           last_activity_at: string;
+          last_inbound_at: string | null;
           mode: string;
           number_id: string;
           opted_out: boolean;
@@ -399,6 +400,7 @@ export type Database = {
           flow_state?: Json;
           id?: string;
           last_activity_at?: string;
+          last_inbound_at?: string | null;
           mode?: string;
           number_id: string;
           opted_out?: boolean;
@@ -416,6 +418,7 @@ export type Database = {
           flow_state?: Json;
           id?: string;
           last_activity_at?: string;
+          last_inbound_at?: string | null;
           mode?: string;
           number_id?: string;
           opted_out?: boolean;
@@ -447,6 +450,63 @@ export type Database = {
           },
         ];
       };
+      media_objects: {
+        Row: {
+          created_at: string;
+          created_by: string | null;
+          filename: string | null;
+          kind: string;
+          message_id: string | null;
+          mime_type: string;
+          number_id: string | null;
+          sha256: string;
+          size_bytes: number;
+          source: string;
+          storage_key: string;
+        };
+        Insert: {
+          created_at?: string;
+          created_by?: string | null;
+          filename?: string | null;
+          kind: string;
+          message_id?: string | null;
+          mime_type: string;
+          number_id?: string | null;
+          sha256: string;
+          size_bytes: number;
+          source: string;
+          storage_key: string;
+        };
+        Update: {
+          created_at?: string;
+          created_by?: string | null;
+          filename?: string | null;
+          kind?: string;
+          message_id?: string | null;
+          mime_type?: string;
+          number_id?: string | null;
+          sha256?: string;
+          size_bytes?: number;
+          source?: string;
+          storage_key?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "media_objects_message_id_fkey";
+            columns: ["message_id"];
+            isOneToOne: false;
+            referencedRelation: "messages";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "media_objects_number_id_fkey";
+            columns: ["number_id"];
+            isOneToOne: false;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       members: {
         Row: {
           created_at: string;
@@ -471,6 +531,62 @@ export type Database = {
         };
         Relationships: [];
       };
+      message_templates: {
+        Row: {
+          category: string | null;
+          components: Json;
+          id: string;
+          language: string;
+          name: string;
+          number_id: string;
+          parameter_spec: Json;
+          status: string;
+          status_reason: string | null;
+          synced_at: string;
+          template_id: string;
+          updated_at: string;
+          waba_id: string;
+        };
+        Insert: {
+          category?: string | null;
+          components?: Json;
+          id?: string;
+          language: string;
+          name: string;
+          number_id: string;
+          parameter_spec?: Json;
+          status: string;
+          status_reason?: string | null;
+          synced_at?: string;
+          template_id: string;
+          updated_at?: string;
+          waba_id: string;
+        };
+        Update: {
+          category?: string | null;
+          components?: Json;
+          id?: string;
+          language?: string;
+          name?: string;
+          number_id?: string;
+          parameter_spec?: Json;
+          status?: string;
+          status_reason?: string | null;
+          synced_at?: string;
+          template_id?: string;
+          updated_at?: string;
+          waba_id?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "message_templates_number_id_fkey";
+            columns: ["number_id"];
+            isOneToOne: false;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       messages: {
         Row: {
           attempts: number;
@@ -480,6 +596,8 @@ export type Database = {
           claimed_until: string | null;
           contact_name: string | null;
           contact_wa_id: string;
+          content: Json;
+          context_wa_message_id: string | null;
           conversation_id: string | null;
           created_at: string;
           delivered_at: string | null;
@@ -507,6 +625,8 @@ export type Database = {
           claimed_until?: string | null;
           contact_name?: string | null;
           contact_wa_id: string;
+          content: Json;
+          context_wa_message_id?: string | null;
           conversation_id?: string | null;
           created_at?: string;
           delivered_at?: string | null;
@@ -534,6 +654,8 @@ export type Database = {
           claimed_until?: string | null;
           contact_name?: string | null;
           contact_wa_id?: string;
+          content?: Json;
+          context_wa_message_id?: string | null;
           conversation_id?: string | null;
           created_at?: string;
           delivered_at?: string | null;

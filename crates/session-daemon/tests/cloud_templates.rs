@@ -81,7 +81,9 @@ async fn a_signed_template_status_update_changes_the_synced_template() {
     };
     let mut daemon = Daemon::spawn(
         &stack,
-        DaemonOptions::holding(&[]).with("WABOT_CLOUD_APP_SECRET", APP_SECRET),
+        // A number no row has: the daemon holds nothing (an empty list means every number).
+        DaemonOptions::holding(&[&random_phone_number('8')])
+            .with("WABOT_CLOUD_APP_SECRET", APP_SECRET),
     );
     daemon.wait_until_answering().await;
     let template_id = u64::try_from(template_id).expect("a 15-digit id");

@@ -290,9 +290,15 @@ export function sniffMime(bytes: Uint8Array): string | null {
 export function contradictsDeclared(declared: string, sniffed: string | null): boolean {
   if (sniffed === null) {
     // Binary formats with a signature must show it.
-    return ["image/jpeg", "image/png", "image/webp", "application/pdf", "audio/ogg", "video/mp4"].includes(
-      declared,
-    );
+    return [
+      "image/jpeg",
+      "image/png",
+      "image/webp",
+      "application/pdf",
+      "application/zip",
+      "audio/ogg",
+      "video/mp4",
+    ].includes(declared);
   }
   if (sniffed === declared) return false;
   if (sniffed === "application/zip") return !/openxmlformats|^application\/zip$/.test(declared);

@@ -318,7 +318,7 @@ export const mediaRoutes: RouteDefinition[] = [
     minRole: "viewer",
     pathParameters: storageKeyParameter,
     response: { status: 200, description: "The file.", schema: { type: "string" } },
-    rawResponse: { description: "The file's bytes.", mediaType: "application/octet-stream" },
+    rawResponse: { description: "The file's bytes, with their own Content-Type.", mediaType: "*/*" },
     extraErrorStatuses: ["503"],
     async handler(context) {
       const key = context.params.storage_key;
@@ -339,7 +339,7 @@ export const mediaRoutes: RouteDefinition[] = [
     minRole: "viewer",
     pathParameters: { message_id: { type: "string", format: "uuid" } },
     response: { status: 200, description: "The file.", schema: { type: "string" } },
-    rawResponse: { description: "The file's bytes.", mediaType: "application/octet-stream" },
+    rawResponse: { description: "The file's bytes, with their own Content-Type.", mediaType: "*/*" },
     extraErrorStatuses: ["503"],
     async handler(context) {
       const messageId = context.params.message_id;

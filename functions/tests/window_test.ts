@@ -180,6 +180,9 @@ Deno.test("the 24-hour window: free-form sends refused outside it, templates all
       });
       equal((conversation.json as { window_applies: boolean }).window_applies, false);
       equal((conversation.json as { window_open: boolean }).window_open, true);
+      // Templates are a Cloud API feature: elsewhere none needs syncing.
+      const templateElsewhere = await send(simulator.conversationId, { content: template(2) });
+      equal(templateElsewhere.status, 201, templateElsewhere.text);
     });
 
     await t.step(

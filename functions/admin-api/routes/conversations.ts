@@ -326,7 +326,9 @@ export const conversationRoutes: RouteDefinition[] = [
 
       const window = await serviceWindow(context.tx, conversationId);
       if (content.kind === "template") {
-        await checkTemplateSend(context, conversation.number_id as string, content);
+        // Templates are the Cloud API's: there they must be approved and
+        // synced; other transports render them as they can.
+        if (window?.applies) await checkTemplateSend(context, conversation.number_id as string, content);
       } else if (window !== null && window.applies && !window.open) {
         throw new ApiError(422, "window_closed", windowClosedMessage(window), {
           field: "content",

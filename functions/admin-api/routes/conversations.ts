@@ -26,7 +26,7 @@ import { ApiError, conflict, invalid, notFound } from "../errors.ts";
 import { pageOf, ref } from "../schemas.ts";
 import { checkOutbound } from "../../_shared/content-check.ts";
 import { guardedFetch, OutboundUrlError } from "../../_shared/outbound-url.ts";
-import { BodyTooLargeError, readBounded } from "../../_shared/media.ts";
+import { BodyTooLargeError, mediaStore, readBounded } from "../../_shared/media.ts";
 import { checkTemplateParameters, type ParameterSpec } from "../../_shared/templates.ts";
 import { serviceWindow, windowClosedMessage } from "../../_shared/window.ts";
 import { isMediaKind, type MediaKind, mediaLimit, mimeEssence } from "../../_shared/whatsapp-limits.ts";
@@ -354,23 +354,46 @@ export const conversationRoutes: RouteDefinition[] = [
         contextWaMessageId = quoted.wa_message_id as string;
       }
 
+      // A file fetched from content.url is stored before the message is
+      // written; it is deleted again when the message cannot be.
+      let fetchedKey: string | null = null;
       if (isMediaKind(content.kind)) {
+        const hadUrl = typeof content.url === "string" && typeof content.storage_key !== "string";
         content = await settleMedia(context, content.kind, content);
+        if (hadUrl) fetchedKey = content.storage_key as string;
         refuseProblems(content);
       }
 
-      const [message] = await context.tx`
+      const [message] = await insertMessage(fetchedKey, async () =>
+        await context.tx`
         insert into public.messages
           (number_id, conversation_id, direction, contact_wa_id, body, content, context_wa_message_id,
            payload, status)
         values (${conversation.number_id as string}, ${conversationId}, 'outbound',
                 ${conversation.contact_wa_id as string}, '', ${context.tx.json(content as never)},
                 ${contextWaMessageId}, '{}'::jsonb, 'queued')
-        returning ${context.tx(MESSAGE_COLUMNS)}`;
+        returning ${context.tx(MESSAGE_COLUMNS)}`);
       return { status: 201, body: message };
     },
   },
 ];
+
+/**
+ * Runs the message's insert; when it fails after a file was fetched and
+ * stored for it, the object is deleted (its media_objects row rolls back
+ * with the transaction).
+ */
+async function insertMessage<T>(
+  fetchedKey: string | null,
+  insert: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await insert();
+  } catch (error) {
+    if (fetchedKey !== null) await mediaStore().delete(fetchedKey).catch(() => {});
+    throw error;
+  }
+}
 
 /** 422 `invalid_content` when WhatsApp would refuse the content: the first problem's path as `details.field`. */
 function refuseProblems(content: Record<string, unknown>): void {

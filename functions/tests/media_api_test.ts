@@ -27,6 +27,24 @@ import {
   TINY_PNG,
 } from "./helpers.ts";
 
+/** The keys under uploads/ in the bucket (S3 ListObjectsV2, signed like the functions sign). */
+async function uploadKeys(env: Record<string, string>): Promise<string[]> {
+  const { AwsClient } = await import("npm:aws4fetch@1.0.20");
+  const client = new AwsClient({
+    accessKeyId: env.WABOT_MEDIA_S3_ACCESS_KEY_ID,
+    secretAccessKey: env.WABOT_MEDIA_S3_SECRET_ACCESS_KEY,
+    service: "s3",
+    region: env.WABOT_MEDIA_S3_REGION ?? "us-east-1",
+  });
+  const bucket = env.WABOT_MEDIA_S3_BUCKET ?? "wabot-media";
+  const response = await client.fetch(
+    `${env.WABOT_MEDIA_S3_ENDPOINT}/${bucket}?list-type=2&prefix=uploads/&max-keys=1000`,
+  );
+  const xml = await response.text();
+  equal(response.status, 200, xml);
+  return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((match) => match[1]).sort();
+}
+
 function errorOf(
   result: CallResult,
 ): { code: string; message: string; details: Record<string, unknown> | null } {
@@ -286,6 +304,60 @@ Deno.test("media API: uploads, the proxy and agent sends of every kind", async (
       equal(badReply.status, 422, badReply.text);
       equal(errorOf(badReply).details?.field, "reply_to");
       equal(await outboundCount(), before, "no message was queued");
+    });
+
+    await t.step(
+      "a template's header image by storage key must be stored, and is filled from its row",
+      async () => {
+        const template = (storageKey: unknown) => ({
+          kind: "template",
+          name: "order_photo",
+          language: "en",
+          components: [{
+            type: "header",
+            parameters: [{ type: "image", media: { storage_key: storageKey } }],
+          }],
+        });
+        const missing = await send({ content: template("uploads/" + crypto.randomUUID()) });
+        equal(missing.status, 422, missing.text);
+        equal(errorOf(missing).details?.field, "content.components[0].parameters[0].media.storage_key");
+        const sent = await send({ content: template(uploaded.storage_key) });
+        equal(sent.status, 201, sent.text);
+        const media =
+          (sent.json as { content: { components: Array<{ parameters: Array<{ media: unknown }> }> } })
+            .content.components[0].parameters[0].media;
+        deepStrictEqual(media, {
+          storage_key: uploaded.storage_key,
+          mime_type: "image/png",
+          size_bytes: TINY_PNG.byteLength,
+          sha256: await sha256(TINY_PNG),
+        });
+      },
+    );
+
+    await t.step("a file fetched for a message that cannot be written is deleted again", async () => {
+      // A quoted id longer than the column allows fails the insert itself.
+      const [quoted] = await db`
+        insert into public.messages (number_id, conversation_id, direction, contact_wa_id, wa_message_id, body, status)
+        values (${numberId}, ${conversation.id}, 'inbound', ${contact}, ${
+        "wamid." + "x".repeat(300)
+      }, 'long id',
+                'received')
+        returning id`;
+      const objectsBefore = await uploadKeys(s3!.env);
+      const rowsBefore = await uploadsBy(users.operator.id);
+      const pdf = new TextEncoder().encode("%PDF-1.4\n%%EOF\n");
+      const server = startTestServer(() =>
+        new Response(pdf, { headers: { "content-type": "application/pdf" } })
+      );
+      servers.push(server);
+      const result = await send({
+        content: { kind: "document", url: `${server.url}/x.pdf` },
+        reply_to: quoted.id,
+      });
+      equal(result.status, 400, result.text);
+      equal(await uploadsBy(users.operator.id), rowsBefore, "no media_objects row");
+      deepStrictEqual(await uploadKeys(s3!.env), objectsBefore, "no object left in the bucket");
     });
 
     await t.step("buttons, a location and the old text body still queue", async () => {

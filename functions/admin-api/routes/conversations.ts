@@ -329,6 +329,7 @@ export const conversationRoutes: RouteDefinition[] = [
         // Templates are the Cloud API's: there they must be approved and
         // synced; other transports render them as they can.
         if (window?.applies) await checkTemplateSend(context, conversation.number_id as string, content);
+        await checkTemplateMedia(context, content);
       } else if (window !== null && window.applies && !window.open) {
         throw new ApiError(422, "window_closed", windowClosedMessage(window), {
           field: "content",
@@ -512,6 +513,36 @@ async function settleMedia(
     size_bytes: stored.size_bytes,
     sha256: stored.sha256,
   };
+}
+
+/**
+ * A template's header media named by `storage_key` must be a stored file
+ * (422 naming its path); its type and size are filled from the row and
+ * checked again.
+ */
+async function checkTemplateMedia(context: Context, content: Record<string, unknown>) {
+  const components = Array.isArray(content.components) ? content.components : [];
+  for (const [c, component] of components.entries()) {
+    const parameters = Array.isArray(component?.parameters) ? component.parameters : [];
+    for (const [p, parameter] of parameters.entries()) {
+      const media = parameter?.media as Record<string, unknown> | undefined;
+      if (typeof media?.storage_key !== "string") continue;
+      const path = `content.components[${c}].parameters[${p}].media.storage_key`;
+      const [object] = await context.tx`
+        select mime_type, size_bytes, sha256 from public.media_objects where storage_key = ${media.storage_key}`;
+      if (object === undefined) {
+        throw new ApiError(422, "invalid_content", `${path}: no stored file ${media.storage_key}`, {
+          field: path,
+        });
+      }
+      Object.assign(media, {
+        mime_type: object.mime_type,
+        size_bytes: Number(object.size_bytes),
+        sha256: object.sha256,
+      });
+    }
+  }
+  refuseProblems(content);
 }
 
 /**

@@ -382,6 +382,7 @@ export type Database = {
           flow_state: Json;
           id: string;
           last_activity_at: string;
+          last_inbound_at: string | null;
           mode: string;
           number_id: string;
           opted_out: boolean;
@@ -399,6 +400,7 @@ export type Database = {
           flow_state?: Json;
           id?: string;
           last_activity_at?: string;
+          last_inbound_at?: string | null;
           mode?: string;
           number_id: string;
           opted_out?: boolean;
@@ -416,6 +418,7 @@ export type Database = {
           flow_state?: Json;
           id?: string;
           last_activity_at?: string;
+          last_inbound_at?: string | null;
           mode?: string;
           number_id?: string;
           opted_out?: boolean;
@@ -527,6 +530,62 @@ export type Database = {
           user_id?: string;
         };
         Relationships: [];
+      };
+      message_templates: {
+        Row: {
+          category: string | null;
+          components: Json;
+          id: string;
+          language: string;
+          name: string;
+          number_id: string;
+          parameter_spec: Json;
+          status: string;
+          status_reason: string | null;
+          synced_at: string;
+          template_id: string;
+          updated_at: string;
+          waba_id: string;
+        };
+        Insert: {
+          category?: string | null;
+          components?: Json;
+          id?: string;
+          language: string;
+          name: string;
+          number_id: string;
+          parameter_spec?: Json;
+          status: string;
+          status_reason?: string | null;
+          synced_at?: string;
+          template_id: string;
+          updated_at?: string;
+          waba_id: string;
+        };
+        Update: {
+          category?: string | null;
+          components?: Json;
+          id?: string;
+          language?: string;
+          name?: string;
+          number_id?: string;
+          parameter_spec?: Json;
+          status?: string;
+          status_reason?: string | null;
+          synced_at?: string;
+          template_id?: string;
+          updated_at?: string;
+          waba_id?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "message_templates_number_id_fkey";
+            columns: ["number_id"];
+            isOneToOne: false;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
       };
       messages: {
         Row: {

@@ -42,11 +42,11 @@ export interface QueryParameter {
   schema: Schema;
 }
 
-/** What a handler answers: a status (default 200) and a JSON body. */
-export interface Reply {
-  status?: number;
-  body: unknown;
-}
+/**
+ * What a handler answers: a status (default 200) and a JSON body, or a
+ * ready response (a streamed file) that gets the CORS headers added.
+ */
+export type Reply = { status?: number; body: unknown } | { response: Response };
 
 /** The claims of a verified, signed-in user's token. */
 export type UserClaims = SupabaseClaims & { sub: string };
@@ -87,13 +87,20 @@ export interface RouteDefinition {
   requestBody?: Schema;
   /** Whether the request body is required. */
   bodyRequired?: boolean;
+  /**
+   * A raw (not JSON) request body, for the OpenAPI document: the media
+   * types accepted, each with its schema (a file upload).
+   */
+  rawRequestBody?: { description: string; mediaTypes: string[] };
+  /** A raw (not JSON) success body, for the OpenAPI document (a streamed file). */
+  rawResponse?: { description: string; mediaType: string };
   /** The success status and the schema of its body. */
   response: { status: number; description: string; schema: Schema };
   /**
    * Error statuses the route answers beyond those its shape implies (see
    * `errorStatuses` in `openapi.ts`), e.g. a 404 for a row named in the body.
    */
-  extraErrorStatuses?: Array<"404">;
+  extraErrorStatuses?: Array<"404" | "413" | "415" | "422" | "502" | "503">;
   handler(context: Context): Promise<Reply>;
 }
 

@@ -11,7 +11,14 @@
  * | 405 | `method_not_allowed` | the path exists with other methods (`details.allow`) |
  * | 409 | `conflict` | the change contradicts the current state (a published version's definition, the last owner, a resolved alert, …) |
  * | 413 | `payload_too_large` | the body is over the limit |
+ * | 413 | `payload_too_large` | an uploaded file larger than its kind allows (`details.field`, `details.max_bytes`) |
+ * | 415 | `unsupported_media_type` | a file type WhatsApp does not accept for its kind, or bytes not of the declared type |
  * | 422 | `invalid_definition` | a bot definition with errors; `details.errors` lists each with its JSON path |
+ * | 422 | `invalid_content` | content breaking WhatsApp's limits; `details.field` is the first problem's path, `details.errors` lists all |
+ * | 422 | `window_closed` | a free-form send on a Cloud API number outside the 24-hour window (`details.field` = `content`) |
+ * | 422 | `template_not_approved`, `template_parameters` | a template send naming no approved template, or with the wrong parameters |
+ * | 503 | `storage_unavailable` | media storage is not configured or not reachable |
+ * | 502 | `upstream_error` | the Graph API refused or could not be reached (template sync) |
  * | 502 | `daemon_unreachable` | reserved for calls to a session daemon that fail outright |
  * | 500 | `internal` | anything unexpected (logged, not described) |
  *
@@ -28,6 +35,13 @@ export type ErrorCode =
   | "conflict"
   | "payload_too_large"
   | "invalid_definition"
+  | "unsupported_media_type"
+  | "invalid_content"
+  | "window_closed"
+  | "template_not_approved"
+  | "template_parameters"
+  | "storage_unavailable"
+  | "upstream_error"
   | "daemon_unreachable"
   | "internal";
 
@@ -127,6 +141,10 @@ export function fromPostgresError(error: unknown): ApiError | null {
       return pg.constraint_name
         ? new ApiError(400, "invalid_request", `violates ${pg.constraint_name}`, withDetails)
         : new ApiError(409, "conflict", message, withDetails);
+    case "WA024":
+      // The database's own guard of the 24-hour window (a send that raced
+      // the window's close, or a writer that skipped the API's check).
+      return new ApiError(422, "window_closed", message, { field: "content", ...(withDetails ?? {}) });
     case "23P01":
     case "P0001":
       return new ApiError(409, "conflict", message, withDetails);

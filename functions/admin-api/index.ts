@@ -147,7 +147,15 @@ function match(method: string, path: string): { route: CompiledRoute; params: Re
     if (found === null) continue;
     if (compiled.route.method === method) {
       const params = Object.fromEntries(
-        compiled.names.map((name, index) => [name, decodeURIComponent(found[index + 1])]),
+        compiled.names.map((name, index) => {
+          try {
+            return [name, decodeURIComponent(found[index + 1])];
+          } catch {
+            throw new ApiError(400, "invalid_request", `${name} in the path is not valid percent-encoding`, {
+              field: name,
+            });
+          }
+        }),
       );
       return { route: compiled, params };
     }
@@ -211,6 +219,11 @@ async function handle(req: Request): Promise<Response> {
     };
     return await route.route.handler(context);
   });
+  if ("response" in reply) {
+    const headers = new Headers(reply.response.headers);
+    for (const [name, value] of Object.entries(corsHeaders(req))) headers.set(name, value);
+    return new Response(reply.response.body, { status: reply.response.status, headers });
+  }
   return respond(req, reply.status ?? 200, reply.body);
 }
 

@@ -28,7 +28,20 @@ const ERROR_RESPONSES: Record<string, { description: string }> = {
   "403": { description: "The caller's role may not do this (`forbidden`)." },
   "404": { description: "No such row visible to the caller (`not_found`)." },
   "409": { description: "The change contradicts the current state (`conflict`)." },
-  "413": { description: "The body is larger than 512 KiB (`payload_too_large`)." },
+  "413": {
+    description:
+      "The body is larger than 512 KiB, or an uploaded file larger than its kind allows (`payload_too_large`).",
+  },
+  "415": {
+    description:
+      "The file's type is not one WhatsApp accepts for its kind, or its bytes are not of the declared type (`unsupported_media_type`).",
+  },
+  "422": {
+    description:
+      "The content breaks WhatsApp's rules (`invalid_content`, `window_closed`, `template_not_approved`, `template_parameters`); `details.field` is its JSON path.",
+  },
+  "502": { description: "The Graph API refused or could not be reached (`upstream_error`)." },
+  "503": { description: "Media storage is not configured or not reachable (`storage_unavailable`)." },
 };
 
 function errorResponse(description: string): Record<string, unknown> {
@@ -49,7 +62,10 @@ function errorStatuses(route: RouteDefinition): string[] {
   if (route.minRole !== null) statuses.push("403");
   if (route.path.includes("{") || route.extraErrorStatuses?.includes("404")) statuses.push("404");
   if (route.method !== "GET") statuses.push("409");
-  if (route.requestBody !== undefined) statuses.push("413");
+  if (route.requestBody !== undefined || route.rawRequestBody !== undefined) statuses.push("413");
+  for (const extra of route.extraErrorStatuses ?? []) {
+    if (!statuses.includes(extra)) statuses.push(extra);
+  }
   return statuses;
 }
 
@@ -78,10 +94,15 @@ export function buildOpenApiDocument(routes: RouteDefinition[]): Record<string, 
       });
     }
     const responses: Record<string, unknown> = {
-      [String(route.response.status)]: {
-        description: route.response.description,
-        content: { "application/json": { schema: route.response.schema } },
-      },
+      [String(route.response.status)]: route.rawResponse === undefined
+        ? {
+          description: route.response.description,
+          content: { "application/json": { schema: route.response.schema } },
+        }
+        : {
+          description: route.rawResponse.description,
+          content: { [route.rawResponse.mediaType]: { schema: { type: "string", format: "binary" } } },
+        },
     };
     for (const status of errorStatuses(route)) {
       responses[status] = status === "401"
@@ -105,7 +126,17 @@ export function buildOpenApiDocument(routes: RouteDefinition[]): Record<string, 
       parameters,
       responses,
     };
-    if (route.requestBody !== undefined) {
+    if (route.rawRequestBody !== undefined) {
+      operation.requestBody = {
+        required: true,
+        description: route.rawRequestBody.description,
+        content: Object.fromEntries(
+          route.rawRequestBody.mediaTypes.map((
+            type,
+          ) => [type, { schema: { type: "string", format: "binary" } }]),
+        ),
+      };
+    } else if (route.requestBody !== undefined) {
       operation.requestBody = {
         required: route.bodyRequired ?? false,
         content: { "application/json": { schema: route.requestBody } },
@@ -158,6 +189,8 @@ export function buildOpenApiDocument(routes: RouteDefinition[]): Record<string, 
       { name: "bots" },
       { name: "numbers" },
       { name: "conversations" },
+      { name: "media" },
+      { name: "templates" },
       { name: "alerts" },
       { name: "alert-channels" },
       { name: "members" },

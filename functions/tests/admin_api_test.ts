@@ -26,8 +26,11 @@ import {
   mintJwt,
   randomPhoneNumber,
   REPO_ROOT,
+  type S3Server,
   startGateway,
+  startS3Server,
   startTestServer,
+  TINY_PNG,
   unsignedJwt,
 } from "./helpers.ts";
 
@@ -64,12 +67,33 @@ Deno.test("admin API", async (t) => {
 
   const fixtures = new Fixtures(db);
   let gateway: Gateway | null = null;
+  let s3: S3Server | null = null;
   const servers: Array<{ close(): Promise<void> }> = [];
   const covered = new Set<string>();
   try {
     const users = await createUsers(db);
+    s3 = await startS3Server();
+    // The fake Graph API (Meta's documented JSON) the template sync reads.
+    const graph = startTestServer((request) =>
+      request.path === "/v21.0/102290129340398/message_templates"
+        ? Response.json({
+          data: [{
+            name: "hello_world",
+            language: "en_US",
+            status: "APPROVED",
+            category: "MARKETING",
+            id: "1192339204654487",
+            components: [{ type: "BODY", text: "Hello {{1}}" }],
+          }],
+          paging: { cursors: { before: "MAZDZD", after: "MAZDZD" } },
+        })
+        : new Response("not found", { status: 404 })
+    );
+    servers.push(graph);
     gateway = await startGateway({
       env: {
+        ...s3.env,
+        WABOT_CLOUD_API_BASE_URL: `${graph.url}/v21.0`,
         WABOT_DAEMON_TOKEN: DAEMON_TOKEN,
         ADMIN_UI_ORIGIN: "http://localhost:3000, http://ui.example.test",
       },
@@ -236,9 +260,20 @@ Deno.test("admin API", async (t) => {
       let checked = 0;
       for (const route of ROUTES) {
         const who: MemberName = route.minRole === null ? "viewer" : route.minRole;
-        const hasUuidParameter = /\{(?!action\}|outbox_id\}|runtime_id\})[a-z_]+\}/.test(route.path);
+        const hasUuidParameter = /\{(?!action\}|outbox_id\}|runtime_id\}|storage_key\})[a-z_]+\}/.test(
+          route.path,
+        );
         let result: CallResult;
-        if (hasUuidParameter) {
+        if (route.path.includes("{storage_key}")) {
+          result = await as(who, route.method, route.path.replace("{storage_key}", "%E0%A4%A"));
+          match(String((result.json as { error: { message: string } })?.error?.message), /percent-encoding/);
+        } else if (route.rawRequestBody !== undefined) {
+          result = await as(who, route.method, `${route.path}?kind=hologram`, {
+            body: TINY_PNG,
+            headers: { "content-type": "image/png" },
+          });
+          match(String((result.json as { error: { message: string } })?.error?.message), /kind/);
+        } else if (hasUuidParameter) {
           const path = route.path.replace(
             /\{[a-z_]+\}/g,
             (name) => name === "{action}" ? "restart" : name === "{outbox_id}" ? "1" : "not-a-uuid",
@@ -1069,6 +1104,65 @@ Deno.test("admin API", async (t) => {
       }
     });
 
+    await t.step(
+      "media and templates: upload, proxy, a message's media, template sync and list",
+      async () => {
+        const uploaded = await as("operator", "POST", "/media?filename=dot.png", {
+          body: TINY_PNG,
+          headers: { "content-type": "image/png" },
+          operationId: "uploadMedia",
+        });
+        expectStatus(uploaded, 201);
+        const key = (uploaded.json as { storage_key: string }).storage_key;
+        const read = await as("viewer", "GET", `/media/${encodeURIComponent(key)}`, {
+          operationId: "getMedia",
+        });
+        expectStatus(read, 200);
+        equal(read.headers.get("content-type"), "image/png");
+        const [conversation] = await db`
+        insert into public.conversations (number_id, contact_wa_id, mode)
+        values (${await fixtures.number(null)}, '15550004444', 'human') returning id`;
+        const sent = await as("operator", "POST", `/conversations/${conversation.id}/messages`, {
+          body: { content: { kind: "image", storage_key: key } },
+        });
+        expectStatus(sent, 201);
+        const media = await as("viewer", "GET", `/messages/${(sent.json as { id: string }).id}/media`, {
+          operationId: "getMessageMedia",
+        });
+        expectStatus(media, 200);
+        equal(media.headers.get("content-length"), String(TINY_PNG.byteLength));
+
+        const [number] = await db`
+        insert into public.numbers (phone_number, label, transport)
+        values (${randomPhoneNumber()}, 'templates', 'cloud') returning id`;
+        fixtures.trackNumber(number.id);
+        await db`
+        insert into public.session_credentials (number_id, credentials)
+        values (${number.id}, ${
+          db.json({
+            phone_number_id: "106540352242922",
+            access_token: "EAAG-test",
+            waba_id: "102290129340398",
+          })
+        })`;
+        const synced = await as("operator", "POST", `/numbers/${number.id}/templates/sync`, {
+          operationId: "syncNumberTemplates",
+        });
+        expectStatus(synced, 200);
+        equal((synced.json as { synced: number }).synced, 1);
+        const listed = await as("viewer", "GET", `/numbers/${number.id}/templates`, {
+          operationId: "listNumberTemplates",
+        });
+        expectStatus(listed, 200);
+        deepStrictEqual(
+          (listed.json as { data: Array<{ parameter_spec: unknown }> }).data[0].parameter_spec,
+          [
+            { type: "body", parameters: 1, parameter_type: "text" },
+          ],
+        );
+      },
+    );
+
     await t.step("me: the caller's identity and role", async () => {
       const me = await as("outsider", "GET", "/me", { operationId: "getMe" });
       deepStrictEqual(me.json, { user_id: users.outsider.id, email: users.outsider.email, role: null });
@@ -1082,6 +1176,7 @@ Deno.test("admin API", async (t) => {
     await gateway?.stop();
     for (const server of servers) await server.close();
     await fixtures.cleanUp();
+    await s3?.stop();
     await functionPool.end({ timeout: 5 });
     await db.end({ timeout: 5 });
   }

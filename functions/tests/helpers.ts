@@ -439,3 +439,97 @@ export function startTestServer(
     },
   };
 }
+
+// ---------------------------------------------------------------------------
+// Media storage: a real S3 server (moto's, from the ops tools)
+// ---------------------------------------------------------------------------
+
+/** An S3 server for a test, and the `WABOT_MEDIA_S3_*` variables that reach it. */
+export interface S3Server {
+  /** The variables to give a gateway (and set in this process for in-process calls). */
+  env: Record<string, string>;
+  /** Stops the server when this test started it. */
+  stop(): Promise<void>;
+}
+
+/** A free loopback TCP port. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * The S3 server the media tests store into: the one `WABOT_MEDIA_S3_ENDPOINT`
+ * names (the stack's, under scripts/test.sh), else moto's S3 server
+ * (`moto_server`, from `WABOT_OPS_TOOLS_BIN`, default the ops venv) started
+ * here on a free port. The bucket is created when missing.
+ */
+export async function startS3Server(): Promise<S3Server> {
+  const given = Deno.env.get("WABOT_MEDIA_S3_ENDPOINT");
+  let child: Deno.ChildProcess | null = null;
+  let env: Record<string, string>;
+  if (given) {
+    env = Object.fromEntries(
+      Object.entries(Deno.env.toObject()).filter(([name]) => name.startsWith("WABOT_MEDIA_S3_")),
+    );
+  } else {
+    const bin = Deno.env.get("WABOT_OPS_TOOLS_BIN") ?? "/var/cache/wabot/ops-venv/bin";
+    const port = freePort();
+    child = new Deno.Command(`${bin}/moto_server`, {
+      args: ["-H", "127.0.0.1", "-p", String(port)],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    env = {
+      WABOT_MEDIA_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      WABOT_MEDIA_S3_REGION: "us-east-1",
+      WABOT_MEDIA_S3_BUCKET: "wabot-media",
+      WABOT_MEDIA_S3_ACCESS_KEY_ID: "deno-test-access-key",
+      WABOT_MEDIA_S3_SECRET_ACCESS_KEY: "deno-test-secret-key",
+    };
+    const deadline = Date.now() + 30_000;
+    while (true) {
+      try {
+        const response = await fetch(env.WABOT_MEDIA_S3_ENDPOINT);
+        await response.body?.cancel();
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`moto_server did not start on port ${port}: ${error}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+  const { MediaStore, mediaConfig } = await import("../_shared/media.ts");
+  await new MediaStore(mediaConfig((name) => env[name])).ensureBucket();
+  return {
+    env,
+    stop: async () => {
+      if (child === null) return;
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already exited.
+      }
+      await child.status;
+    },
+  };
+}
+
+/** The smallest valid PNG (1×1, transparent), for uploads. */
+export const TINY_PNG = Uint8Array.from(
+  atob(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  ),
+  (character) => character.charCodeAt(0),
+);
+
+/** Reads an object straight from the bucket (as the daemon would), or null. */
+export async function readObject(env: Record<string, string>, key: string): Promise<Uint8Array | null> {
+  const { MediaStore, mediaConfig } = await import("../_shared/media.ts");
+  const response = await new MediaStore(mediaConfig((name) => env[name])).get(key);
+  if (response === null) return null;
+  return new Uint8Array(await response.arrayBuffer());
+}

@@ -1005,9 +1005,12 @@ async fn post_cloud_webhook(
             n_statuses += 1;
         }
     }
+    // Template status updates name a template, not a number.
+    let n_templates = crate::cloud_templates::apply_template_changes(&client, &body).await?;
     Ok(Json(json!({
         "messages": n_messages,
         "statuses": n_statuses,
+        "templates": n_templates,
         "unknown_phone_number_ids": unknown,
     }))
     .into_response())

@@ -62,6 +62,7 @@
 //! messages between WhatsApp and the database.
 
 pub mod backoff;
+pub mod cloud_templates;
 pub mod cloud_webhook;
 pub mod commands;
 pub mod config;

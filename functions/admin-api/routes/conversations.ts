@@ -22,8 +22,15 @@ import {
   toPage,
   uuidParam,
 } from "../api.ts";
-import { conflict, invalid, notFound } from "../errors.ts";
-import { object, pageOf, ref } from "../schemas.ts";
+import { ApiError, conflict, invalid, notFound } from "../errors.ts";
+import { pageOf, ref } from "../schemas.ts";
+import { checkOutbound } from "../../_shared/content-check.ts";
+import { guardedFetch, OutboundUrlError } from "../../_shared/outbound-url.ts";
+import { BodyTooLargeError, mediaStore, readBounded } from "../../_shared/media.ts";
+import { checkTemplateParameters, type ParameterSpec } from "../../_shared/templates.ts";
+import { serviceWindow, windowClosedMessage } from "../../_shared/window.ts";
+import { isMediaKind, type MediaKind, mediaLimit, mimeEssence } from "../../_shared/whatsapp-limits.ts";
+import { storeUpload } from "./media.ts";
 
 const MODES = ["bot", "human", "closed"] as const;
 
@@ -40,9 +47,13 @@ const CONVERSATION_COLUMNS = [
   "tags",
   "flow_state",
   "last_activity_at",
+  "last_inbound_at",
   "created_at",
   "updated_at",
 ];
+
+/** The conversation's 24-hour window, beside its columns (`private.service_window`). */
+const WINDOW_COLUMNS = ["window_applies", "window_open", "window_closes_at"];
 
 const MESSAGE_COLUMNS = [
   "id",
@@ -51,6 +62,8 @@ const MESSAGE_COLUMNS = [
   "direction",
   "type",
   "body",
+  "content",
+  "context_wa_message_id",
   "payload",
   "status",
   "author_id",
@@ -69,7 +82,9 @@ const MAX_REPLY_CHARACTERS = 4096;
 
 async function readConversation(context: Context, conversationId: string): Promise<Record<string, unknown>> {
   const [conversation] = await context.tx`
-    select ${context.tx(CONVERSATION_COLUMNS)} from public.conversations where id = ${conversationId}`;
+    select ${context.tx(CONVERSATION_COLUMNS)}, ${context.tx(WINDOW_COLUMNS)}
+    from public.conversations cross join lateral private.service_window(id)
+    where id = ${conversationId}`;
   if (conversation === undefined) throw notFound(`conversation ${conversationId}`);
   return conversation;
 }
@@ -129,8 +144,9 @@ export const conversationRoutes: RouteDefinition[] = [
       const q = queryText(url, "q");
       const pattern = q === undefined ? null : likePattern(q);
       const rows = await tx`
-        select ${tx(CONVERSATION_COLUMNS)}, json_build_array(last_activity_at, id)::text as _key
-        from public.conversations
+        select ${tx(CONVERSATION_COLUMNS)}, ${tx(WINDOW_COLUMNS)},
+               json_build_array(last_activity_at, id)::text as _key
+        from public.conversations cross join lateral private.service_window(id)
         where (${numberId ?? null}::uuid is null or number_id = ${numberId ?? null}::uuid)
           and (${modes ?? null}::text[] is null or mode = any(${modes ?? null}::text[]))
           and (${optedOut ?? null}::boolean is null or opted_out = ${optedOut ?? null}::boolean)
@@ -251,21 +267,55 @@ export const conversationRoutes: RouteDefinition[] = [
     method: "POST",
     path: "/conversations/{conversation_id}/messages",
     operationId: "sendAgentMessage",
-    summary: "Reply as an agent in a conversation taken over",
+    summary:
+      "Send a message as an agent in a conversation taken over: text, media, location, contacts, a reaction, buttons, a list or a template",
     description:
-      "Queues an outbound text message authored by the caller (`author_id`); the daemon sends it. The conversation must be in human mode (take it over first) and the contact must not have opted out.",
+      'Queues an outbound message authored by the caller (`author_id`); the daemon sends it. Either `{"body": "..."}` (text) or `{"content": <Content>, "reply_to": "<message uuid>"}`. The content is checked against WhatsApp\'s limits (422 `invalid_content`, `details.field` the JSON path such as `content.buttons[1].title`). Media come from `content.storage_key` (a file of `POST /media`) or `content.url` (fetched through the outbound-URL guard, checked and stored in the bucket, so the daemon reads only the bucket). `reply_to` quotes an earlier message of the conversation. On a Cloud API number, a free-form message outside the 24-hour customer-service window is refused (422 `window_closed`, `details.field` = `content`): send an approved template (`content.kind = "template"`; 422 `template_not_approved` naming `content.name` otherwise, `template_parameters` for the wrong parameters). The conversation must be in human mode (take it over first) and the contact must not have opted out.',
     tag: "conversations",
     minRole: "operator",
     pathParameters: conversationIdParameter,
-    requestBody: object({ body: { type: "string", minLength: 1, maxLength: MAX_REPLY_CHARACTERS } }),
+    requestBody: {
+      type: "object",
+      properties: {
+        body: {
+          type: "string",
+          minLength: 1,
+          maxLength: MAX_REPLY_CHARACTERS,
+          description: "A text message.",
+        },
+        content: ref("Content"),
+        reply_to: {
+          type: "string",
+          format: "uuid",
+          description: "The message of this conversation to quote.",
+        },
+      },
+    },
     bodyRequired: true,
     response: { status: 201, description: "The queued message.", schema: ref("Message") },
+    extraErrorStatuses: ["413", "415", "422", "503"],
     async handler(context) {
       const conversationId = uuidParam(context, "conversation_id");
       const body = await context.body();
-      onlyFields(body, ["body"]);
-      const reply = text(body, "body", { min: 1, max: MAX_REPLY_CHARACTERS });
-      if (reply.trim() === "") throw invalid("body must not be blank", "body");
+      onlyFields(body, ["body", "content", "reply_to"]);
+      const replyTo = body.reply_to === undefined ? undefined : body.reply_to;
+      if (replyTo !== undefined && (typeof replyTo !== "string" || !/^[0-9a-f-]{36}$/i.test(replyTo))) {
+        throw invalid("reply_to must be a message's UUID", "reply_to");
+      }
+      let content: Record<string, unknown>;
+      if (body.content !== undefined) {
+        if (body.body !== undefined) throw invalid("send either body or content, not both", "body");
+        if (typeof body.content !== "object" || body.content === null || Array.isArray(body.content)) {
+          throw invalid('content must be a JSON object with a "kind"', "content");
+        }
+        content = { ...body.content as Record<string, unknown> };
+      } else {
+        const reply = text(body, "body", { min: 1, max: MAX_REPLY_CHARACTERS });
+        if (reply.trim() === "") throw invalid("body must not be blank", "body");
+        content = { kind: "text", text: reply };
+      }
+      refuseProblems(content);
+
       const conversation = await readConversation(context, conversationId);
       if (conversation.mode !== "human") {
         throw conflict("the conversation is not taken over; POST .../takeover first", {
@@ -273,13 +323,250 @@ export const conversationRoutes: RouteDefinition[] = [
         });
       }
       if (conversation.opted_out) throw conflict("the contact opted out of messages");
-      const [message] = await context.tx`
+
+      const window = await serviceWindow(context.tx, conversationId);
+      if (content.kind === "template") {
+        // Templates are the Cloud API's: there they must be approved and
+        // synced; other transports render them as they can.
+        if (window?.applies) await checkTemplateSend(context, conversation.number_id as string, content);
+        await checkTemplateMedia(context, content);
+      } else if (window !== null && window.applies && !window.open) {
+        throw new ApiError(422, "window_closed", windowClosedMessage(window), {
+          field: "content",
+          window_closes_at: window.closesAt,
+        });
+      }
+
+      let contextWaMessageId: string | null = null;
+      if (replyTo !== undefined) {
+        const [quoted] = await context.tx`
+          select wa_message_id from public.messages
+          where id = ${replyTo as string}::uuid and conversation_id = ${conversationId}`;
+        if (quoted === undefined) {
+          throw new ApiError(422, "invalid_content", "reply_to names no message of this conversation", {
+            field: "reply_to",
+          });
+        }
+        if (quoted.wa_message_id === null) {
+          throw new ApiError(422, "invalid_content", "the quoted message has no WhatsApp id yet (not sent)", {
+            field: "reply_to",
+          });
+        }
+        contextWaMessageId = quoted.wa_message_id as string;
+      }
+
+      // A file fetched from content.url is stored before the message is
+      // written; it is deleted again when the message cannot be.
+      let fetchedKey: string | null = null;
+      if (isMediaKind(content.kind)) {
+        const hadUrl = typeof content.url === "string" && typeof content.storage_key !== "string";
+        content = await settleMedia(context, content.kind, content);
+        if (hadUrl) fetchedKey = content.storage_key as string;
+        refuseProblems(content);
+      }
+
+      const [message] = await insertMessage(fetchedKey, async () =>
+        await context.tx`
         insert into public.messages
-          (number_id, conversation_id, direction, contact_wa_id, body, type, payload, status)
+          (number_id, conversation_id, direction, contact_wa_id, body, content, context_wa_message_id,
+           payload, status)
         values (${conversation.number_id as string}, ${conversationId}, 'outbound',
-                ${conversation.contact_wa_id as string}, ${reply}, 'text', '{}'::jsonb, 'queued')
-        returning ${context.tx(MESSAGE_COLUMNS)}`;
+                ${conversation.contact_wa_id as string}, '', ${context.tx.json(content as never)},
+                ${contextWaMessageId}, '{}'::jsonb, 'queued')
+        returning ${context.tx(MESSAGE_COLUMNS)}`);
       return { status: 201, body: message };
     },
   },
 ];
+
+/**
+ * Runs the message's insert; when it fails after a file was fetched and
+ * stored for it, the object is deleted (its media_objects row rolls back
+ * with the transaction).
+ */
+async function insertMessage<T>(
+  fetchedKey: string | null,
+  insert: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await insert();
+  } catch (error) {
+    if (fetchedKey !== null) await mediaStore().delete(fetchedKey).catch(() => {});
+    throw error;
+  }
+}
+
+/** 422 `invalid_content` when WhatsApp would refuse the content: the first problem's path as `details.field`. */
+function refuseProblems(content: Record<string, unknown>): void {
+  const problems = checkOutbound(content);
+  if (problems.length === 0) return;
+  const errors = problems.map((problem) => ({
+    ...problem,
+    path: problem.path === "" ? "content" : `content.${problem.path}`,
+  }));
+  throw new ApiError(422, "invalid_content", `${errors[0].path}: ${errors[0].message}`, {
+    field: errors[0].path,
+    errors,
+  });
+}
+
+/**
+ * A media send's file: a stored object (`storage_key`, which must have a
+ * `media_objects` row; its type, size and hash are filled from it) or a
+ * `url`, fetched through the outbound-URL guard, checked and stored, so
+ * the content names a storage key either way.
+ */
+async function settleMedia(
+  context: Context,
+  kind: MediaKind,
+  content: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  if (typeof content.storage_key === "string") {
+    const [object] = await context.tx`
+      select storage_key, mime_type, size_bytes, sha256, filename from public.media_objects
+      where storage_key = ${content.storage_key}`;
+    if (object === undefined) {
+      throw new ApiError(
+        422,
+        "invalid_content",
+        `content.storage_key: no stored file ${content.storage_key}`,
+        {
+          field: "content.storage_key",
+        },
+      );
+    }
+    return {
+      ...content,
+      mime_type: object.mime_type,
+      size_bytes: Number(object.size_bytes),
+      sha256: object.sha256,
+      filename: content.filename ?? object.filename ?? undefined,
+    };
+  }
+  if (typeof content.url !== "string") return content;
+  const max = mediaLimit(kind)!.maxBytes;
+  let response: Response;
+  try {
+    response = await guardedFetch(content.url, { signal: AbortSignal.timeout(20_000) });
+  } catch (error) {
+    if (error instanceof OutboundUrlError) {
+      throw new ApiError(422, "invalid_content", `content.url: ${error.message}`, { field: "content.url" });
+    }
+    throw new ApiError(
+      422,
+      "invalid_content",
+      `content.url could not be fetched: ${String(error).slice(0, 200)}`,
+      {
+        field: "content.url",
+      },
+    );
+  }
+  if (response.status !== 200 || response.body === null) {
+    await response.body?.cancel();
+    throw new ApiError(
+      422,
+      "invalid_content",
+      `content.url answered ${response.status}, not 200 with the file`,
+      {
+        field: "content.url",
+      },
+    );
+  }
+  const declared = typeof content.mime_type === "string"
+    ? content.mime_type
+    : response.headers.get("content-type") ?? "application/octet-stream";
+  const length = response.headers.get("content-length");
+  if (length !== null && Number(length) > max) {
+    await response.body.cancel();
+    throw new ApiError(
+      413,
+      "payload_too_large",
+      `the ${kind} at content.url is ${length} bytes; WhatsApp accepts at most ${max}`,
+      {
+        field: "content.url",
+        max_bytes: max,
+      },
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBounded(response.body, max, length === null ? undefined : Number(length));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new ApiError(413, "payload_too_large", `the ${kind} at content.url is larger than ${max} bytes`, {
+        field: "content.url",
+        max_bytes: max,
+      });
+    }
+    throw error;
+  }
+  const filename = typeof content.filename === "string" ? content.filename : null;
+  const stored = await storeUpload(context, { bytes, mimeType: mimeEssence(declared), kind, filename }, {
+    type: "content.mime_type",
+    size: "content.url",
+  });
+  const { url: _, ...rest } = content;
+  return {
+    ...rest,
+    storage_key: stored.storage_key,
+    mime_type: stored.mime_type,
+    size_bytes: stored.size_bytes,
+    sha256: stored.sha256,
+  };
+}
+
+/**
+ * A template's header media named by `storage_key` must be a stored file
+ * (422 naming its path); its type and size are filled from the row and
+ * checked again.
+ */
+async function checkTemplateMedia(context: Context, content: Record<string, unknown>) {
+  const components = Array.isArray(content.components) ? content.components : [];
+  for (const [c, component] of components.entries()) {
+    const parameters = Array.isArray(component?.parameters) ? component.parameters : [];
+    for (const [p, parameter] of parameters.entries()) {
+      const media = parameter?.media as Record<string, unknown> | undefined;
+      if (typeof media?.storage_key !== "string") continue;
+      const path = `content.components[${c}].parameters[${p}].media.storage_key`;
+      const [object] = await context.tx`
+        select mime_type, size_bytes, sha256 from public.media_objects where storage_key = ${media.storage_key}`;
+      if (object === undefined) {
+        throw new ApiError(422, "invalid_content", `${path}: no stored file ${media.storage_key}`, {
+          field: path,
+        });
+      }
+      Object.assign(media, {
+        mime_type: object.mime_type,
+        size_bytes: Number(object.size_bytes),
+        sha256: object.sha256,
+      });
+    }
+  }
+  refuseProblems(content);
+}
+
+/**
+ * A template send must name an APPROVED template of the number (422
+ * `template_not_approved` naming `content.name`) and fill its parameters
+ * (422 `template_parameters` naming the component).
+ */
+async function checkTemplateSend(context: Context, numberId: string, content: Record<string, unknown>) {
+  const [template] = await context.tx`
+    select status, parameter_spec from public.message_templates
+    where number_id = ${numberId} and name = ${content.name as string} and language = ${content
+    .language as string}`;
+  if (template === undefined || template.status !== "APPROVED") {
+    throw new ApiError(
+      422,
+      "template_not_approved",
+      template === undefined
+        ? `content.name: the number has no template ${content.name} in ${content.language}; sync its templates (POST /numbers/{id}/templates/sync) or pick an approved one`
+        : `content.name: the template ${content.name} (${content.language}) is ${template.status}, not APPROVED`,
+      { field: "content.name", status: template?.status ?? null },
+    );
+  }
+  const problem = checkTemplateParameters(content, template.parameter_spec as ParameterSpec[]);
+  if (problem !== null) {
+    throw new ApiError(422, problem.code, `${problem.field}: ${problem.message}`, { field: problem.field });
+  }
+}

@@ -65,6 +65,7 @@ select set_eq($$ select table_name, privilege_type from privilege_matrix where r
         ('conversations', 'SELECT'),
         ('media_objects', 'SELECT'),
         ('members', 'DELETE'), ('members', 'SELECT'),
+        ('message_templates', 'SELECT'),
         ('messages', 'SELECT'),
         ('number_connection_events', 'SELECT'),
         ('number_pairing_codes', 'SELECT'),

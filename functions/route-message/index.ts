@@ -295,6 +295,29 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
         break;
     }
   }
+  // A Cloud API conversation whose 24-hour window closed before the message
+  // was routed (routing that lagged a day behind an outage) can take only
+  // templates: free-form replies would be refused by WhatsApp (131047), and
+  // by the database's window trigger. They are not queued; the team is told.
+  let heldBack = 0;
+  if (replies.some((reply) => reply.content.kind !== "template")) {
+    const [window] = await tx`
+      select window_applies, window_open from private.service_window(${conversation.id})`;
+    if (window?.window_applies === true && window.window_open === false) {
+      const kept = replies.filter((reply) => reply.content.kind === "template");
+      heldBack = replies.length - kept.length;
+      replies.splice(0, replies.length, ...kept.map((reply, index) => ({ ...reply, reply_index: index })));
+      nReplies = replies.length;
+      await tx`
+        insert into public.alerts (kind, severity, number_id, dedupe_key, title, details)
+        values ('bot_notification', 'info', ${number.id}, ${`window_closed:${inbound.id}`},
+                ${`${heldBack} bot repl${
+        heldBack === 1 ? "y" : "ies"
+      } not sent: the 24-hour window had closed`},
+                ${tx.json({ conversation_id: conversation.id, contact_wa_id: inbound.contact_wa_id })})
+        on conflict do nothing`;
+    }
+  }
   if (Object.keys(attributes).length > 0 && conversation.contact_id !== null) {
     await tx`
       update public.contacts set attributes = attributes || ${tx.json(attributes)}
@@ -329,6 +352,7 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
     status: 200,
     body: {
       replies: nReplies,
+      ...(heldBack > 0 ? { held_back_window_closed: heldBack } : {}),
       outcome: decision.outcome,
       version_id: version.id,
       version_reason: choice.reason,

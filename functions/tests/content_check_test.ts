@@ -1,44 +1,41 @@
 /**
- * The functions' content check and limit table against the message model's
- * Rust source: every constant and media limit of
- * `crates/message-model/src/limits.rs` has the same value in
- * `functions/_shared/whatsapp-limits.ts` (read from the Rust file, so a
- * change on either side fails here), and `checkOutbound` names the same
- * paths and codes as `check_outbound`'s own tests.
+ * The functions' content check: malformed content is named at its exact
+ * path by the validators generated from the model's JSON Schema, and the
+ * limits come from the Rust model itself (`checkContent` through Wasm), so
+ * `checkOutbound` names the same paths and codes as `check_outbound`'s own
+ * tests.
  */
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 
 import { checkOutbound } from "../_shared/content-check.ts";
 import * as L from "../_shared/whatsapp-limits.ts";
-import { REPO_ROOT } from "./helpers.ts";
 
-const LIMITS_RS = new URL("crates/message-model/src/limits.rs", REPO_ROOT);
-
-Deno.test("whatsapp-limits.ts mirrors crates/message-model/src/limits.rs", async () => {
-  const source = await Deno.readTextFile(LIMITS_RS);
-  const constants = [...source.matchAll(/pub const ([A-Z_]+): (?:usize|u64) = ([^;]+);/g)];
-  ok(constants.length >= 19, `found ${constants.length} constants in limits.rs`);
-  const units: Record<string, number> = { MB: 1024 * 1024, KB: 1024 };
-  const evaluate = (expression: string) =>
-    expression.split("*").map((part) => part.trim()).reduce(
-      (product, part) => product * (units[part] ?? Number(part.replaceAll("_", ""))),
-      1,
-    );
-  const exported = L as unknown as Record<string, unknown>;
-  for (const [, name, value] of constants) {
-    equal(exported[name], evaluate(value), `${name} in whatsapp-limits.ts`);
-  }
-  const media = [...source.matchAll(
-    /MediaLimit \{\s*kind: "([a-z]+)",\s*max_bytes: ([^,]+),\s*mime_types: &\[([^\]]*)\],\s*caption: (true|false),/g,
-  )].map(([, kind, max, types, caption]) => ({
-    kind,
-    maxBytes: evaluate(max),
-    mimeTypes: [...types.matchAll(/"([^"]+)"/g)].map((match) => match[1]),
-    caption: caption === "true",
-  }));
-  equal(media.length, 6, "six media kinds in limits.rs");
-  deepStrictEqual(L.MEDIA_LIMITS.map((limit) => ({ ...limit, mimeTypes: [...limit.mimeTypes] })), media);
+Deno.test("malformed content is named at its exact path by the generated validators", () => {
+  const problems = (content: unknown) =>
+    checkOutbound(content).map((problem) => [problem.path, problem.code]);
+  deepStrictEqual(
+    problems({ kind: "buttons", text: "Pick", buttons: [{ id: "a", title: "A" }, { id: "b" }] }),
+    [
+      ["buttons[1].title", "missing"],
+    ],
+  );
+  deepStrictEqual(problems({ kind: "image", url: 3 }), [["url", "invalid"]]);
+  deepStrictEqual(problems({ kind: "location", latitude: "north", longitude: 1 }), [["latitude", "invalid"]]);
+  deepStrictEqual(
+    problems({
+      kind: "template",
+      name: "order_update",
+      language: "en_US",
+      components: [{ type: "body", parameters: [{ type: "text" }] }],
+    }).slice(0, 1),
+    [["components[0].parameters[0].text", "missing"]],
+  );
+  deepStrictEqual(problems({ kind: "hologram" }), [["kind", "invalid"]]);
+  deepStrictEqual(problems("hello"), [["", "invalid"]]);
+  // The media limits the upload route uses are the generated ones.
+  equal(L.mediaLimit("image")?.maxBytes, 5 * 1024 * 1024);
+  ok(L.mediaLimit("sticker")?.mimeTypes.includes("image/webp"));
 });
 
 Deno.test("checkOutbound names the paths check_outbound names", () => {
@@ -85,11 +82,11 @@ Deno.test("checkOutbound names the paths check_outbound names", () => {
   );
   deepStrictEqual(paths({ kind: "list_reply", id: "1", title: "One" }), [["kind", "inbound_only"]]);
   // Hostile shapes are problems with their path, never a crash.
-  deepStrictEqual(paths({ kind: "buttons", text: 5, buttons: "no" }), [["text", "missing"], [
+  deepStrictEqual(paths({ kind: "buttons", text: 5, buttons: "no" }), [["text", "invalid"], [
     "buttons",
-    "missing",
+    "invalid",
   ]]);
-  deepStrictEqual(paths({ kind: "location", latitude: "north", longitude: 0 }), [["latitude", "missing"]]);
+  deepStrictEqual(paths({ kind: "location", latitude: "north", longitude: 0 }), [["latitude", "invalid"]]);
   deepStrictEqual(paths(null), [["", "invalid"]]);
   deepStrictEqual(paths({ kind: "hologram" }), [["kind", "invalid"]]);
 });

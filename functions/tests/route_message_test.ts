@@ -193,6 +193,36 @@ Deno.test("route-message", async (t) => {
     });
 
     await t.step({
+      name:
+        "on a Cloud API number whose 24-hour window closed before routing, free-form replies are held back",
+      ignore: needsDb,
+      fn: async () => {
+        const sql = db!;
+        const botId = await fixtures!.bot("demo bot (late routing)");
+        await fixtures!.botVersion(botId, 1, await Fixtures.demoBotDefinition());
+        const numberId = await fixtures!.number(botId);
+        await sql`update public.numbers set transport = 'cloud' where id = ${numberId}`;
+        const waId = `4916${Math.floor(1e8 + Math.random() * 8e8)}`;
+        const [message] = await sql`
+          insert into public.messages (number_id, direction, contact_wa_id, wa_message_id, status, content, created_at)
+          values (${numberId}, 'inbound', ${waId}, ${crypto.randomUUID()}, 'received',
+                  ${sql.json({ kind: "text", text: "hi" })}, now() - interval '25 hours')
+          returning id`;
+        const routed = await call(url, { token: serviceRoleToken, body: { message_id: message.id } });
+        equal(routed.status, 200, routed.text);
+        const body = routed.json as { replies: number; held_back_window_closed?: number };
+        equal(body.replies, 0);
+        ok((body.held_back_window_closed ?? 0) >= 1, routed.text);
+        const [queued] =
+          await sql`select count(*)::int as n from public.messages where in_reply_to = ${message.id}`;
+        equal(queued.n, 0, "nothing is queued to fail with 131047");
+        const [alert] = await sql`
+          select count(*)::int as n from public.alerts where dedupe_key = ${`window_closed:${message.id}`}`;
+        equal(alert.n, 1, "the team is told");
+      },
+    });
+
+    await t.step({
       name: "an unknown message id is a 404",
       ignore: needsDb,
       fn: async () => {

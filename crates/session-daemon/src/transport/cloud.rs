@@ -27,14 +27,16 @@
 //! | anything else, 5xx, connection refused | transient | retried |
 //! | a timeout after the request left | the message may have been sent | failed as ambiguous, never retried |
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{ConnectOutcome, Transport, TransportError, TransportKind};
+use message_model::{Media, SharedContact, Template, TemplateComponentType, TemplateParameter};
+
+use super::{ConnectOutcome, Content, Outgoing, Transport, TransportError, TransportKind};
 use crate::database::{error_chain, DatabasePool};
 use crate::store;
 
@@ -126,20 +128,20 @@ impl CloudTransport {
             .clone()
     }
 
-    async fn post_text(&self, contact_wa_id: &str, text: &str) -> Result<String, TransportError> {
+    async fn post_message(&self, outgoing: &Outgoing) -> Result<String, TransportError> {
         let credentials = self.credentials().ok_or(TransportError::NotConnected)?;
+        // Refused before anything leaves: a kind the Cloud API cannot send.
+        let mut body = message_body(outgoing, None)?;
+        if let (Some(bytes), Some(media)) = (&outgoing.media_bytes, outgoing.content.media()) {
+            let media_id = self
+                .upload_media(&credentials, outgoing.content.kind(), media, bytes)
+                .await?;
+            body = message_body(outgoing, Some(&media_id))?;
+        }
         let url = format!(
             "{}/{}/messages",
             self.settings.base_url, credentials.phone_number_id
         );
-        let recipient = contact_wa_id.trim_start_matches('+');
-        let body = json!({
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": recipient,
-            "type": "text",
-            "text": { "preview_url": false, "body": text },
-        });
         let response = self
             .settings
             .http
@@ -149,17 +151,7 @@ impl CloudTransport {
             .send()
             .await
             .map_err(|error| classify_request_error(&error))?;
-        let status = response.status().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|error| TransportError::Ambiguous {
-                reason: format!(
-                    "reading the graph api's answer failed: {}",
-                    error_chain(&error)
-                ),
-            })?;
-        let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let (status, answer) = read_answer(response).await?;
         if (200..300).contains(&status) {
             return answer
                 .pointer("/messages/0/id")
@@ -170,6 +162,429 @@ impl CloudTransport {
                 });
         }
         Err(classify_graph_error(status, &answer))
+    }
+
+    /// Uploads a media file (`POST /<phone-number-id>/media`, multipart
+    /// `messaging_product`, `type` and `file`) and returns the Graph API's
+    /// media id. Nothing has reached the contact yet, so every failure here
+    /// may be retried or is refused, never ambiguous.
+    async fn upload_media(
+        &self,
+        credentials: &CloudCredentials,
+        kind: &str,
+        media: &Media,
+        bytes: &Arc<[u8]>,
+    ) -> Result<String, TransportError> {
+        let mime_type = media
+            .mime_type
+            .as_deref()
+            .map(str::trim)
+            .filter(|mime| !mime.is_empty())
+            .ok_or_else(|| TransportError::Rejected {
+                reason: format!(
+                    "content.mime_type: the {kind}'s MIME type is needed to upload it to the cloud api"
+                ),
+            })?;
+        let file_name = media
+            .filename
+            .clone()
+            .unwrap_or_else(|| format!("{kind}{}", extension_for(mime_type)));
+        let file = reqwest::multipart::Part::bytes(bytes.to_vec())
+            .file_name(file_name)
+            .mime_str(mime_type)
+            .map_err(|error| TransportError::Rejected {
+                reason: format!(
+                    "content.mime_type: {mime_type:?} is not a MIME type: {}",
+                    error_chain(&error)
+                ),
+            })?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime_type.to_owned())
+            .part("file", file);
+        let url = format!(
+            "{}/{}/media",
+            self.settings.base_url, credentials.phone_number_id
+        );
+        let response = self
+            .settings
+            .http
+            .post(&url)
+            .bearer_auth(&credentials.access_token)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|error| TransportError::Failed {
+                reason: format!(
+                    "uploading the {kind} to the graph api failed: {}",
+                    error_chain(&error)
+                ),
+            })?;
+        let (status, answer) = read_answer(response).await.map_err(not_ambiguous)?;
+        if (200..300).contains(&status) {
+            return answer
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| TransportError::Failed {
+                    reason: format!(
+                        "the graph api answered the {kind} upload with {status} but no media id"
+                    ),
+                });
+        }
+        Err(not_ambiguous(classify_graph_error(status, &answer)))
+    }
+}
+
+/// Reads an answer's status and JSON body (`null` when it is not JSON).
+async fn read_answer(response: reqwest::Response) -> Result<(u16, Value), TransportError> {
+    let status = response.status().as_u16();
+    let text = response
+        .text()
+        .await
+        .map_err(|error| TransportError::Ambiguous {
+            reason: format!(
+                "reading the graph api's answer failed: {}",
+                error_chain(&error)
+            ),
+        })?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// An upload that failed sent nothing to the contact: what would be
+/// ambiguous for a message is a retryable failure for an upload.
+fn not_ambiguous(error: TransportError) -> TransportError {
+    match error {
+        TransportError::Ambiguous { reason } => TransportError::Failed { reason },
+        other => other,
+    }
+}
+
+/// The file name extension for an upload without a file name.
+fn extension_for(mime_type: &str) -> &'static str {
+    match message_model::limits::mime_essence(mime_type).as_str() {
+        "image/jpeg" => ".jpg",
+        "image/png" => ".png",
+        "image/webp" => ".webp",
+        "video/mp4" => ".mp4",
+        "video/3gpp" => ".3gp",
+        "audio/ogg" => ".ogg",
+        "audio/mpeg" => ".mp3",
+        "audio/mp4" => ".m4a",
+        "audio/aac" => ".aac",
+        "audio/amr" => ".amr",
+        "application/pdf" => ".pdf",
+        _ => "",
+    }
+}
+
+/// Builds the Graph API's `POST /<phone-number-id>/messages` body for a
+/// message, as Meta's messages reference documents it: `text` (with
+/// `preview_url`), `image`/`video`/`audio`/`document`/`sticker` by `id` or
+/// `link` (a voice note is `audio`, its OGG/Opus file rendering as a voice
+/// message; `caption` for images, videos and documents, `filename` for
+/// documents), `interactive` `button` and `list` (a text `header`, `body`,
+/// `footer`), `location`, `reaction`, `contacts`, `template` (`name`,
+/// `language.code`, `components` with typed `parameters`), and
+/// `context.message_id` for a reply.
+///
+/// `uploaded_media_id` replaces the media's own `id`/`link` (the file was
+/// just uploaded). A kind the Cloud API does not send (taps, system
+/// notices, unknown) or media with nothing to send by is refused.
+pub fn message_body(
+    outgoing: &Outgoing,
+    uploaded_media_id: Option<&str>,
+) -> Result<Value, TransportError> {
+    let refuse = |reason: String| TransportError::Rejected { reason };
+    let (message_type, object) = match &outgoing.content {
+        Content::Text { text, preview_url } => (
+            "text",
+            json!({ "preview_url": preview_url.unwrap_or(false), "body": text }),
+        ),
+        Content::Image(media)
+        | Content::Video(media)
+        | Content::Audio(media)
+        | Content::Voice(media)
+        | Content::Document(media)
+        | Content::Sticker(media) => {
+            let kind = outgoing.content.kind();
+            let cloud_type = if kind == "voice" { "audio" } else { kind };
+            let mut object = serde_json::Map::new();
+            match (uploaded_media_id, &media.media_id, &media.url) {
+                (Some(id), _, _) => {
+                    object.insert("id".to_owned(), json!(id));
+                }
+                (None, Some(id), _) if outgoing.media_bytes.is_none() => {
+                    object.insert("id".to_owned(), json!(id));
+                }
+                (None, _, Some(url)) if outgoing.media_bytes.is_none() => {
+                    object.insert("link".to_owned(), json!(url));
+                }
+                // The bytes are there: the caller uploads them first.
+                (None, _, _) if outgoing.media_bytes.is_some() => {}
+                _ => {
+                    return Err(refuse(format!(
+                        "content: the {kind} has no media_id or url, and its bytes were not resolved from storage_key {:?}",
+                        media.storage_key.as_deref().unwrap_or("")
+                    )))
+                }
+            }
+            if matches!(cloud_type, "image" | "video" | "document") {
+                if let Some(caption) = &media.caption {
+                    object.insert("caption".to_owned(), json!(caption));
+                }
+            }
+            if cloud_type == "document" {
+                if let Some(filename) = &media.filename {
+                    object.insert("filename".to_owned(), json!(filename));
+                }
+            }
+            (cloud_type, Value::Object(object))
+        }
+        Content::Location(location) => {
+            let mut object = json!({
+                "latitude": location.latitude,
+                "longitude": location.longitude,
+            });
+            insert_some(&mut object, "name", location.name.as_deref());
+            insert_some(&mut object, "address", location.address.as_deref());
+            ("location", object)
+        }
+        Content::Contacts { contacts } => {
+            let cards: Vec<Value> = contacts.iter().map(contact_card).collect();
+            return Ok(envelope(outgoing, "contacts", Value::Array(cards)));
+        }
+        Content::Reaction { message_id, emoji } => (
+            "reaction",
+            json!({ "message_id": message_id, "emoji": emoji }),
+        ),
+        Content::Buttons {
+            text,
+            header,
+            footer,
+            buttons,
+        } => {
+            let buttons: Vec<Value> = buttons
+                .iter()
+                .map(|button| json!({"type": "reply", "reply": {"id": button.id, "title": button.title}}))
+                .collect();
+            (
+                "interactive",
+                interactive(
+                    "button",
+                    text,
+                    header,
+                    footer,
+                    json!({ "buttons": buttons }),
+                ),
+            )
+        }
+        Content::List {
+            text,
+            header,
+            footer,
+            button,
+            sections,
+        } => {
+            let sections: Vec<Value> = sections
+                .iter()
+                .map(|section| {
+                    let rows: Vec<Value> = section
+                        .rows
+                        .iter()
+                        .map(|row| {
+                            let mut object = json!({"id": row.id, "title": row.title});
+                            insert_some(&mut object, "description", row.description.as_deref());
+                            object
+                        })
+                        .collect();
+                    let mut object = json!({ "rows": rows });
+                    insert_some(&mut object, "title", section.title.as_deref());
+                    object
+                })
+                .collect();
+            (
+                "interactive",
+                interactive(
+                    "list",
+                    text,
+                    header,
+                    footer,
+                    json!({ "button": button, "sections": sections }),
+                ),
+            )
+        }
+        Content::Template(template) => ("template", template_object(template)),
+        Content::ButtonReply { .. }
+        | Content::ListReply { .. }
+        | Content::System { .. }
+        | Content::Unknown { .. } => {
+            return Err(refuse(format!(
+                "content.kind: a {} message is not something a business sends",
+                outgoing.content.kind()
+            )))
+        }
+    };
+    Ok(envelope(outgoing, message_type, object))
+}
+
+/// The common part of every message body, with the kind's object under its
+/// type's name and `context` for a reply.
+fn envelope(outgoing: &Outgoing, message_type: &str, object: Value) -> Value {
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": outgoing.contact_wa_id.trim_start_matches('+'),
+        "type": message_type,
+    });
+    if let Some(map) = body.as_object_mut() {
+        if let Some(quoted) = &outgoing.context_wa_message_id {
+            map.insert("context".to_owned(), json!({ "message_id": quoted }));
+        }
+        map.insert(message_type.to_owned(), object);
+    }
+    body
+}
+
+fn insert_some(object: &mut Value, key: &str, value: Option<&str>) {
+    if let (Some(map), Some(value)) = (object.as_object_mut(), value) {
+        map.insert(key.to_owned(), json!(value));
+    }
+}
+
+fn interactive(
+    interactive_type: &str,
+    text: &str,
+    header: &Option<String>,
+    footer: &Option<String>,
+    action: Value,
+) -> Value {
+    let mut object = json!({
+        "type": interactive_type,
+        "body": { "text": text },
+        "action": action,
+    });
+    if let Some(map) = object.as_object_mut() {
+        if let Some(header) = header {
+            map.insert(
+                "header".to_owned(),
+                json!({ "type": "text", "text": header }),
+            );
+        }
+        if let Some(footer) = footer {
+            map.insert("footer".to_owned(), json!({ "text": footer }));
+        }
+    }
+    object
+}
+
+/// A shared contact as the Graph API's `contacts[]` object.
+fn contact_card(contact: &SharedContact) -> Value {
+    let mut name = json!({ "formatted_name": contact.name.formatted_name });
+    insert_some(&mut name, "first_name", contact.name.first_name.as_deref());
+    insert_some(&mut name, "last_name", contact.name.last_name.as_deref());
+    let mut card = json!({ "name": name });
+    if let Some(map) = card.as_object_mut() {
+        if !contact.phones.is_empty() {
+            let phones: Vec<Value> = contact
+                .phones
+                .iter()
+                .map(|phone| {
+                    let mut object = json!({ "phone": phone.phone });
+                    insert_some(&mut object, "type", phone.phone_type.as_deref());
+                    insert_some(&mut object, "wa_id", phone.wa_id.as_deref());
+                    object
+                })
+                .collect();
+            map.insert("phones".to_owned(), Value::Array(phones));
+        }
+        if !contact.emails.is_empty() {
+            let emails: Vec<Value> = contact
+                .emails
+                .iter()
+                .map(|email| json!({ "email": email }))
+                .collect();
+            map.insert("emails".to_owned(), Value::Array(emails));
+        }
+        if let Some(organization) = &contact.organization {
+            map.insert("org".to_owned(), json!({ "company": organization }));
+        }
+    }
+    card
+}
+
+/// A template as the Graph API's `template` object: `name`,
+/// `language.code`, and each component's `type`, `sub_type`, `index` (a
+/// string, as in Meta's examples) and `parameters`.
+fn template_object(template: &Template) -> Value {
+    let components: Vec<Value> = template
+        .components
+        .iter()
+        .map(|component| {
+            let component_type = match component.component_type {
+                TemplateComponentType::Header => "header",
+                TemplateComponentType::Body => "body",
+                TemplateComponentType::Button => "button",
+            };
+            let parameters: Vec<Value> = component
+                .parameters
+                .iter()
+                .map(template_parameter)
+                .collect();
+            let mut object = json!({ "type": component_type, "parameters": parameters });
+            insert_some(&mut object, "sub_type", component.sub_type.as_deref());
+            if let (Some(map), Some(index)) = (object.as_object_mut(), component.index) {
+                map.insert("index".to_owned(), json!(index.to_string()));
+            }
+            object
+        })
+        .collect();
+    let mut object = json!({
+        "name": template.name,
+        "language": { "code": template.language },
+    });
+    if let (Some(map), false) = (object.as_object_mut(), components.is_empty()) {
+        map.insert("components".to_owned(), Value::Array(components));
+    }
+    object
+}
+
+fn template_parameter(parameter: &TemplateParameter) -> Value {
+    let media_object = |media: &Media| {
+        let mut object = json!({});
+        insert_some(&mut object, "id", media.media_id.as_deref());
+        if media.media_id.is_none() {
+            insert_some(&mut object, "link", media.url.as_deref());
+        }
+        if media.filename.is_some() {
+            insert_some(&mut object, "filename", media.filename.as_deref());
+        }
+        object
+    };
+    match parameter {
+        TemplateParameter::Text { text } => json!({ "type": "text", "text": text }),
+        TemplateParameter::Currency {
+            fallback_value,
+            code,
+            amount_1000,
+        } => json!({
+            "type": "currency",
+            "currency": { "fallback_value": fallback_value, "code": code, "amount_1000": amount_1000 },
+        }),
+        TemplateParameter::DateTime { fallback_value } => json!({
+            "type": "date_time",
+            "date_time": { "fallback_value": fallback_value },
+        }),
+        TemplateParameter::Image { media } => {
+            json!({ "type": "image", "image": media_object(media) })
+        }
+        TemplateParameter::Video { media } => {
+            json!({ "type": "video", "video": media_object(media) })
+        }
+        TemplateParameter::Document { media } => {
+            json!({ "type": "document", "document": media_object(media) })
+        }
+        TemplateParameter::Payload { payload } => json!({ "type": "payload", "payload": payload }),
     }
 }
 
@@ -271,12 +686,8 @@ impl Transport for CloudTransport {
         })
     }
 
-    fn send_text<'a>(
-        &'a self,
-        contact_wa_id: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<String, TransportError>> {
-        Box::pin(self.post_text(contact_wa_id, text))
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
+        Box::pin(self.post_message(outgoing))
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {

@@ -2,7 +2,7 @@
 //! events.
 //!
 //! A transport is one number's connection to WhatsApp. The daemon drives it
-//! with a few calls (connect, send a text, disconnect, log out) and learns
+//! with a few calls (connect, send a message, disconnect, log out) and learns
 //! everything else from [`TransportEvent`]s the transport pushes into the
 //! channel it was built with: pairing codes, the connection coming up or
 //! dropping on its own, logouts and bans, inbound messages, delivery
@@ -33,11 +33,14 @@ pub mod simulator;
 pub mod web;
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
+
+pub use message_model::Content;
 
 /// The kind of a transport, as written in `numbers.transport`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -166,7 +169,7 @@ pub enum TransportError {
 }
 
 /// A message a contact sent to the number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InboundMessage {
     /// The contact's id as the conversation is keyed: the phone-based
     /// WhatsApp id (E.164 digits without the plus sign) when known,
@@ -180,11 +183,16 @@ pub struct InboundMessage {
     pub contact_name: Option<String>,
     /// WhatsApp's id of the message, unique per number.
     pub wa_message_id: String,
-    /// The message type, as `messages.type` spells it (`text`, `image`, …).
-    pub message_type: String,
-    /// The text, or the caption of a media message (may be empty).
-    pub text: String,
-    /// What else the transport knows about the message, as JSON.
+    /// What the message says, in the one message model; stored whole in
+    /// `messages.content` (`messages.type` is its kind and `messages.body`
+    /// its summary).
+    pub content: Content,
+    /// WhatsApp's id of the message this one quotes (a reply), stored in
+    /// `messages.context_wa_message_id`.
+    pub context_wa_message_id: Option<String>,
+    /// What else the transport knows about the message, as JSON; the raw
+    /// transport message is kept in `raw` for the kinds the model reads as
+    /// [`Content::Unknown`].
     pub payload: Value,
 }
 
@@ -197,6 +205,22 @@ impl InboundMessage {
         wa_message_id: impl Into<String>,
         text: impl Into<String>,
     ) -> Self {
+        InboundMessage::with_content(
+            contact_wa_id,
+            contact_name,
+            wa_message_id,
+            Content::text(text),
+        )
+    }
+
+    /// Returns a message of any kind from a contact known only by their
+    /// phone-based id.
+    pub fn with_content(
+        contact_wa_id: impl Into<String>,
+        contact_name: Option<String>,
+        wa_message_id: impl Into<String>,
+        content: Content,
+    ) -> Self {
         let contact_wa_id = contact_wa_id.into();
         InboundMessage {
             contact_phone_wa_id: Some(contact_wa_id.clone()),
@@ -204,9 +228,58 @@ impl InboundMessage {
             contact_lid: None,
             contact_name,
             wa_message_id: wa_message_id.into(),
-            message_type: "text".to_owned(),
-            text: text.into(),
+            content,
+            context_wa_message_id: None,
             payload: Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// Returns the message's kind, as `messages.type` spells it.
+    pub fn message_type(&self) -> &'static str {
+        self.content.kind()
+    }
+
+    /// Returns the words a person reads in the message, as `messages.body`
+    /// keeps them (the text, a caption, a tapped title; may be empty).
+    pub fn body(&self) -> String {
+        self.content.summary()
+    }
+}
+
+/// A message the daemon is about to send: what it says, to whom, the
+/// message it quotes, and the media bytes to upload when the content points
+/// at an object in the platform's bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The contact's id, as in [`InboundMessage::contact_wa_id`].
+    pub contact_wa_id: String,
+    /// What to send (checked by [`message_model::check_outbound`] before a
+    /// transport sees it).
+    pub content: Content,
+    /// WhatsApp's id of the message this one replies to (the Cloud API's
+    /// `context.message_id`, WhatsApp Web's quoted `contextInfo`).
+    pub context_wa_message_id: Option<String>,
+    /// The media file's bytes, filled by the media resolver when the
+    /// content has a `storage_key` (the object from the bucket). A
+    /// transport uploads them and sends by the id it gets back; when this is
+    /// `None`, it sends by `media_id` or `url`.
+    pub media_bytes: Option<Arc<[u8]>>,
+}
+
+impl Outgoing {
+    /// Returns a text message to a contact.
+    pub fn text(contact_wa_id: impl Into<String>, text: impl Into<String>) -> Self {
+        Outgoing::new(contact_wa_id, Content::text(text))
+    }
+
+    /// Returns a message of any kind to a contact, quoting nothing, with no
+    /// media bytes.
+    pub fn new(contact_wa_id: impl Into<String>, content: Content) -> Self {
+        Outgoing {
+            contact_wa_id: contact_wa_id.into(),
+            content,
+            context_wa_message_id: None,
+            media_bytes: None,
         }
     }
 }
@@ -383,13 +456,12 @@ pub trait Transport: Send + Sync {
     /// Connects the session, or starts connecting it.
     fn connect(&self) -> BoxFuture<'_, Result<ConnectOutcome, TransportError>>;
 
-    /// Sends a text message to a contact (its id as in
-    /// [`InboundMessage::contact_wa_id`]) and returns WhatsApp's id for it.
-    fn send_text<'a>(
-        &'a self,
-        contact_wa_id: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<String, TransportError>>;
+    /// Sends a message of any kind to a contact and returns WhatsApp's id
+    /// for it. The content has passed [`message_model::check_outbound`]; a
+    /// kind the transport cannot carry is refused with
+    /// [`TransportError::Rejected`] before anything leaves, so nothing is
+    /// half-sent.
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>>;
 
     /// Disconnects the session, keeping its credentials for the next connect.
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>>;

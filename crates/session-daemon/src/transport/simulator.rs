@@ -43,9 +43,11 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use sha2::{Digest, Sha256};
+
 use super::{
-    ConnectOutcome, DeliveryReceipt, InboundDelivery, InboundMessage, ReceiptStatus, Transport,
-    TransportError, TransportEvent, TransportKind,
+    ConnectOutcome, Content, DeliveryReceipt, InboundDelivery, InboundMessage, Outgoing,
+    ReceiptStatus, Transport, TransportError, TransportEvent, TransportKind,
 };
 use crate::phone::contact_wa_id_from_phone;
 
@@ -68,23 +70,72 @@ pub enum TranscriptDirection {
     ToContact,
 }
 
-/// One message between a simulated contact and a number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One message between a simulated contact and a number, recorded whole:
+/// what it says ([`Content`]), the message it quotes, and a fingerprint of
+/// the media bytes it carried.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TranscriptEntry {
     /// The position of the entry in its conversation, from 1.
     pub seq: u64,
     /// Which way the message went.
     pub direction: TranscriptDirection,
-    /// The message text.
+    /// The words a person reads (the content's summary: the text, a
+    /// caption, a tapped title).
     pub text: String,
+    /// What the message says, in the message model.
+    pub content: Content,
+    /// WhatsApp's id of the message it quotes, for a reply.
+    pub context_wa_message_id: Option<String>,
+    /// The media bytes it carried (an outbound [`super::Outgoing::media_bytes`],
+    /// or a contact's inline media), by SHA-256 and length.
+    pub media: Option<MediaFingerprint>,
     /// WhatsApp's id of the message.
     pub wa_message_id: String,
     /// When the message was sent, in milliseconds since the Unix epoch.
     pub at_ms: u64,
 }
 
-/// A message a simulated contact writes.
+/// Which bytes a message carried: their hex SHA-256 and length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaFingerprint {
+    /// The hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// How many bytes.
+    pub size_bytes: u64,
+}
+
+impl MediaFingerprint {
+    /// Fingerprints bytes.
+    pub fn of(bytes: &[u8]) -> Self {
+        let digest = Sha256::digest(bytes);
+        let mut sha256 = String::with_capacity(64);
+        for byte in digest.iter() {
+            sha256.push_str(&format!("{byte:02x}"));
+        }
+        MediaFingerprint {
+            sha256,
+            size_bytes: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// A media file a simulated contact sent, kept by the simulator under the
+/// media id it put in the message's `content.media_id`
+/// (`SIMMEDIA-<uuid>`), so the transport can download it later the way
+/// the Cloud API's `GET /<media-id>` or whatsapp-rust's download would.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedMediaFile {
+    /// The bytes.
+    pub bytes: Arc<[u8]>,
+    /// The MIME type the contact gave, if any.
+    pub mime_type: Option<String>,
+}
+
+/// The prefix of the media ids the simulator gives a contact's inline media.
+pub const SIMULATED_MEDIA_ID_PREFIX: &str = "SIMMEDIA-";
+
+/// A message a simulated contact writes.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimulatedMessage {
     /// The number written to, in E.164 form.
     pub to: String,
@@ -94,10 +145,32 @@ pub struct SimulatedMessage {
     pub from_lid: Option<String>,
     /// The contact's display name.
     pub name: Option<String>,
-    /// The text.
-    pub text: String,
+    /// What the contact sends, of any kind (`{"kind": "text", "text": …}`
+    /// for plain text).
+    pub content: Content,
+    /// WhatsApp's id of the message the contact replies to (quotes).
+    pub context_wa_message_id: Option<String>,
+    /// The bytes of a media message, sent inline (the simulator keeps them
+    /// and sets `content.media_id` to the id it keeps them under).
+    pub media_bytes: Option<Arc<[u8]>>,
     /// The WhatsApp message id to use; the simulator makes one up when absent.
     pub message_id: Option<String>,
+}
+
+impl SimulatedMessage {
+    /// Returns a text message from `from` to `to`.
+    pub fn text(to: impl Into<String>, from: impl Into<String>, text: impl Into<String>) -> Self {
+        SimulatedMessage {
+            to: to.into(),
+            from: from.into(),
+            from_lid: None,
+            name: None,
+            content: Content::text(text),
+            context_wa_message_id: None,
+            media_bytes: None,
+            message_id: None,
+        }
+    }
 }
 
 /// What became of a simulated contact's message.
@@ -281,6 +354,13 @@ pub enum SimulatorError {
         reason: String,
     },
 
+    /// Inline media bytes came with content that is not a media kind.
+    #[error("media bytes were given for a {kind} message; only image, video, audio, voice, document and sticker carry media")]
+    NotMedia {
+        /// The content's kind.
+        kind: &'static str,
+    },
+
     /// The daemon did not say in time whether it stored the message.
     #[error("the daemon did not store the message within {} s", .0.as_secs())]
     StoreTimedOut(Duration),
@@ -301,7 +381,15 @@ struct SimulatorLine {
     state: Mutex<LineState>,
     events: Mutex<Option<mpsc::Sender<TransportEvent>>>,
     conversations: Mutex<HashMap<String, Vec<TranscriptEntry>>>,
+    media: Mutex<HashMap<String, SimulatedMediaFile>>,
     send_log: Option<Arc<Mutex<File>>>,
+}
+
+/// What a transcript entry records, beside its direction and id.
+struct Recorded<'a> {
+    content: &'a Content,
+    context_wa_message_id: Option<&'a str>,
+    media_bytes: Option<&'a [u8]>,
 }
 
 #[derive(Debug, Default)]
@@ -318,7 +406,7 @@ impl SimulatorLine {
         &self,
         contact_wa_id: &str,
         direction: TranscriptDirection,
-        text: &str,
+        recorded: Recorded<'_>,
         wa_message_id: &str,
     ) -> bool {
         let mut conversations = lock(&self.conversations);
@@ -333,7 +421,10 @@ impl SimulatorLine {
         entries.push(TranscriptEntry {
             seq,
             direction,
-            text: text.to_owned(),
+            text: recorded.content.summary(),
+            content: recorded.content.clone(),
+            context_wa_message_id: recorded.context_wa_message_id.map(str::to_owned),
+            media: recorded.media_bytes.map(MediaFingerprint::of),
             wa_message_id: wa_message_id.to_owned(),
             at_ms: milliseconds_since_epoch(),
         });
@@ -418,6 +509,7 @@ impl SimulatorNetwork {
                     state: Mutex::new(LineState::default()),
                     events: Mutex::new(None),
                     conversations: Mutex::new(HashMap::new()),
+                    media: Mutex::new(HashMap::new()),
                     send_log: self.send_log.clone(),
                 })
             })
@@ -465,21 +557,49 @@ impl SimulatorNetwork {
             .message_id
             .unwrap_or_else(|| format!("{SIMULATED_MESSAGE_ID_PREFIX}{}", Uuid::new_v4()));
         let contact_wa_id = contact_wa_id_from_phone(&message.from);
+        let mut content = message.content;
+        if let Some(bytes) = &message.media_bytes {
+            let Some(media) = content.media_mut() else {
+                return Err(SimulatorError::NotMedia {
+                    kind: content.kind(),
+                });
+            };
+            let media_id = format!("{SIMULATED_MEDIA_ID_PREFIX}{}", Uuid::new_v4());
+            media.media_id = Some(media_id.clone());
+            if media.size_bytes.is_none() {
+                media.size_bytes = Some(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+            }
+            if media.sha256.is_none() {
+                media.sha256 = Some(MediaFingerprint::of(bytes).sha256);
+            }
+            lock(&line.media).insert(
+                media_id,
+                SimulatedMediaFile {
+                    bytes: bytes.clone(),
+                    mime_type: media.mime_type.clone(),
+                },
+            );
+        }
         line.record(
             &contact_wa_id,
             TranscriptDirection::ToNumber,
-            &message.text,
+            Recorded {
+                content: &content,
+                context_wa_message_id: message.context_wa_message_id.as_deref(),
+                media_bytes: message.media_bytes.as_deref(),
+            },
             &wa_message_id,
         );
 
         let (acknowledgement, stored) = oneshot::channel();
-        let mut inbound = InboundMessage::text(
+        let mut inbound = InboundMessage::with_content(
             contact_wa_id,
             message.name,
             wa_message_id.clone(),
-            message.text,
+            content,
         );
         inbound.contact_lid = message.from_lid;
+        inbound.context_wa_message_id = message.context_wa_message_id;
         let delivery = InboundDelivery {
             message: inbound,
             acknowledgement: Some(acknowledgement),
@@ -525,6 +645,14 @@ impl SimulatorNetwork {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// Returns a media file a contact sent to a number, by the media id the
+    /// simulator gave it (`content.media_id` of the stored message).
+    pub fn stored_media(&self, phone_number: &str, media_id: &str) -> Option<SimulatedMediaFile> {
+        let line = self.line(phone_number).ok()?;
+        let file = lock(&line.media).get(media_id).cloned();
+        file
     }
 
     /// Returns what a line looks like.
@@ -674,7 +802,25 @@ pub struct SimulatorTransport {
 }
 
 impl SimulatorTransport {
-    async fn deliver(&self, contact_wa_id: &str, text: &str) -> Result<String, TransportError> {
+    /// Returns a media file a contact sent to this number, by the media id
+    /// the simulator gave it (`content.media_id`): what a download of
+    /// inbound media reads.
+    pub fn stored_media(&self, media_id: &str) -> Option<SimulatedMediaFile> {
+        lock(&self.line.media).get(media_id).cloned()
+    }
+
+    async fn deliver(&self, outgoing: &Outgoing) -> Result<String, TransportError> {
+        let contact_wa_id = outgoing.contact_wa_id.as_str();
+        if let Some(media) = outgoing.content.media() {
+            if outgoing.media_bytes.is_none() && media.media_id.is_none() && media.url.is_none() {
+                return Err(TransportError::Rejected {
+                    reason: format!(
+                        "content: the {} has no media_id or url, and its bytes were not resolved",
+                        outgoing.content.kind()
+                    ),
+                });
+            }
+        }
         if !self.line.connected.load(Ordering::SeqCst) {
             return Err(TransportError::NotConnected);
         }
@@ -740,10 +886,15 @@ impl SimulatorTransport {
         self.line.record(
             &contact_key,
             TranscriptDirection::ToContact,
-            text,
+            Recorded {
+                content: &outgoing.content,
+                context_wa_message_id: outgoing.context_wa_message_id.as_deref(),
+                media_bytes: outgoing.media_bytes.as_deref(),
+            },
             &wa_message_id,
         );
-        self.line.log_delivery(&contact_key, &wa_message_id, text);
+        self.line
+            .log_delivery(&contact_key, &wa_message_id, &outgoing.content.summary());
         tracing::debug!(
             number = %self.line.phone_number,
             contact = %contact_wa_id,
@@ -841,12 +992,8 @@ impl Transport for SimulatorTransport {
         })
     }
 
-    fn send_text<'a>(
-        &'a self,
-        contact_wa_id: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<String, TransportError>> {
-        Box::pin(self.deliver(contact_wa_id, text))
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
+        Box::pin(self.deliver(outgoing))
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
@@ -904,13 +1051,14 @@ mod tests {
 
     fn message(text: &str, message_id: Option<&str>) -> SimulatedMessage {
         SimulatedMessage {
-            to: NUMBER.to_owned(),
-            from: CONTACT.to_owned(),
-            from_lid: None,
             name: Some("Ada".to_owned()),
-            text: text.to_owned(),
             message_id: message_id.map(str::to_owned),
+            ..SimulatedMessage::text(NUMBER, CONTACT, text)
         }
+    }
+
+    fn text_to(contact: &str, text: &str) -> Outgoing {
+        Outgoing::text(contact, text)
     }
 
     /// Acknowledges every inbound message; ids seen before are duplicates.
@@ -947,7 +1095,10 @@ mod tests {
             .starts_with(SIMULATED_MESSAGE_ID_PREFIX));
         assert!(!outcome.duplicate);
 
-        let reply_id = transport.send_text("15550199999", "Hi Ada!").await.unwrap();
+        let reply_id = transport
+            .send(&text_to("15550199999", "Hi Ada!"))
+            .await
+            .unwrap();
         let transcript = network.transcript(NUMBER, CONTACT, 0).unwrap();
         assert_eq!(transcript.len(), 2);
         assert_eq!(transcript[0].direction, TranscriptDirection::ToNumber);
@@ -1006,7 +1157,7 @@ mod tests {
             "{error}"
         );
         assert_eq!(
-            transport.send_text("15550199999", "x").await,
+            transport.send(&text_to("15550199999", "x")).await,
             Err(TransportError::NotConnected)
         );
     }
@@ -1017,7 +1168,10 @@ mod tests {
         let (events_sender, _events) = mpsc::channel(8);
         let transport = network.attach(NUMBER, events_sender);
         transport.connect().await.unwrap();
-        transport.send_text("15550199999", "hello").await.unwrap();
+        transport
+            .send(&text_to("15550199999", "hello"))
+            .await
+            .unwrap();
         transport.disconnect().await.unwrap();
         transport.connect().await.unwrap();
         assert_eq!(network.transcript(NUMBER, CONTACT, 0).unwrap().len(), 1);
@@ -1044,7 +1198,10 @@ mod tests {
                 },
             )
             .unwrap();
-        let rate_limited = transport.send_text("15550199999", "1").await.unwrap_err();
+        let rate_limited = transport
+            .send(&text_to("15550199999", "1"))
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 rate_limited,
@@ -1056,14 +1213,14 @@ mod tests {
             "{rate_limited}"
         );
         assert!(matches!(
-            transport.send_text("15550199999", "2").await,
+            transport.send(&text_to("15550199999", "2")).await,
             Err(TransportError::Rejected { .. })
         ));
         assert!(matches!(
-            transport.send_text("15550199999", "3").await,
+            transport.send(&text_to("15550199999", "3")).await,
             Err(TransportError::Failed { .. })
         ));
-        assert!(transport.send_text("15550199999", "4").await.is_ok());
+        assert!(transport.send(&text_to("15550199999", "4")).await.is_ok());
         assert_eq!(network.line_view(NUMBER).unwrap().n_delivered, 1);
     }
 
@@ -1082,11 +1239,8 @@ mod tests {
                 },
             )
             .unwrap();
-        let hung = tokio::time::timeout(
-            Duration::from_millis(50),
-            transport.send_text("15550199999", "x"),
-        )
-        .await;
+        let outgoing = text_to("15550199999", "x");
+        let hung = tokio::time::timeout(Duration::from_millis(50), transport.send(&outgoing)).await;
         assert!(hung.is_err(), "the send hangs");
 
         assert!(transport.is_alive());

@@ -58,8 +58,8 @@ use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::{Client, InboundDurabilityHook, Jid, SendError, Server};
 
 use super::{
-    ConnectOutcome, DeliveryReceipt, InboundMessage, ReceiptStatus, Transport, TransportError,
-    TransportEvent, TransportKind,
+    ConnectOutcome, Content, DeliveryReceipt, InboundMessage, Outgoing, ReceiptStatus, Transport,
+    TransportError, TransportEvent, TransportKind,
 };
 use crate::database::{DatabaseError, DatabasePool};
 use crate::phone::contact_wa_id_from_phone;
@@ -160,7 +160,7 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         .map(|jid| format!("{}@lid", jid.user));
     let contact_wa_id = phone_wa_id.clone().or_else(|| lid.clone())?;
     let message = &inbound.message;
-    let (message_type, text) = classify_message(message);
+    let content = content_from_web(message);
     let contact_name = Some(info.push_name.trim().to_owned()).filter(|name| !name.is_empty());
     Some(InboundMessage {
         contact_wa_id,
@@ -168,8 +168,8 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         contact_lid: lid,
         contact_name,
         wa_message_id: info.id.clone(),
-        message_type: message_type.to_owned(),
-        text,
+        content,
+        context_wa_message_id: None,
         payload: json!({
             "chat": source.chat.to_string(),
             "sender": source.sender.to_string(),
@@ -180,31 +180,14 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
     })
 }
 
-/// Returns the `messages.type` and the text (or caption) of a message.
-fn classify_message(message: &wa::Message) -> (&'static str, String) {
-    let base = message.get_base_message();
-    let caption = || message.get_caption().unwrap_or_default().to_owned();
+/// Reads a message into the message model.
+fn content_from_web(message: &wa::Message) -> Content {
     if let Some(text) = message.text_content() {
-        return ("text", text.to_owned());
+        return Content::text(text);
     }
-    if base.image_message.is_set() {
-        ("image", caption())
-    } else if base.video_message.is_set() {
-        ("video", caption())
-    } else if base.audio_message.is_set() {
-        ("audio", String::new())
-    } else if base.document_message.is_set() {
-        ("document", caption())
-    } else if base.sticker_message.is_set() {
-        ("sticker", String::new())
-    } else if base.location_message.is_set() {
-        ("location", String::new())
-    } else if base.contact_message.is_set() || base.contacts_array_message.is_set() {
-        ("contacts", String::new())
-    } else if base.reaction_message.is_set() {
-        ("reaction", String::new())
-    } else {
-        ("unsupported", String::new())
+    Content::Unknown {
+        original_type: "unknown".to_owned(),
+        reason: "not read by the whatsapp web transport yet".to_owned(),
     }
 }
 
@@ -493,13 +476,24 @@ impl WebTransport {
         }
     }
 
-    async fn send(&self, contact_wa_id: &str, text: &str) -> Result<String, TransportError> {
+    async fn send(&self, outgoing: &Outgoing) -> Result<String, TransportError> {
         let client = self.client().ok_or(TransportError::NotConnected)?;
         if !client.is_connected() {
             return Err(TransportError::NotConnected);
         }
+        let Content::Text { text, .. } = &outgoing.content else {
+            return Err(TransportError::Rejected {
+                reason: format!(
+                    "a {} message is not sent by whatsapp web yet",
+                    outgoing.content.kind()
+                ),
+            });
+        };
         match client
-            .send_message(contact_jid(contact_wa_id), wa::Message::text(text))
+            .send_message(
+                contact_jid(&outgoing.contact_wa_id),
+                wa::Message::text(text),
+            )
             .await
         {
             Ok(sent) => Ok(sent.message_id),
@@ -521,12 +515,8 @@ impl Transport for WebTransport {
         Box::pin(self.start())
     }
 
-    fn send_text<'a>(
-        &'a self,
-        contact_wa_id: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<String, TransportError>> {
-        Box::pin(self.send(contact_wa_id, text))
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
+        Box::pin(WebTransport::send(self, outgoing))
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
@@ -777,7 +767,7 @@ mod tests {
         assert_eq!(message.contact_name.as_deref(), Some("Ada"));
         assert_eq!(message.wa_message_id, "3EB0F00D");
         assert_eq!(
-            (message.message_type.as_str(), message.text.as_str()),
+            (message.message_type(), message.body().as_str()),
             ("text", "hi")
         );
     }
@@ -855,7 +845,7 @@ mod tests {
         };
         let message = inbound_from_web(&inbound(source, "", image)).expect("a message");
         assert_eq!(
-            (message.message_type.as_str(), message.text.as_str()),
+            (message.message_type(), message.body().as_str()),
             ("image", "look")
         );
     }

@@ -31,6 +31,8 @@ pub mod cloud;
 pub mod simulator;
 #[cfg(feature = "whatsapp-web")]
 pub mod web;
+#[cfg(feature = "whatsapp-web")]
+pub mod web_content;
 
 use std::str::FromStr;
 use std::sync::Arc;

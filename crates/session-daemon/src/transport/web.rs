@@ -52,13 +52,12 @@ use whatsapp_rust::store::SqliteStore;
 use whatsapp_rust::types::events::{ConnectFailureReason, Event, InboundMessage as WebInbound};
 use whatsapp_rust::types::presence::ReceiptType;
 use whatsapp_rust::wacore::net::DisconnectReason;
-use whatsapp_rust::wacore::proto_helpers::{MessageBuilderExt, MessageExt};
 use whatsapp_rust::wacore_binary::JidExt;
-use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, InboundDurabilityHook, Jid, SendError, Server};
+use whatsapp_rust::{Client, InboundDurabilityHook, Jid, SendError, Server, UploadOptions};
 
+use super::web_content::{content_from_web, media_message, plan_outbound, WebOutbound};
 use super::{
-    ConnectOutcome, Content, DeliveryReceipt, InboundMessage, Outgoing, ReceiptStatus, Transport,
+    ConnectOutcome, DeliveryReceipt, InboundMessage, Outgoing, ReceiptStatus, Transport,
     TransportError, TransportEvent, TransportKind,
 };
 use crate::database::{DatabaseError, DatabasePool};
@@ -160,7 +159,7 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         .map(|jid| format!("{}@lid", jid.user));
     let contact_wa_id = phone_wa_id.clone().or_else(|| lid.clone())?;
     let message = &inbound.message;
-    let content = content_from_web(message);
+    let web_content = content_from_web(message);
     let contact_name = Some(info.push_name.trim().to_owned()).filter(|name| !name.is_empty());
     Some(InboundMessage {
         contact_wa_id,
@@ -168,27 +167,23 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         contact_lid: lid,
         contact_name,
         wa_message_id: info.id.clone(),
-        content,
-        context_wa_message_id: None,
-        payload: json!({
-            "chat": source.chat.to_string(),
-            "sender": source.sender.to_string(),
-            "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
-            "timestamp": info.timestamp.timestamp(),
-            "offline": info.is_offline,
-        }),
+        content: web_content.content,
+        context_wa_message_id: web_content.context_wa_message_id,
+        payload: {
+            let mut payload = json!({
+                "chat": source.chat.to_string(),
+                "sender": source.sender.to_string(),
+                "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
+                "timestamp": info.timestamp.timestamp(),
+                "offline": info.is_offline,
+            });
+            if let (Some(fields), Some(raw)) = (payload.as_object_mut(), web_content.raw) {
+                fields.insert("unsupported".to_owned(), serde_json::Value::Bool(true));
+                fields.insert("raw".to_owned(), raw);
+            }
+            payload
+        },
     })
-}
-
-/// Reads a message into the message model.
-fn content_from_web(message: &wa::Message) -> Content {
-    if let Some(text) = message.text_content() {
-        return Content::text(text);
-    }
-    Content::Unknown {
-        original_type: "unknown".to_owned(),
-        reason: "not read by the whatsapp web transport yet".to_owned(),
-    }
 }
 
 /// Describes why WhatsApp refused or ended a connection.
@@ -481,21 +476,26 @@ impl WebTransport {
         if !client.is_connected() {
             return Err(TransportError::NotConnected);
         }
-        let Content::Text { text, .. } = &outgoing.content else {
-            return Err(TransportError::Rejected {
-                reason: format!(
-                    "a {} message is not sent by whatsapp web yet",
-                    outgoing.content.kind()
-                ),
-            });
+        let jid = contact_jid(&outgoing.contact_wa_id);
+        let chat = jid.to_string();
+        let message = match plan_outbound(outgoing, &chat, crate::sessions::now_ms())? {
+            WebOutbound::Message(message) => *message,
+            WebOutbound::Upload { media_type, bytes } => {
+                // Nothing has reached the contact yet: an upload failure is
+                // retried, never ambiguous.
+                let upload = client
+                    .upload(bytes.to_vec(), media_type, UploadOptions::default())
+                    .await
+                    .map_err(|error| TransportError::Failed {
+                        reason: format!(
+                            "uploading the {} to whatsapp failed: {error:#}",
+                            outgoing.content.kind()
+                        ),
+                    })?;
+                media_message(outgoing, upload.into(), &chat)?
+            }
         };
-        match client
-            .send_message(
-                contact_jid(&outgoing.contact_wa_id),
-                wa::Message::text(text),
-            )
-            .await
-        {
+        match client.send_message(jid, message).await {
             Ok(sent) => Ok(sent.message_id),
             Err(SendError::NotLoggedIn) => Err(TransportError::NotConnected),
             Err(SendError::InvalidRequest(reason)) => Err(TransportError::Rejected { reason }),
@@ -562,6 +562,7 @@ impl Transport for WebTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::Content;
     use std::time::Duration;
     use whatsapp_rust::types::events::{
         ConnectFailure, Connected, Disconnected, LoggedOut, PairSuccess, PairingCode,
@@ -569,6 +570,8 @@ mod tests {
         TemporaryBan,
     };
     use whatsapp_rust::types::message::{MessageInfo, MessageSource};
+    use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
+    use whatsapp_rust::waproto::whatsapp as wa;
 
     fn jid(text: &str) -> Jid {
         text.parse().expect("a valid jid")
@@ -845,8 +848,11 @@ mod tests {
         };
         let message = inbound_from_web(&inbound(source, "", image)).expect("a message");
         assert_eq!(
-            (message.message_type(), message.body().as_str()),
-            ("image", "look")
+            message.content,
+            Content::Image(message_model::Media {
+                caption: Some("look".to_owned()),
+                ..Default::default()
+            })
         );
     }
 }

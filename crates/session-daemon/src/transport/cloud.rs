@@ -712,6 +712,7 @@ pub fn build_http_client(send_timeout: Duration) -> Result<reqwest::Client, reqw
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
 
     fn graph_error(code: i64) -> Value {
         json!({"error": {"message": "(#x) something", "type": "OAuthException", "code": code,
@@ -782,5 +783,522 @@ mod tests {
         assert_eq!(own.access_token, "own");
         assert!(CloudCredentials::from_json(&json!({"phone_number_id": "1"}), None).is_err());
         assert!(CloudCredentials::from_json(&json!({}), Some("t")).is_err());
+    }
+
+    // -----------------------------------------------------------------------
+    // Outbound bodies, against a fake Graph API
+    // -----------------------------------------------------------------------
+
+    use message_model::{
+        ContactName, ContactPhone, ListRow, ListSection, Location, ReplyButton, TemplateComponent,
+    };
+
+    /// One request the fake Graph API received: path, content type, body.
+    type Received = Arc<Mutex<Vec<(String, String, Vec<u8>)>>>;
+
+    /// A fake of the Graph API (named as a fake: Meta's servers cannot be
+    /// reached here): `POST /v21.0/{id}/messages` answers a `wamid`,
+    /// `POST /v21.0/{id}/media` answers a media id, and every request is
+    /// kept for the test to compare with Meta's documented bodies.
+    async fn spawn_fake_graph_api() -> (String, Received) {
+        use axum::extract::{Path, State};
+        use axum::http::HeaderMap;
+        use axum::routing::post;
+
+        async fn record(
+            State(received): State<Received>,
+            Path((phone_number_id, endpoint)): Path<(String, String)>,
+            headers: HeaderMap,
+            body: axum::body::Bytes,
+        ) -> axum::Json<Value> {
+            let content_type = headers
+                .get("content-type")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            received.lock().expect("received").push((
+                format!("/{phone_number_id}/{endpoint}"),
+                content_type,
+                body.to_vec(),
+            ));
+            axum::Json(if endpoint == "media" {
+                json!({"id": "4490709327384033"})
+            } else {
+                json!({"messaging_product": "whatsapp",
+                       "contacts": [{"input": "16505551234", "wa_id": "16505551234"}],
+                       "messages": [{"id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3"}]})
+            })
+        }
+        let received: Received = Arc::new(Mutex::new(Vec::new()));
+        let app = axum::Router::new()
+            .route("/v21.0/{phone_number_id}/{endpoint}", post(record))
+            .with_state(received.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake graph api");
+        let address = listener.local_addr().expect("its address");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (format!("http://{address}/v21.0"), received)
+    }
+
+    fn connected_transport(base_url: String) -> CloudTransport {
+        let database = crate::database_tls::DatabaseConnector::from_url(
+            "postgres://nobody@127.0.0.1:1/none",
+            &crate::database_tls::TlsSettings::default(),
+        )
+        .expect("a url");
+        let pool = crate::database::build_pool(&database, None).expect("a pool");
+        let settings = CloudSettings {
+            http: build_http_client(Duration::from_secs(5)).expect("a client"),
+            base_url,
+            default_access_token: None,
+        };
+        let transport = CloudTransport::new(settings, pool, Uuid::new_v4());
+        *transport.credentials.lock().expect("credentials") = Some(CloudCredentials {
+            phone_number_id: "106540352242922".to_owned(),
+            access_token: "token".to_owned(),
+        });
+        transport
+    }
+
+    fn to(content: Content) -> Outgoing {
+        Outgoing::new("+16505551234", content)
+    }
+
+    /// Sends each message and returns the JSON bodies the fake received.
+    async fn sent_bodies(messages: &[Outgoing]) -> Vec<Value> {
+        let (base_url, received) = spawn_fake_graph_api().await;
+        let transport = connected_transport(base_url);
+        for message in messages {
+            let id = transport.send(message).await.expect("sent");
+            assert_eq!(id, "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3");
+        }
+        let received = received.lock().expect("received");
+        received
+            .iter()
+            .map(|(path, content_type, body)| {
+                assert_eq!(path, "/106540352242922/messages");
+                assert!(
+                    content_type.starts_with("application/json"),
+                    "{content_type}"
+                );
+                serde_json::from_slice(body).expect("a JSON body")
+            })
+            .collect()
+    }
+
+    fn envelope_of(kind: &str, object: Value) -> Value {
+        let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+                              "to": "16505551234", "type": kind});
+        body[kind] = object;
+        body
+    }
+
+    #[tokio::test]
+    async fn text_and_a_reply_go_as_meta_documents_them() {
+        let mut reply = to(Content::Text {
+            text: "Here is the link: https://example.com".into(),
+            preview_url: Some(true),
+        });
+        reply.context_wa_message_id = Some("wamid.QUOTED".into());
+        let bodies = sent_bodies(&[to(Content::text("Hello")), reply]).await;
+        assert_eq!(
+            bodies[0],
+            envelope_of("text", json!({"preview_url": false, "body": "Hello"}))
+        );
+        let mut expected = envelope_of(
+            "text",
+            json!({"preview_url": true, "body": "Here is the link: https://example.com"}),
+        );
+        expected["context"] = json!({"message_id": "wamid.QUOTED"});
+        assert_eq!(bodies[1], expected);
+    }
+
+    #[tokio::test]
+    async fn media_goes_by_id_or_link_with_caption_and_file_name() {
+        let bodies = sent_bodies(&[
+            to(Content::Image(Media {
+                media_id: Some("1479537139650973".into()),
+                caption: Some("The best succulent ever?".into()),
+                ..Media::default()
+            })),
+            to(Content::Image(Media {
+                url: Some("https://example.com/images/succulent.png".into()),
+                ..Media::default()
+            })),
+            to(Content::Video(Media {
+                media_id: Some("1166846181421424".into()),
+                caption: Some("A succulent eclipse!".into()),
+                ..Media::default()
+            })),
+            to(Content::Audio(Media {
+                media_id: Some("1013859600285441".into()),
+                ..Media::default()
+            })),
+            to(Content::Voice(Media {
+                url: Some("https://example.com/voice.ogg".into()),
+                mime_type: Some("audio/ogg".into()),
+                ..Media::default()
+            })),
+            to(Content::Document(Media {
+                media_id: Some("1376223850470843".into()),
+                caption: Some("Lucky Shrub Invoice".into()),
+                filename: Some("order_abc123.pdf".into()),
+                ..Media::default()
+            })),
+            to(Content::Sticker(Media {
+                media_id: Some("798882015472548".into()),
+                ..Media::default()
+            })),
+        ])
+        .await;
+        assert_eq!(
+            bodies,
+            vec![
+                envelope_of(
+                    "image",
+                    json!({"id": "1479537139650973", "caption": "The best succulent ever?"})
+                ),
+                envelope_of(
+                    "image",
+                    json!({"link": "https://example.com/images/succulent.png"})
+                ),
+                envelope_of(
+                    "video",
+                    json!({"id": "1166846181421424", "caption": "A succulent eclipse!"})
+                ),
+                envelope_of("audio", json!({"id": "1013859600285441"})),
+                envelope_of("audio", json!({"link": "https://example.com/voice.ogg"})),
+                envelope_of(
+                    "document",
+                    json!({"id": "1376223850470843", "caption": "Lucky Shrub Invoice",
+                           "filename": "order_abc123.pdf"})
+                ),
+                envelope_of("sticker", json!({"id": "798882015472548"})),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn stored_media_bytes_are_uploaded_then_sent_by_the_new_id() {
+        let (base_url, received) = spawn_fake_graph_api().await;
+        let transport = connected_transport(base_url);
+        let bytes: Arc<[u8]> = Arc::from(&b"\x89PNG\r\n\x1a\n fake picture bytes"[..]);
+        let mut picture = to(Content::Image(Media {
+            storage_key: Some("uploads/6f1c".into()),
+            mime_type: Some("image/png".into()),
+            caption: Some("Our shop".into()),
+            ..Media::default()
+        }));
+        picture.media_bytes = Some(bytes.clone());
+        transport.send(&picture).await.expect("sent");
+        let received = received.lock().expect("received");
+        assert_eq!(received.len(), 2, "an upload, then the message");
+        let (path, content_type, body) = &received[0];
+        assert_eq!(path, "/106540352242922/media");
+        let boundary = content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .expect("a multipart body");
+        let parts: Vec<&[u8]> = split_multipart(body, boundary.as_bytes());
+        let part = |name: &str| {
+            let header = format!("Content-Disposition: form-data; name=\"{name}\"");
+            parts
+                .iter()
+                .find(|part| part.windows(header.len()).any(|w| w == header.as_bytes()))
+                .copied()
+                .unwrap_or_else(|| panic!("no {name} part"))
+        };
+        assert!(part("messaging_product").ends_with(b"\r\n\r\nwhatsapp\r\n"));
+        assert!(part("type").ends_with(b"\r\n\r\nimage/png\r\n"));
+        let file = part("file");
+        let file_header = b"filename=\"image.png\"\r\nContent-Type: image/png\r\n\r\n";
+        assert!(
+            file.windows(file_header.len()).any(|w| w == file_header),
+            "{}",
+            String::from_utf8_lossy(file)
+        );
+        let mut expected_tail = bytes.to_vec();
+        expected_tail.extend_from_slice(b"\r\n");
+        assert!(
+            file.ends_with(&expected_tail),
+            "the file part carries the bytes"
+        );
+        let message: Value = serde_json::from_slice(&received[1].2).expect("JSON");
+        assert_eq!(
+            message,
+            envelope_of(
+                "image",
+                json!({"id": "4490709327384033", "caption": "Our shop"})
+            )
+        );
+    }
+
+    fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
+        let mut delimiter = b"--".to_vec();
+        delimiter.extend_from_slice(boundary);
+        let mut parts = Vec::new();
+        let mut rest = body;
+        while let Some(start) = rest.windows(delimiter.len()).position(|w| w == delimiter) {
+            rest = &rest[start + delimiter.len()..];
+            let end = rest
+                .windows(delimiter.len())
+                .position(|w| w == delimiter)
+                .unwrap_or(rest.len());
+            if end > 0 {
+                parts.push(&rest[..end]);
+            }
+        }
+        parts
+    }
+
+    #[tokio::test]
+    async fn media_with_nothing_to_send_by_is_refused_before_any_request() {
+        let (base_url, received) = spawn_fake_graph_api().await;
+        let transport = connected_transport(base_url);
+        let unresolved = to(Content::Document(Media {
+            storage_key: Some("uploads/1".into()),
+            ..Media::default()
+        }));
+        let error = transport.send(&unresolved).await.unwrap_err();
+        assert!(
+            matches!(&error, TransportError::Rejected { reason } if reason.contains("not resolved")),
+            "{error}"
+        );
+        let mut no_mime = unresolved.clone();
+        no_mime.media_bytes = Some(Arc::from(&b"%PDF-1.7"[..]));
+        let error = transport.send(&no_mime).await.unwrap_err();
+        assert!(
+            matches!(&error, TransportError::Rejected { reason } if reason.starts_with("content.mime_type")),
+            "{error}"
+        );
+        assert!(
+            received.lock().expect("received").is_empty(),
+            "nothing half-sent"
+        );
+    }
+
+    #[tokio::test]
+    async fn interactive_buttons_and_lists_go_as_meta_documents_them() {
+        let bodies = sent_bodies(&[
+            to(Content::Buttons {
+                text: "Hi Pablo! Your gardening workshop is scheduled for 9am tomorrow. Use the buttons if you need to reschedule. Thank you!".into(),
+                header: Some("Workshop".into()),
+                footer: Some("Lucky Shrub: Your gateway to succulents!".into()),
+                buttons: vec![
+                    ReplyButton { id: "change-button".into(), title: "Change".into() },
+                    ReplyButton { id: "cancel-button".into(), title: "Cancel".into() },
+                ],
+            }),
+            to(Content::List {
+                text: "Which shipping option do you prefer?".into(),
+                header: Some("Choose Shipping Option".into()),
+                footer: Some("Lucky Shrub: Your gateway to succulents".into()),
+                button: "Shipping Options".into(),
+                sections: vec![ListSection {
+                    title: Some("I want it ASAP!".into()),
+                    rows: vec![
+                        ListRow {
+                            id: "priority_express".into(),
+                            title: "Priority Mail Express".into(),
+                            description: Some("Next Day to 2 Days".into()),
+                        },
+                        ListRow {
+                            id: "priority_mail".into(),
+                            title: "Priority Mail".into(),
+                            description: None,
+                        },
+                    ],
+                }],
+            }),
+        ])
+        .await;
+        assert_eq!(
+            bodies[0],
+            envelope_of(
+                "interactive",
+                json!({
+                    "type": "button",
+                    "header": {"type": "text", "text": "Workshop"},
+                    "body": {"text": "Hi Pablo! Your gardening workshop is scheduled for 9am tomorrow. Use the buttons if you need to reschedule. Thank you!"},
+                    "footer": {"text": "Lucky Shrub: Your gateway to succulents!"},
+                    "action": {"buttons": [
+                        {"type": "reply", "reply": {"id": "change-button", "title": "Change"}},
+                        {"type": "reply", "reply": {"id": "cancel-button", "title": "Cancel"}}
+                    ]}
+                })
+            )
+        );
+        assert_eq!(
+            bodies[1],
+            envelope_of(
+                "interactive",
+                json!({
+                    "type": "list",
+                    "header": {"type": "text", "text": "Choose Shipping Option"},
+                    "body": {"text": "Which shipping option do you prefer?"},
+                    "footer": {"text": "Lucky Shrub: Your gateway to succulents"},
+                    "action": {
+                        "button": "Shipping Options",
+                        "sections": [{
+                            "title": "I want it ASAP!",
+                            "rows": [
+                                {"id": "priority_express", "title": "Priority Mail Express", "description": "Next Day to 2 Days"},
+                                {"id": "priority_mail", "title": "Priority Mail"}
+                            ]
+                        }]
+                    }
+                })
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn location_reaction_and_contacts_go_as_meta_documents_them() {
+        let bodies = sent_bodies(&[
+            to(Content::Location(Location {
+                latitude: 37.44216251868683,
+                longitude: -122.16153582049394,
+                name: Some("Philz Coffee".into()),
+                address: Some("101 Forest Ave, Palo Alto, CA 94301".into()),
+            })),
+            to(Content::Reaction {
+                message_id: "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTdCNTg5RjY1MEMyRjlGMjRGNgA=".into(),
+                emoji: "\u{1f600}".into(),
+            }),
+            to(Content::Contacts {
+                contacts: vec![SharedContact {
+                    name: ContactName {
+                        formatted_name: "Barbara J. Johnson".into(),
+                        first_name: Some("Barbara".into()),
+                        last_name: Some("Johnson".into()),
+                    },
+                    phones: vec![ContactPhone {
+                        phone: "+1 (415) 555-0123".into(),
+                        wa_id: Some("14155550123".into()),
+                        phone_type: Some("CELL".into()),
+                    }],
+                    emails: vec!["bjohnson@luckyshrub.com".into()],
+                    organization: Some("Lucky Shrub".into()),
+                    vcard: None,
+                }],
+            }),
+        ])
+        .await;
+        assert_eq!(
+            bodies[0],
+            envelope_of(
+                "location",
+                json!({"latitude": 37.44216251868683, "longitude": -122.16153582049394,
+                       "name": "Philz Coffee", "address": "101 Forest Ave, Palo Alto, CA 94301"})
+            )
+        );
+        assert_eq!(
+            bodies[1],
+            envelope_of(
+                "reaction",
+                json!({"message_id": "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTdCNTg5RjY1MEMyRjlGMjRGNgA=",
+                       "emoji": "\u{1f600}"})
+            )
+        );
+        let mut contacts = json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+                                  "to": "16505551234", "type": "contacts"});
+        contacts["contacts"] = json!([{
+            "name": {"formatted_name": "Barbara J. Johnson", "first_name": "Barbara", "last_name": "Johnson"},
+            "phones": [{"phone": "+1 (415) 555-0123", "type": "CELL", "wa_id": "14155550123"}],
+            "emails": [{"email": "bjohnson@luckyshrub.com"}],
+            "org": {"company": "Lucky Shrub"}
+        }]);
+        assert_eq!(bodies[2], contacts);
+    }
+
+    #[tokio::test]
+    async fn a_template_goes_with_its_components_and_typed_parameters() {
+        let bodies = sent_bodies(&[to(Content::Template(Template {
+            name: "order_confirmation".into(),
+            language: "en_US".into(),
+            components: vec![
+                TemplateComponent {
+                    component_type: TemplateComponentType::Header,
+                    sub_type: None,
+                    index: None,
+                    parameters: vec![TemplateParameter::Image {
+                        media: Media {
+                            url: Some("https://example.com/order.png".into()),
+                            ..Media::default()
+                        },
+                    }],
+                },
+                TemplateComponent {
+                    component_type: TemplateComponentType::Body,
+                    sub_type: None,
+                    index: None,
+                    parameters: vec![
+                        TemplateParameter::Text {
+                            text: "Pablo".into(),
+                        },
+                        TemplateParameter::Currency {
+                            fallback_value: "$100.99".into(),
+                            code: "USD".into(),
+                            amount_1000: 100_990,
+                        },
+                        TemplateParameter::DateTime {
+                            fallback_value: "February 25, 1977".into(),
+                        },
+                    ],
+                },
+                TemplateComponent {
+                    component_type: TemplateComponentType::Button,
+                    sub_type: Some("quick_reply".into()),
+                    index: Some(0),
+                    parameters: vec![TemplateParameter::Payload {
+                        payload: "STOP_PROMOS".into(),
+                    }],
+                },
+            ],
+        }))])
+        .await;
+        assert_eq!(
+            bodies[0],
+            envelope_of(
+                "template",
+                json!({
+                    "name": "order_confirmation",
+                    "language": {"code": "en_US"},
+                    "components": [
+                        {"type": "header", "parameters": [
+                            {"type": "image", "image": {"link": "https://example.com/order.png"}}]},
+                        {"type": "body", "parameters": [
+                            {"type": "text", "text": "Pablo"},
+                            {"type": "currency", "currency": {"fallback_value": "$100.99", "code": "USD", "amount_1000": 100990}},
+                            {"type": "date_time", "date_time": {"fallback_value": "February 25, 1977"}}]},
+                        {"type": "button", "sub_type": "quick_reply", "index": "0", "parameters": [
+                            {"type": "payload", "payload": "STOP_PROMOS"}]}
+                    ]
+                })
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn inbound_only_kinds_are_refused_before_any_request() {
+        let (base_url, received) = spawn_fake_graph_api().await;
+        let transport = connected_transport(base_url);
+        for content in [
+            Content::ButtonReply {
+                id: "1".into(),
+                title: "Yes".into(),
+            },
+            Content::System {
+                system_type: "user_changed_number".into(),
+                text: String::new(),
+                new_wa_id: None,
+            },
+        ] {
+            let error = transport.send(&to(content)).await.unwrap_err();
+            assert!(matches!(error, TransportError::Rejected { .. }), "{error}");
+        }
+        assert!(received.lock().expect("received").is_empty());
     }
 }

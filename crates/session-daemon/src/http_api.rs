@@ -51,7 +51,7 @@ use crate::transport::simulator::{
     SimulatedConnectionEvent, SimulatedMessage, SimulatedSendOutcome, SimulatorError,
     SimulatorNetwork, SimulatorScriptChange, TranscriptEntry,
 };
-use crate::transport::{Content, DeliveryReceipt, ReceiptStatus};
+use crate::transport::{parse_content, Content, DeliveryReceipt, ReceiptStatus};
 
 /// The largest request body accepted, in bytes (64 KiB).
 pub const MAXIMUM_REQUEST_BODY_BYTES: usize = 64 * 1024;
@@ -377,16 +377,9 @@ pub fn parse_inbound_request(body: &[u8]) -> Result<SimulatedMessage, InboundReq
 /// can send is accepted (not the business's buttons, lists or templates),
 /// with the shape Postgres checks: non-empty text, coordinates in range.
 fn parse_inbound_content(content: &Value) -> Result<Content, InboundRequestError> {
-    let parsed: Content = serde_path_to_error::deserialize(content).map_err(|error| {
-        let path = error.path().to_string();
-        InboundRequestError::InvalidContent {
-            path: if path == "." {
-                "content".to_owned()
-            } else {
-                format!("content.{path}")
-            },
-            message: error.into_inner().to_string(),
-        }
+    let parsed = parse_content(content).map_err(|error| InboundRequestError::InvalidContent {
+        path: error.path,
+        message: error.message,
     })?;
     let invalid = |path: &str, message: String| InboundRequestError::InvalidContent {
         path: format!("content.{path}"),

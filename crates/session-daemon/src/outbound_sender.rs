@@ -46,7 +46,7 @@ use crate::metrics::SendResult;
 use crate::pacing::number_age_days;
 use crate::sessions::{now_ms, Session, SessionRegistry};
 use crate::store::{self, ClaimedOutboundMessage, SendRetry};
-use crate::transport::{Content, Outgoing, TransportError};
+use crate::transport::{parse_content, Outgoing, TransportError};
 
 /// How many numbers send at once.
 pub const PARALLEL_NUMBERS: usize = 8;
@@ -520,15 +520,8 @@ impl OutboundSender {
 /// `media_bytes` is left empty here: the media resolver fills it for
 /// content with a `storage_key`.
 pub fn prepare_outgoing(message: &ClaimedOutboundMessage) -> Result<Outgoing, String> {
-    let content: Content = serde_path_to_error::deserialize(&message.content).map_err(|error| {
-        let path = error.path().to_string();
-        let path = if path == "." {
-            "content".to_owned()
-        } else {
-            format!("content.{path}")
-        };
-        format!("invalid message content: {path}: {}", error.into_inner())
-    })?;
+    let content = parse_content(&message.content)
+        .map_err(|error| format!("invalid message content: {error}"))?;
     let problems = message_model::check_outbound(&content);
     if !problems.is_empty() {
         let described: Vec<String> = problems

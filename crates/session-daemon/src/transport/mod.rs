@@ -38,6 +38,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use serde::Deserialize as _;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -283,6 +284,159 @@ impl Outgoing {
             context_wa_message_id: None,
             media_bytes: None,
         }
+    }
+}
+
+/// Content JSON that is not the message model's: the JSON path of the
+/// field at fault (from `content`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ContentJsonError {
+    /// The JSON path, such as `content.components[0].parameters[0].type`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Reads content JSON (from `messages.content` or a caller) into the
+/// message model, naming the JSON path of the field at fault.
+///
+/// [`Content`] is tagged by `kind`, and serde reads a tagged enum without
+/// tracking where inside it a problem lies; so when reading fails, the
+/// kind's own fields are read again into a type of that shape, with their
+/// paths tracked.
+pub fn parse_content(value: &Value) -> Result<Content, ContentJsonError> {
+    let error = match Content::deserialize(value) {
+        Ok(content) => return Ok(content),
+        Err(error) => error,
+    };
+    let fallback = || {
+        let path = if value.get("kind").is_some_and(Value::is_string) || !value.is_object() {
+            "content"
+        } else {
+            "content.kind"
+        };
+        ContentJsonError {
+            path: path.to_owned(),
+            message: error.to_string(),
+        }
+    };
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let located = match kind {
+        "text" => locate::<shapes::Text>(value),
+        "image" | "video" | "audio" | "voice" | "document" | "sticker" => {
+            locate::<message_model::Media>(value)
+        }
+        "location" => locate::<message_model::Location>(value),
+        "contacts" => locate::<shapes::Contacts>(value),
+        "reaction" => locate::<shapes::Reaction>(value),
+        "button_reply" | "list_reply" => locate::<shapes::Reply>(value),
+        "buttons" => locate::<shapes::Buttons>(value),
+        "list" => locate::<shapes::List>(value),
+        "template" => locate::<message_model::Template>(value),
+        "system" => locate::<shapes::System>(value),
+        "unknown" => locate::<shapes::Unknown>(value),
+        _ => None,
+    };
+    Err(located.unwrap_or_else(fallback))
+}
+
+/// Reads `value` as `T`, tracking the path; the error when it does not read.
+fn locate<T: serde::de::DeserializeOwned>(value: &Value) -> Option<ContentJsonError> {
+    let error = serde_path_to_error::deserialize::<_, T>(value).err()?;
+    let path = error.path().to_string();
+    Some(ContentJsonError {
+        path: if path == "." {
+            "content".to_owned()
+        } else {
+            format!("content.{path}")
+        },
+        message: error.into_inner().to_string(),
+    })
+}
+
+/// The fields of the kinds that are not a struct of the model, for
+/// [`parse_content`]'s paths.
+mod shapes {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct Text {
+        #[allow(dead_code)]
+        pub text: String,
+        #[allow(dead_code)]
+        pub preview_url: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Contacts {
+        #[allow(dead_code)]
+        pub contacts: Vec<message_model::SharedContact>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Reaction {
+        #[allow(dead_code)]
+        pub message_id: String,
+        #[allow(dead_code)]
+        pub emoji: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Reply {
+        #[allow(dead_code)]
+        pub id: String,
+        #[allow(dead_code)]
+        pub title: String,
+        #[allow(dead_code)]
+        pub description: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Buttons {
+        #[allow(dead_code)]
+        pub text: String,
+        #[allow(dead_code)]
+        pub header: Option<String>,
+        #[allow(dead_code)]
+        pub footer: Option<String>,
+        #[allow(dead_code)]
+        pub buttons: Vec<message_model::ReplyButton>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct List {
+        #[allow(dead_code)]
+        pub text: String,
+        #[allow(dead_code)]
+        pub header: Option<String>,
+        #[allow(dead_code)]
+        pub footer: Option<String>,
+        #[allow(dead_code)]
+        pub button: String,
+        #[allow(dead_code)]
+        pub sections: Vec<message_model::ListSection>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct System {
+        #[allow(dead_code)]
+        pub system_type: String,
+        #[allow(dead_code)]
+        pub text: Option<String>,
+        #[allow(dead_code)]
+        pub new_wa_id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Unknown {
+        #[allow(dead_code)]
+        pub original_type: String,
+        #[allow(dead_code)]
+        pub reason: Option<String>,
     }
 }
 

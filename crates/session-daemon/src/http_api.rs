@@ -1259,6 +1259,70 @@ mod tests {
     }
 
     #[test]
+    fn content_of_any_kind_parses_and_hostile_content_names_its_path() {
+        let location = parse(
+            r#"{"to": "+15550100001", "from": "+15550199999",
+                "content": {"kind": "location", "latitude": 38.7223, "longitude": -9.1393},
+                "context_wa_message_id": "SIM-1"}"#,
+        )
+        .unwrap();
+        assert_eq!(location.content.kind(), "location");
+        assert_eq!(location.context_wa_message_id.as_deref(), Some("SIM-1"));
+        let picture = parse(
+            r#"{"to": "+15550100001", "from": "+15550199999",
+                "content": {"kind": "image", "mime_type": "image/png"}, "media_base64": "aGVsbG8="}"#,
+        )
+        .unwrap();
+        assert_eq!(picture.media_bytes.as_deref(), Some(&b"hello"[..]));
+        let cases = [
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "text": "hi", "content": {"kind": "text", "text": "hi"}}"#,
+                "give either \"text\" or \"content\"",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "location", "latitude": "north", "longitude": 0}}"#,
+                "field \"content.latitude\": invalid type",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "location", "latitude": 91, "longitude": 0}}"#,
+                "field \"content.latitude\": 91 is not between -90 and 90",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "contacts", "contacts": [{"name": {}}]}}"#,
+                "field \"content.contacts[0].name\": missing field `formatted_name`",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "hologram"}}"#,
+                "field \"content\": unknown variant `hologram`",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"text": "no kind"}}"#,
+                "field \"content.kind\"",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "text", "text": " "}}"#,
+                "field \"content.text\": must not be empty",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "template", "name": "x", "language": "en"}}"#,
+                "field \"content.kind\": a contact cannot send a template message",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "text": "hi", "media_base64": "aGk="}"#,
+                "field \"media_base64\": a text message carries no media",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "image"}, "media_base64": "%%%"}"#,
+                "field \"media_base64\" is not base64",
+            ),
+        ];
+        for (body, expected) in cases {
+            let error = parse(body).unwrap_err().to_string();
+            assert!(error.starts_with(expected), "{body}: {error}");
+        }
+    }
+
+    #[test]
     fn long_ids_are_refused() {
         let body = format!(
             r#"{{"to": "+15550100001", "from": "+15550199999", "text": "hi", "message_id": "{}"}}"#,

@@ -26,6 +26,7 @@
 //! | transient failure | queued again (after five attempts, `failed`); the contact's later messages wait | — |
 //! | no answer in time | `failed`: "may or may not have been delivered", never retried | — |
 //! | pacing refuses (a new number's new contact) | `failed` with the policy's reason | — |
+//! | content that is not the model's, or breaks WhatsApp's limits ([`prepare_outgoing`]) | `failed` before the send starts, the JSON path of each problem in the error | — |
 //!
 //! Messages claimed but not started (the number had to wait, a contact is
 //! held back) are given back at the end of the round.
@@ -540,4 +541,73 @@ pub fn prepare_outgoing(message: &ClaimedOutboundMessage) -> Result<Outgoing, St
         context_wa_message_id: message.context_wa_message_id.clone(),
         media_bytes: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claimed(content: serde_json::Value) -> ClaimedOutboundMessage {
+        ClaimedOutboundMessage {
+            message_id: Uuid::new_v4(),
+            number_id: Uuid::new_v4(),
+            contact_wa_id: "15550199999".to_owned(),
+            body: String::new(),
+            content,
+            context_wa_message_id: Some("wamid.QUOTED".to_owned()),
+            attempts: 0,
+            is_new_contact: false,
+            queued_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_claimed_row_becomes_the_message_to_send() {
+        let outgoing = prepare_outgoing(&claimed(json!({"kind": "buttons", "text": "Pick one",
+            "buttons": [{"id": "a", "title": "A"}, {"id": "b", "title": "B"}]})))
+        .expect("valid content");
+        assert_eq!(outgoing.content.kind(), "buttons");
+        assert_eq!(outgoing.contact_wa_id, "15550199999");
+        assert_eq!(
+            outgoing.context_wa_message_id.as_deref(),
+            Some("wamid.QUOTED")
+        );
+        assert_eq!(outgoing.media_bytes, None);
+    }
+
+    #[test]
+    fn content_breaking_the_limits_or_the_shape_is_refused_with_its_paths() {
+        let error = prepare_outgoing(&claimed(json!({"kind": "buttons", "text": "Pick one",
+            "buttons": [{"id": "a", "title": "A title well over twenty"}, {"id": "a", "title": "B"},
+                        {"id": "c", "title": "C"}, {"id": "d", "title": "D"}]})))
+        .unwrap_err();
+        assert!(
+            error.starts_with("the buttons message breaks whatsapp's limits, not sent: "),
+            "{error}"
+        );
+        for path in [
+            "content.buttons[0].title: ",
+            "content.buttons[1].id: ",
+            "content.buttons[3]: ",
+        ] {
+            assert!(error.contains(path), "{path} in {error}");
+        }
+        let error = prepare_outgoing(&claimed(
+            json!({"kind": "location", "latitude": "north", "longitude": 0}),
+        ))
+        .unwrap_err();
+        assert!(
+            error.starts_with("invalid message content: content.latitude: invalid type"),
+            "{error}"
+        );
+        let error = prepare_outgoing(&claimed(
+            json!({"kind": "button_reply", "id": "1", "title": "Yes"}),
+        ))
+        .unwrap_err();
+        assert!(
+            error.contains("content.kind: a button_reply message can only be received"),
+            "{error}"
+        );
+    }
 }

@@ -284,7 +284,7 @@ pub struct ContactArguments {
 #[derive(Debug, Subcommand)]
 pub enum ContactCommand {
     /// Send a message to a number, then print the bot's replies as `bot> …`.
-    Send(ContactSendArguments),
+    Send(Box<ContactSendArguments>),
     /// Print the whole conversation between the contact and a number.
     Read(ContactReadArguments),
 }

@@ -466,7 +466,7 @@ mod tests {
         match parsed.command {
             crate::config::TopLevelCommand::Contact(crate::config::ContactArguments {
                 command: crate::config::ContactCommand::Send(send),
-            }) => send,
+            }) => *send,
             _ => panic!("expected contact send"),
         }
     }

@@ -578,7 +578,7 @@ pub enum TransportEvent {
         lid: Option<String>,
     },
     /// A contact sent a message that the daemon must store and acknowledge.
-    Inbound(InboundDelivery),
+    Inbound(Box<InboundDelivery>),
     /// The transport stored inbound messages itself (the Web transport's
     /// durability hook), for the session's liveness bookkeeping.
     InboundCommitted {

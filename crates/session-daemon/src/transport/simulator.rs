@@ -605,7 +605,7 @@ impl SimulatorNetwork {
             acknowledgement: Some(acknowledgement),
         };
         events
-            .send(TransportEvent::Inbound(delivery))
+            .send(TransportEvent::Inbound(Box::new(delivery)))
             .await
             .map_err(|_| SimulatorError::NotConnected {
                 phone_number: message.to.clone(),

@@ -1032,7 +1032,6 @@ mod tests {
                 single_select_reply: MessageField::some(
                     wa::message::list_response_message::SingleSelectReply {
                         selected_row_id: Some("row-2".to_owned()),
-                        ..Default::default()
                     },
                 ),
                 ..Default::default()

@@ -389,7 +389,10 @@ pub async fn store_inbound_messages(
                 )
                 .await?;
         }
-        let content = tokio_postgres::types::Json(&message.content);
+        let (content, context_wa_message_id) = message.storable();
+        let body = content.summary();
+        let kind = content.kind();
+        let content = tokio_postgres::types::Json(&content);
         let inserted = transaction
             .query_opt(
                 &insert,
@@ -398,11 +401,11 @@ pub async fn store_inbound_messages(
                     &message.contact_wa_id,
                     &message.contact_name,
                     &message.wa_message_id,
-                    &message.body(),
-                    &message.message_type(),
+                    &body,
+                    &kind,
                     &message.payload,
                     &content,
-                    &message.context_wa_message_id,
+                    &context_wa_message_id,
                 ],
             )
             .await?;

@@ -1332,6 +1332,7 @@ async fn every_kind_travels_whole_through_the_cloud_api() {
         "template",
         "system",
         "unsupported",
+        "far_away",
     ]
     .into_iter()
     .map(|kind| (kind, id(kind)))
@@ -1360,6 +1361,8 @@ async fn every_kind_travels_whole_through_the_cloud_api() {
          "timestamp": "1750020000", "type": "button", "button": {"payload": "STOP_PROMOS", "text": "Stop promotions"}},
         {"from": contact, "id": ids["system"], "timestamp": "1750020000", "type": "system",
          "system": {"body": "Sheena changed from 16505551234 to 16505559999", "new_wa_id": "16505559999", "type": "user_changed_number"}},
+        {"context": {"from": "15550783881", "id": "x".repeat(300)}, "from": contact, "id": ids["far_away"],
+         "timestamp": "1750020000", "type": "location", "location": {"latitude": 999.0, "longitude": 0.0}},
         {"from": contact, "id": ids["unsupported"], "timestamp": "1750020000", "type": "unsupported",
          "errors": [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
                      "error_data": {"details": "Message type is currently not supported."}}]}
@@ -1446,6 +1449,16 @@ async fn every_kind_travels_whole_through_the_cloud_api() {
     assert_eq!(content["original_type"], "unsupported");
     assert_eq!(payload["unsupported"], true);
     assert_eq!(payload["raw"]["errors"][0]["code"], 131051);
+
+    // A message the schema would refuse as it is (coordinates out of range,
+    // a quoted id over 256 characters) is stored as unknown instead of
+    // failing the whole delivery, which Meta would retry for days.
+    let (kind, _, content, context, payload) =
+        stored_inbound(&database, number.number_id, &ids["far_away"]).await;
+    assert_eq!(kind, "unknown");
+    assert_eq!(content["original_type"], "location");
+    assert_eq!(context, None);
+    assert_eq!(payload["raw"]["location"]["latitude"], 999.0);
 
     // Outbound: each kind queued with its content reaches the Graph API as
     // Meta documents it; content breaking WhatsApp's limits, or not the

@@ -247,6 +247,34 @@ impl InboundMessage {
     pub fn body(&self) -> String {
         self.content.summary()
     }
+
+    /// Returns the content and quoted id as they can be stored: a location
+    /// with coordinates out of range becomes [`Content::Unknown`] naming
+    /// them, and a quoted id that is empty or over 256 characters is
+    /// dropped (it stays in the payload). A transport's odd message never
+    /// fails the insert, which would make WhatsApp deliver it again forever.
+    pub fn storable(&self) -> (Content, Option<&str>) {
+        let content = match &self.content {
+            Content::Location(location)
+                if !(-90.0..=90.0).contains(&location.latitude)
+                    || !(-180.0..=180.0).contains(&location.longitude) =>
+            {
+                Content::Unknown {
+                    original_type: "location".to_owned(),
+                    reason: format!(
+                        "a location out of range: latitude {}, longitude {}",
+                        location.latitude, location.longitude
+                    ),
+                }
+            }
+            content => content.clone(),
+        };
+        let context = self
+            .context_wa_message_id
+            .as_deref()
+            .filter(|id| (1..=256).contains(&id.chars().count()));
+        (content, context)
+    }
 }
 
 /// A message the daemon is about to send: what it says, to whom, the
@@ -647,6 +675,52 @@ pub trait Transport: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_transport_messages_are_stored_without_failing_the_insert() {
+        let mut message = InboundMessage::with_content(
+            "15550199999",
+            None,
+            "wamid.1",
+            Content::Location(message_model::Location {
+                latitude: 91.5,
+                longitude: 0.0,
+                name: None,
+                address: None,
+            }),
+        );
+        message.context_wa_message_id = Some("x".repeat(257));
+        let (content, context) = message.storable();
+        assert!(
+            matches!(&content, Content::Unknown { original_type, reason } if original_type == "location" && reason.contains("91.5")),
+            "{content:?}"
+        );
+        assert_eq!(context, None);
+        message.context_wa_message_id = Some("wamid.QUOTED".to_owned());
+        message.content = Content::text("hi");
+        assert_eq!(
+            message.storable(),
+            (Content::text("hi"), Some("wamid.QUOTED"))
+        );
+    }
+
+    #[test]
+    fn hostile_content_json_names_its_path() {
+        let error = parse_content(
+            &serde_json::json!({"kind": "list", "text": "x", "button": "b",
+            "sections": [{"rows": [{"id": "a"}]}]}),
+        )
+        .unwrap_err();
+        assert_eq!(error.path, "content.sections[0].rows[0]");
+        assert!(error.message.contains("missing field `title`"), "{error}");
+        let error =
+            parse_content(&serde_json::json!({"kind": "reaction", "message_id": 5, "emoji": ""}))
+                .unwrap_err();
+        assert_eq!(error.path, "content.message_id");
+        let error = parse_content(&serde_json::json!([1])).unwrap_err();
+        assert_eq!(error.path, "content");
+        assert!(parse_content(&serde_json::json!({"kind": "text", "text": "hi"})).is_ok());
+    }
 
     #[test]
     fn kinds_parse_and_print_as_the_schema_spells_them() {

@@ -1113,6 +1113,90 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_contact_s_media_is_kept_and_every_send_recorded_whole() {
+        let network = SimulatorNetwork::new();
+        let (events_sender, mut events) = mpsc::channel(8);
+        let transport = network.attach(NUMBER, events_sender);
+        transport.connect().await.unwrap();
+        let stored = tokio::spawn(async move {
+            let Some(TransportEvent::Inbound(delivery)) = events.recv().await else {
+                panic!("an inbound message");
+            };
+            let delivery = *delivery;
+            if let Some(acknowledgement) = delivery.acknowledgement {
+                let _ = acknowledgement.send(Ok(StoredInbound {
+                    message_id: Uuid::new_v4(),
+                    duplicate: false,
+                }));
+            }
+            delivery.message
+        });
+        let bytes: Arc<[u8]> = Arc::from(&b"a tiny png"[..]);
+        let picture = SimulatedMessage {
+            content: Content::Image(message_model::Media {
+                mime_type: Some("image/png".into()),
+                caption: Some("my order".into()),
+                ..Default::default()
+            }),
+            context_wa_message_id: Some("SIM-QUOTED".into()),
+            media_bytes: Some(bytes.clone()),
+            ..message("", None)
+        };
+        network.contact_sends(picture).await.unwrap();
+        let inbound = stored.await.unwrap();
+        let media = inbound.content.media().expect("media").clone();
+        let media_id = media.media_id.expect("a simulator media id");
+        assert!(media_id.starts_with(SIMULATED_MEDIA_ID_PREFIX));
+        assert_eq!(media.size_bytes, Some(10));
+        assert_eq!(media.sha256, Some(MediaFingerprint::of(&bytes).sha256));
+        assert_eq!(inbound.context_wa_message_id.as_deref(), Some("SIM-QUOTED"));
+        let kept = transport
+            .stored_media(&media_id)
+            .expect("the bytes are kept");
+        assert_eq!(&*kept.bytes, &*bytes);
+        assert_eq!(kept.mime_type.as_deref(), Some("image/png"));
+        assert_eq!(network.stored_media(NUMBER, &media_id), Some(kept));
+
+        let mut reply = Outgoing::new(
+            "15550199999",
+            Content::Document(message_model::Media {
+                storage_key: Some("uploads/1".into()),
+                filename: Some("menu.pdf".into()),
+                ..Default::default()
+            }),
+        );
+        reply.context_wa_message_id = Some("SIM-QUOTED".into());
+        assert!(
+            matches!(
+                transport.send(&reply).await,
+                Err(TransportError::Rejected { .. })
+            ),
+            "a stored file whose bytes were not resolved is refused"
+        );
+        reply.media_bytes = Some(Arc::from(&b"%PDF"[..]));
+        transport.send(&reply).await.unwrap();
+        let transcript = network.transcript(NUMBER, CONTACT, 0).unwrap();
+        assert_eq!(transcript.len(), 2);
+        assert_eq!(transcript[0].media, Some(MediaFingerprint::of(&bytes)));
+        assert_eq!(transcript[1].content, reply.content);
+        assert_eq!(transcript[1].text, "menu.pdf");
+        assert_eq!(
+            transcript[1].context_wa_message_id.as_deref(),
+            Some("SIM-QUOTED")
+        );
+        assert_eq!(transcript[1].media, Some(MediaFingerprint::of(b"%PDF")));
+        assert!(matches!(
+            network
+                .contact_sends(SimulatedMessage {
+                    media_bytes: Some(bytes),
+                    ..message("text carries no media", None)
+                })
+                .await,
+            Err(SimulatorError::NotMedia { kind: "text" })
+        ));
+    }
+
+    #[tokio::test]
     async fn a_redelivery_is_a_duplicate_and_recorded_once() {
         let network = SimulatorNetwork::new();
         let (events_sender, events) = mpsc::channel(8);

@@ -29,6 +29,7 @@
 
 pub mod cloud;
 pub mod simulator;
+pub mod simulator_media;
 #[cfg(feature = "whatsapp-web")]
 pub mod web;
 #[cfg(feature = "whatsapp-web")]

@@ -43,8 +43,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use sha2::{Digest, Sha256};
-
+use super::simulator_media::{sha256_hex, SimulatedMediaFile, SimulatorMedia};
 use super::{
     ConnectOutcome, Content, DeliveryReceipt, InboundDelivery, InboundMessage, Outgoing,
     ReceiptStatus, Transport, TransportError, TransportEvent, TransportKind,
@@ -107,32 +106,12 @@ pub struct MediaFingerprint {
 impl MediaFingerprint {
     /// Fingerprints bytes.
     pub fn of(bytes: &[u8]) -> Self {
-        let digest = Sha256::digest(bytes);
-        let mut sha256 = String::with_capacity(64);
-        for byte in digest.iter() {
-            sha256.push_str(&format!("{byte:02x}"));
-        }
         MediaFingerprint {
-            sha256,
+            sha256: sha256_hex(bytes),
             size_bytes: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
         }
     }
 }
-
-/// A media file a simulated contact sent, kept by the simulator under the
-/// media id it put in the message's `content.media_id`
-/// (`SIMMEDIA-<uuid>`), so the transport can download it later the way
-/// the Cloud API's `GET /<media-id>` or whatsapp-rust's download would.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimulatedMediaFile {
-    /// The bytes.
-    pub bytes: Arc<[u8]>,
-    /// The MIME type the contact gave, if any.
-    pub mime_type: Option<String>,
-}
-
-/// The prefix of the media ids the simulator gives a contact's inline media.
-pub const SIMULATED_MEDIA_ID_PREFIX: &str = "SIMMEDIA-";
 
 /// A message a simulated contact writes.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,8 +129,10 @@ pub struct SimulatedMessage {
     pub content: Content,
     /// WhatsApp's id of the message the contact replies to (quotes).
     pub context_wa_message_id: Option<String>,
-    /// The bytes of a media message, sent inline (the simulator keeps them
-    /// and sets `content.media_id` to the id it keeps them under).
+    /// The bytes of a media message, sent inline: the simulator keeps them
+    /// in its media files ([`SimulatorNetwork::media`]) and sets
+    /// `content.media_id` to the id it keeps them under (`SIMMEDIA-<uuid>`),
+    /// as if the contact had uploaded them first.
     pub media_bytes: Option<Arc<[u8]>>,
     /// The WhatsApp message id to use; the simulator makes one up when absent.
     pub message_id: Option<String>,
@@ -371,6 +352,7 @@ pub enum SimulatorError {
 pub struct SimulatorNetwork {
     lines: Mutex<HashMap<String, Arc<SimulatorLine>>>,
     send_log: Option<Arc<Mutex<File>>>,
+    media: Arc<SimulatorMedia>,
 }
 
 /// One number's line on the simulated network.
@@ -381,8 +363,8 @@ struct SimulatorLine {
     state: Mutex<LineState>,
     events: Mutex<Option<mpsc::Sender<TransportEvent>>>,
     conversations: Mutex<HashMap<String, Vec<TranscriptEntry>>>,
-    media: Mutex<HashMap<String, SimulatedMediaFile>>,
     send_log: Option<Arc<Mutex<File>>>,
+    media: Arc<SimulatorMedia>,
 }
 
 /// What a transcript entry records, beside its direction and id.
@@ -487,6 +469,7 @@ impl SimulatorNetwork {
         Ok(Arc::new(SimulatorNetwork {
             lines: Mutex::new(HashMap::new()),
             send_log: Some(Arc::new(Mutex::new(file))),
+            media: Arc::default(),
         }))
     }
 
@@ -509,8 +492,8 @@ impl SimulatorNetwork {
                     state: Mutex::new(LineState::default()),
                     events: Mutex::new(None),
                     conversations: Mutex::new(HashMap::new()),
-                    media: Mutex::new(HashMap::new()),
                     send_log: self.send_log.clone(),
+                    media: self.media.clone(),
                 })
             })
             .clone();
@@ -564,21 +547,17 @@ impl SimulatorNetwork {
                     kind: content.kind(),
                 });
             };
-            let media_id = format!("{SIMULATED_MEDIA_ID_PREFIX}{}", Uuid::new_v4());
-            media.media_id = Some(media_id.clone());
+            let media_id = line.media.upload(
+                bytes.clone(),
+                media.mime_type.as_deref().unwrap_or_default(),
+            );
+            media.media_id = Some(media_id);
             if media.size_bytes.is_none() {
                 media.size_bytes = Some(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
             }
             if media.sha256.is_none() {
                 media.sha256 = Some(MediaFingerprint::of(bytes).sha256);
             }
-            lock(&line.media).insert(
-                media_id,
-                SimulatedMediaFile {
-                    bytes: bytes.clone(),
-                    mime_type: media.mime_type.clone(),
-                },
-            );
         }
         line.record(
             &contact_wa_id,
@@ -647,12 +626,10 @@ impl SimulatorNetwork {
             .unwrap_or_default())
     }
 
-    /// Returns a media file a contact sent to a number, by the media id the
-    /// simulator gave it (`content.media_id` of the stored message).
-    pub fn stored_media(&self, phone_number: &str, media_id: &str) -> Option<SimulatedMediaFile> {
-        let line = self.line(phone_number).ok()?;
-        let file = lock(&line.media).get(media_id).cloned();
-        file
+    /// Returns the simulated WhatsApp's media files (contacts' uploads and
+    /// inline media, by the media id in their content).
+    pub fn media(&self) -> &SimulatorMedia {
+        &self.media
     }
 
     /// Returns what a line looks like.
@@ -802,11 +779,10 @@ pub struct SimulatorTransport {
 }
 
 impl SimulatorTransport {
-    /// Returns a media file a contact sent to this number, by the media id
-    /// the simulator gave it (`content.media_id`): what a download of
-    /// inbound media reads.
+    /// Returns a media file a contact sent, by the media id the simulator
+    /// gave it (`content.media_id`): what a download of inbound media reads.
     pub fn stored_media(&self, media_id: &str) -> Option<SimulatedMediaFile> {
-        lock(&self.line.media).get(media_id).cloned()
+        self.line.media.get(media_id)
     }
 
     async fn deliver(&self, outgoing: &Outgoing) -> Result<String, TransportError> {
@@ -1146,7 +1122,7 @@ mod tests {
         let inbound = stored.await.unwrap();
         let media = inbound.content.media().expect("media").clone();
         let media_id = media.media_id.expect("a simulator media id");
-        assert!(media_id.starts_with(SIMULATED_MEDIA_ID_PREFIX));
+        assert!(media_id.starts_with(super::super::simulator_media::SIMULATED_MEDIA_ID_PREFIX));
         assert_eq!(media.size_bytes, Some(10));
         assert_eq!(media.sha256, Some(MediaFingerprint::of(&bytes).sha256));
         assert_eq!(inbound.context_wa_message_id.as_deref(), Some("SIM-QUOTED"));
@@ -1154,8 +1130,8 @@ mod tests {
             .stored_media(&media_id)
             .expect("the bytes are kept");
         assert_eq!(&*kept.bytes, &*bytes);
-        assert_eq!(kept.mime_type.as_deref(), Some("image/png"));
-        assert_eq!(network.stored_media(NUMBER, &media_id), Some(kept));
+        assert_eq!(kept.mime_type, "image/png");
+        assert_eq!(network.media().get(&media_id), Some(kept));
 
         let mut reply = Outgoing::new(
             "15550199999",

@@ -59,8 +59,10 @@ pub const MAXIMUM_REQUEST_BODY_BYTES: usize = 64 * 1024;
 /// The largest Cloud API webhook body accepted, in bytes (4 MiB).
 pub const MAXIMUM_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// The largest `POST /simulator/inbound` body accepted, in bytes (24 MiB:
-/// a 16 MB video or voice note, base64-encoded, fits).
+/// The largest `POST /simulator/inbound` body accepted with inline media
+/// (`media_base64`), in bytes (24 MiB: a 16 MB video or voice note,
+/// base64-encoded, fits); without media the limit stays
+/// [`MAXIMUM_REQUEST_BODY_BYTES`].
 pub const MAXIMUM_SIMULATOR_INBOUND_BODY_BYTES: usize = 24 * 1024 * 1024;
 
 /// The longest WhatsApp message id accepted from a simulated contact.
@@ -665,6 +667,14 @@ async fn post_simulator_inbound(
     let body = body.map_err(body_rejection)?;
     let message = parse_inbound_request(&body)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+    // Only inline media earns the larger limit; any other body keeps the
+    // API's.
+    if message.media_bytes.is_none() && body.len() > MAXIMUM_REQUEST_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body is too large",
+        ));
+    }
     let outcome = state.simulator.contact_sends(message).await?;
     Ok((StatusCode::ACCEPTED, Json(outcome)))
 }

@@ -2,7 +2,9 @@
 //!
 //! A Cloud API number has no connection to hold: sending is a
 //! `POST <WABOT_CLOUD_API_BASE_URL>/<phone-number-id>/messages` with a bearer
-//! token, and inbound messages and delivery statuses reach the daemon's
+//! token and the kind's documented body ([`message_body`]; media bytes from
+//! the bucket are first uploaded to `/<phone-number-id>/media`), and inbound
+//! messages and delivery statuses reach the daemon's
 //! webhook ([`crate::cloud_webhook`]). "Connecting" loads the number's
 //! credentials from `session_credentials.credentials`:
 //!

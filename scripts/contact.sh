@@ -3,10 +3,18 @@
 # through the session daemon's simulator and prints the bot's replies.
 #
 #   ./scripts/contact.sh "hi"                    as +15550199999 to +15550100001
+#   ./scripts/contact.sh --picture order.jpg "my order"      a picture (JPEG or PNG), with a caption
+#   ./scripts/contact.sh --location 38.7223,-9.1393 "Shop"   a location, with a name
+#   ./scripts/contact.sh --button-reply hours "Opening hours" a tap on the reply button with id "hours"
+#   ./scripts/contact.sh --list-reply row-2 "Address"        a pick of the list row with id "row-2"
+#   ./scripts/contact.sh --reply-to SIM-… "yes"              a reply quoting an earlier message
 #   ./scripts/contact.sh --read                  the whole conversation so far
 #   WABOT_CONTACT=+15550199998 ./scripts/contact.sh "hi"
 #
-# Any other flags go to `wabot contact send` (see `wabot contact send --help`).
+# The bot's replies print as `bot> …`; a kind other than text is named
+# (`bot> [buttons] How can we help? {hours=Opening hours | …}`, the ids to tap
+# with --button-reply). Any other flags go to `wabot contact send` (see
+# `wabot contact send --help`).
 source "$(dirname "$0")/lib/common.sh"
 STATE_DIR="$REPO_ROOT/.local/dev"
 [ -s "$STATE_DIR/secrets.env" ] || die "the local stack is not running: start it with ./scripts/dev.sh"

@@ -24,7 +24,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::transport::{DeliveryReceipt, InboundMessage, ReceiptStatus};
+use message_model::{ContactName, ContactPhone, Location, Media, SharedContact};
+
+use crate::transport::{Content, DeliveryReceipt, InboundMessage, ReceiptStatus};
 
 /// The header carrying the payload's signature.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
@@ -42,7 +44,7 @@ pub enum WebhookError {
 }
 
 /// Everything one `messages` change says about one number.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WebhookChange {
     /// `metadata.phone_number_id`: which number.
     pub phone_number_id: String,
@@ -166,115 +168,242 @@ fn array<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
 fn inbound_message(message: &Value, names: &[(&str, &str)]) -> Option<InboundMessage> {
     let from = message.get("from")?.as_str()?.trim_start_matches('+');
     let wa_message_id = message.get("id")?.as_str()?;
-    let message_type = message
+    let cloud_type = message
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("unknown");
-    let text_at = |pointer: &str| {
-        message
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (stored_type, text) = match message_type {
-        "text" => ("text", text_at("/text/body")),
-        "image" => ("image", text_at("/image/caption")),
-        "video" => ("video", text_at("/video/caption")),
-        "document" => ("document", text_at("/document/caption")),
-        "audio" => ("audio", String::new()),
-        "sticker" => ("sticker", String::new()),
-        "location" => ("location", text_at("/location/name")),
-        "contacts" => ("contacts", String::new()),
-        "reaction" => ("reaction", text_at("/reaction/emoji")),
-        "button" => ("buttons", text_at("/button/text")),
-        "interactive" => {
-            let reply = message
-                .pointer("/interactive/button_reply/title")
-                .or_else(|| message.pointer("/interactive/list_reply/title"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            ("interactive", reply)
-        }
-        "system" => ("system", text_at("/system/body")),
-        _ => ("unsupported", String::new()),
-    };
+    let content = content_of(message, cloud_type);
     let contact_name = names
         .iter()
         .find(|(wa_id, _)| *wa_id == from)
         .map(|(_, name)| (*name).to_owned());
-    let mut inbound = InboundMessage::text(from, contact_name, wa_message_id, text);
-    inbound.message_type = stored_type.to_owned();
-    inbound.payload = inbound_payload(message, message_type, stored_type);
+    let mut inbound = InboundMessage::with_content(from, contact_name, wa_message_id, content);
+    inbound.context_wa_message_id = message
+        .pointer("/context/id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
+    inbound.payload = inbound_payload(message, cloud_type, &inbound.content);
     Some(inbound)
+}
+
+/// A field a documented message must have is missing or has the wrong
+/// type: the JSON path (from the message) and what was expected.
+struct Missing(String);
+
+fn string_at(message: &Value, pointer: &str) -> Result<String, Missing> {
+    message
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Missing(format!("{} must be a string", json_path(pointer))))
+}
+
+fn optional_string_at(message: &Value, pointer: &str) -> Option<String> {
+    message
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned)
+}
+
+fn number_at(message: &Value, pointer: &str) -> Result<f64, Missing> {
+    message
+        .pointer(pointer)
+        .and_then(Value::as_f64)
+        .ok_or_else(|| Missing(format!("{} must be a number", json_path(pointer))))
+}
+
+/// `/location/latitude` as `location.latitude`.
+fn json_path(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
+}
+
+/// Maps a Cloud API message onto the message model, as Meta's webhook
+/// reference documents each `type`:
+///
+/// | `type` | content |
+/// |---|---|
+/// | `text` | `text` |
+/// | `image`, `video`, `document`, `sticker` | the same kind: media id, MIME type, sha256, caption, file name, animated |
+/// | `audio` | `voice` when `audio.voice` is true, else `audio` |
+/// | `location` | `location` (coordinates, name, address) |
+/// | `contacts` | `contacts` (names, phones with their WhatsApp ids, emails, organisation) |
+/// | `reaction` | `reaction` (the reacted message's id; no emoji: removed) |
+/// | `interactive` `button_reply` / `list_reply` | `button_reply` / `list_reply` (id, title, description) |
+/// | `button` (a template's quick reply) | `button_reply` with the `payload` as id |
+/// | `system` | `system` (`user_changed_number` with the new WhatsApp id) |
+/// | `unsupported`, anything else, a documented field missing | `unknown` (the raw message kept) |
+fn content_of(message: &Value, cloud_type: &str) -> Content {
+    match read_content(message, cloud_type) {
+        Ok(Some(content)) => content,
+        Ok(None) => Content::Unknown {
+            original_type: cloud_type.to_owned(),
+            reason: unsupported_reason(message, cloud_type),
+        },
+        Err(Missing(problem)) => Content::Unknown {
+            original_type: cloud_type.to_owned(),
+            reason: format!("a {cloud_type} message the daemon could not read: {problem}"),
+        },
+    }
+}
+
+fn unsupported_reason(message: &Value, cloud_type: &str) -> String {
+    let error = message.pointer("/errors/0");
+    let code = error
+        .and_then(|error| error.get("code"))
+        .and_then(Value::as_i64);
+    let title = error
+        .and_then(|error| error.get("title").or_else(|| error.get("message")))
+        .and_then(Value::as_str);
+    match (code, title) {
+        (Some(code), Some(title)) => format!("unsupported by the cloud api ({code}): {title}"),
+        (None, Some(title)) => format!("unsupported by the cloud api: {title}"),
+        _ if cloud_type == "unsupported" => "unsupported by the cloud api".to_owned(),
+        _ => format!("a cloud api message of type {cloud_type:?} is not read by the platform yet"),
+    }
+}
+
+fn read_content(message: &Value, cloud_type: &str) -> Result<Option<Content>, Missing> {
+    Ok(Some(match cloud_type {
+        "text" => Content::text(string_at(message, "/text/body")?),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let at = |field: &str| format!("/{cloud_type}/{field}");
+            let media = Media {
+                media_id: Some(string_at(message, &at("id"))?),
+                mime_type: optional_string_at(message, &at("mime_type")),
+                sha256: optional_string_at(message, &at("sha256")),
+                caption: optional_string_at(message, &at("caption")),
+                filename: optional_string_at(message, &at("filename")),
+                animated: message.pointer(&at("animated")).and_then(Value::as_bool),
+                ..Media::default()
+            };
+            match cloud_type {
+                "image" => Content::Image(media),
+                "video" => Content::Video(media),
+                "audio"
+                    if message.pointer("/audio/voice").and_then(Value::as_bool) == Some(true) =>
+                {
+                    Content::Voice(media)
+                }
+                "audio" => Content::Audio(media),
+                "document" => Content::Document(media),
+                _ => Content::Sticker(media),
+            }
+        }
+        "location" => Content::Location(Location {
+            latitude: number_at(message, "/location/latitude")?,
+            longitude: number_at(message, "/location/longitude")?,
+            name: optional_string_at(message, "/location/name"),
+            address: optional_string_at(message, "/location/address"),
+        }),
+        "contacts" => {
+            let cards = message
+                .get("contacts")
+                .and_then(Value::as_array)
+                .ok_or_else(|| Missing("contacts must be an array".to_owned()))?;
+            let mut contacts = Vec::with_capacity(cards.len());
+            for (index, card) in cards.iter().enumerate() {
+                contacts.push(shared_contact(card, index)?);
+            }
+            Content::Contacts { contacts }
+        }
+        "reaction" => Content::Reaction {
+            message_id: string_at(message, "/reaction/message_id")?,
+            // Meta leaves the emoji out when the reaction is removed.
+            emoji: optional_string_at(message, "/reaction/emoji").unwrap_or_default(),
+        },
+        "interactive" => match message.pointer("/interactive/type").and_then(Value::as_str) {
+            Some("button_reply") => Content::ButtonReply {
+                id: string_at(message, "/interactive/button_reply/id")?,
+                title: string_at(message, "/interactive/button_reply/title")?,
+            },
+            Some("list_reply") => Content::ListReply {
+                id: string_at(message, "/interactive/list_reply/id")?,
+                title: string_at(message, "/interactive/list_reply/title")?,
+                description: optional_string_at(message, "/interactive/list_reply/description"),
+            },
+            _ => return Ok(None),
+        },
+        // A template's quick-reply button: its developer-defined payload is
+        // the id to route by.
+        "button" => Content::ButtonReply {
+            id: string_at(message, "/button/payload")?,
+            title: optional_string_at(message, "/button/text").unwrap_or_default(),
+        },
+        "system" => Content::System {
+            system_type: optional_string_at(message, "/system/type")
+                .unwrap_or_else(|| "unknown".to_owned()),
+            text: optional_string_at(message, "/system/body").unwrap_or_default(),
+            // `new_wa_id` in the current reference, `wa_id` in older ones.
+            new_wa_id: optional_string_at(message, "/system/new_wa_id")
+                .or_else(|| optional_string_at(message, "/system/wa_id")),
+        },
+        _ => return Ok(None),
+    }))
+}
+
+fn shared_contact(card: &Value, index: usize) -> Result<SharedContact, Missing> {
+    let formatted_name = card
+        .pointer("/name/formatted_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Missing(format!(
+                "contacts[{index}].name.formatted_name must be a string"
+            ))
+        })?;
+    let items = |key: &str| {
+        card.get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    Ok(SharedContact {
+        name: ContactName {
+            formatted_name: formatted_name.to_owned(),
+            first_name: optional_string_at(card, "/name/first_name"),
+            last_name: optional_string_at(card, "/name/last_name"),
+        },
+        phones: items("phones")
+            .iter()
+            .filter_map(|phone| {
+                Some(ContactPhone {
+                    phone: phone.get("phone")?.as_str()?.to_owned(),
+                    wa_id: optional_string_at(phone, "/wa_id"),
+                    phone_type: optional_string_at(phone, "/type"),
+                })
+            })
+            .collect(),
+        emails: items("emails")
+            .iter()
+            .filter_map(|email| Some(email.get("email")?.as_str()?.to_owned()))
+            .collect(),
+        organization: optional_string_at(card, "/org/company"),
+        vcard: None,
+    })
 }
 
 /// The largest Cloud API message kept whole in `payload.raw` (the documented
 /// payloads are well under 4 KiB; a webhook body is at most 4 MiB).
 pub const MAX_RAW_MESSAGE_BYTES: usize = 16 * 1024;
 
-/// What is kept of a Cloud API message beside its text: the fields each
-/// kind carries, by name (`reply_id` for a button or list tap, or a template
-/// quick reply's `payload`, so routing matches by id; the media id, MIME
-/// type, sha256 and file name; coordinates; the message a reaction is for;
-/// shared contacts; a system notice's new id), the quoted message
-/// (`context`), and the message as WhatsApp sent it (`raw`, up to
-/// [`MAX_RAW_MESSAGE_BYTES`]), so nothing the platform cannot handle yet is
-/// lost. A kind it does not know is also flagged `unsupported: true`.
-fn inbound_payload(message: &Value, cloud_type: &str, stored_type: &str) -> Value {
-    let pick = |pointer: &str| message.pointer(pointer).cloned().unwrap_or(Value::Null);
+/// What is kept of a Cloud API message beside its content: the Cloud API's
+/// `type`, the timestamp, the quoted message (`context`), a tap's
+/// `reply_id` (what route-message read before the content column), and
+/// the message as WhatsApp sent it (`raw`, up to [`MAX_RAW_MESSAGE_BYTES`]),
+/// so nothing the platform cannot handle yet is lost. An unknown kind is
+/// also flagged `unsupported: true`.
+fn inbound_payload(message: &Value, cloud_type: &str, content: &Content) -> Value {
     let mut payload = json!({
         "cloud_type": cloud_type,
         "timestamp": message.get("timestamp"),
         "context": message.get("context"),
     });
-    let fields: Value = match cloud_type {
-        "interactive" => json!({
-            "reply_id": message
-                .pointer("/interactive/button_reply/id")
-                .or_else(|| message.pointer("/interactive/list_reply/id")),
-            "reply_title": message
-                .pointer("/interactive/button_reply/title")
-                .or_else(|| message.pointer("/interactive/list_reply/title")),
-            "reply_description": message.pointer("/interactive/list_reply/description"),
-            "interactive_type": message.pointer("/interactive/type"),
-        }),
-        // A template's quick-reply button: its developer-defined payload is
-        // the id to route by.
-        "button" => json!({
-            "reply_id": pick("/button/payload"),
-            "reply_title": pick("/button/text"),
-        }),
-        "image" | "video" | "audio" | "document" | "sticker" => {
-            let media = pick(&format!("/{cloud_type}"));
-            json!({
-                "media": {
-                    "media_id": media.get("id"),
-                    "mime_type": media.get("mime_type"),
-                    "sha256": media.get("sha256"),
-                    "filename": media.get("filename"),
-                    "voice": media.get("voice"),
-                    "animated": media.get("animated"),
-                },
-            })
+    if let Some(payload) = payload.as_object_mut() {
+        if let Some(reply_id) = content.reply_id() {
+            payload.insert("reply_id".to_owned(), json!(reply_id));
         }
-        "location" => json!({ "location": pick("/location") }),
-        "contacts" => json!({ "contacts": pick("/contacts") }),
-        "reaction" => json!({
-            "reaction": {
-                "message_id": message.pointer("/reaction/message_id"),
-                "emoji": message.pointer("/reaction/emoji"),
-            },
-        }),
-        "system" => json!({ "system": pick("/system") }),
-        _ => json!({}),
-    };
-    if let (Some(payload), Some(fields)) = (payload.as_object_mut(), fields.as_object()) {
-        for (key, value) in fields {
-            payload.insert(key.clone(), value.clone());
-        }
-        if stored_type == "unsupported" {
+        if matches!(content, Content::Unknown { .. }) {
             payload.insert("unsupported".to_owned(), Value::Bool(true));
         }
         let raw_size = serde_json::to_vec(message).map_or(usize::MAX, |raw| raw.len());
@@ -385,8 +514,12 @@ mod tests {
         let message = &changes[0].messages[0];
         assert_eq!(message.contact_wa_id, "16505551234");
         assert_eq!(message.contact_name.as_deref(), Some("Sheena Nelson"));
-        assert_eq!(message.text, "Does it come in another color?");
-        assert_eq!(message.message_type, "text");
+        assert_eq!(
+            message.content,
+            Content::text("Does it come in another color?")
+        );
+        assert_eq!(message.message_type(), "text");
+        assert_eq!(message.context_wa_message_id, None);
         assert!(message.wa_message_id.starts_with("wamid."));
     }
 
@@ -406,72 +539,312 @@ mod tests {
         changes[0].messages[0].clone()
     }
 
+    fn media(media_id: &str) -> Media {
+        Media {
+            media_id: Some(media_id.to_owned()),
+            ..Media::default()
+        }
+    }
+
     #[test]
-    fn a_button_or_list_tap_keeps_its_id_for_routing() {
+    fn a_text_reply_keeps_the_quoted_message() {
+        let reply = parsed(
+            r#"{"context": {"from": "15550783881", "id": "wamid.QUOTED"}, "from": "16505551234", "id": "wamid.X1",
+                "timestamp": "1750020000", "type": "text", "text": {"body": "yes please"}}"#,
+        );
+        assert_eq!(reply.content, Content::text("yes please"));
+        assert_eq!(reply.context_wa_message_id.as_deref(), Some("wamid.QUOTED"));
+        assert_eq!(reply.payload["context"]["id"], "wamid.QUOTED");
+    }
+
+    #[test]
+    fn a_reply_button_tap_keeps_its_id_for_routing() {
         let button = parsed(
             r#"{"context": {"from": "15550783881", "id": "wamid.QUOTED"}, "from": "16505551234", "id": "wamid.B1",
                 "timestamp": "1750020000", "type": "interactive",
                 "interactive": {"type": "button_reply", "button_reply": {"id": "1", "title": "Opening hours"}}}"#,
         );
-        assert_eq!(button.message_type, "interactive");
-        assert_eq!(button.text, "Opening hours");
+        assert_eq!(
+            button.content,
+            Content::ButtonReply {
+                id: "1".into(),
+                title: "Opening hours".into()
+            }
+        );
+        assert_eq!(button.message_type(), "button_reply");
+        assert_eq!(button.body(), "Opening hours");
+        assert_eq!(
+            button.context_wa_message_id.as_deref(),
+            Some("wamid.QUOTED")
+        );
         assert_eq!(button.payload["reply_id"], "1");
-        assert_eq!(button.payload["context"]["id"], "wamid.QUOTED");
+    }
+
+    #[test]
+    fn a_list_row_pick_keeps_its_id_and_description() {
         let list = parsed(
             r#"{"from": "16505551234", "id": "wamid.L1", "timestamp": "1750020000", "type": "interactive",
                 "interactive": {"type": "list_reply", "list_reply": {"id": "row-2", "title": "Address", "description": "Where we are"}}}"#,
         );
-        assert_eq!(list.payload["reply_id"], "row-2");
-        assert_eq!(list.payload["reply_description"], "Where we are");
-        let template_reply = parsed(
-            r#"{"from": "16505551234", "id": "wamid.T1", "timestamp": "1750020000", "type": "button",
-                "button": {"payload": "STOP_PROMOS", "text": "Stop promotions"}}"#,
+        assert_eq!(
+            list.content,
+            Content::ListReply {
+                id: "row-2".into(),
+                title: "Address".into(),
+                description: Some("Where we are".into())
+            }
         );
-        assert_eq!(template_reply.payload["reply_id"], "STOP_PROMOS");
-        assert_eq!(template_reply.text, "Stop promotions");
     }
 
     #[test]
-    fn media_location_reactions_and_contacts_keep_what_they_carry() {
+    fn a_template_quick_reply_routes_by_its_payload() {
+        let template_reply = parsed(
+            r#"{"context": {"from": "15550783881", "id": "wamid.TEMPLATE"}, "from": "16505551234", "id": "wamid.T1",
+                "timestamp": "1750020000", "type": "button",
+                "button": {"payload": "STOP_PROMOS", "text": "Stop promotions"}}"#,
+        );
+        assert_eq!(
+            template_reply.content,
+            Content::ButtonReply {
+                id: "STOP_PROMOS".into(),
+                title: "Stop promotions".into()
+            }
+        );
+        assert_eq!(
+            template_reply.context_wa_message_id.as_deref(),
+            Some("wamid.TEMPLATE")
+        );
+    }
+
+    #[test]
+    fn an_image_keeps_its_media_id_type_hash_and_caption() {
         let image = parsed(
             r#"{"from": "16505551234", "id": "wamid.I1", "timestamp": "1750020000", "type": "image",
                 "image": {"caption": "my order", "mime_type": "image/jpeg", "sha256": "abc=", "id": "1003383421387256"}}"#,
         );
-        assert_eq!(image.text, "my order");
-        assert_eq!(image.payload["media"]["media_id"], "1003383421387256");
-        assert_eq!(image.payload["media"]["mime_type"], "image/jpeg");
-        assert_eq!(image.payload["media"]["sha256"], "abc=");
+        assert_eq!(
+            image.content,
+            Content::Image(Media {
+                mime_type: Some("image/jpeg".into()),
+                sha256: Some("abc=".into()),
+                caption: Some("my order".into()),
+                ..media("1003383421387256")
+            })
+        );
+        assert_eq!(image.body(), "my order");
+    }
+
+    #[test]
+    fn a_video_keeps_its_media() {
+        let video = parsed(
+            r#"{"from": "16505551234", "id": "wamid.V1", "timestamp": "1750020000", "type": "video",
+                "video": {"caption": "unboxing", "mime_type": "video/mp4", "sha256": "vid=", "id": "1200"}}"#,
+        );
+        assert_eq!(
+            video.content,
+            Content::Video(Media {
+                mime_type: Some("video/mp4".into()),
+                sha256: Some("vid=".into()),
+                caption: Some("unboxing".into()),
+                ..media("1200")
+            })
+        );
+    }
+
+    #[test]
+    fn audio_with_the_voice_flag_is_a_voice_note() {
         let voice = parsed(
             r#"{"from": "16505551234", "id": "wamid.A1", "timestamp": "1750020000", "type": "audio",
                 "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "def=", "id": "2", "voice": true}}"#,
         );
-        assert_eq!(voice.payload["media"]["voice"], true);
+        assert_eq!(
+            voice.content,
+            Content::Voice(Media {
+                mime_type: Some("audio/ogg; codecs=opus".into()),
+                sha256: Some("def=".into()),
+                ..media("2")
+            })
+        );
+        let audio = parsed(
+            r#"{"from": "16505551234", "id": "wamid.A2", "timestamp": "1750020000", "type": "audio",
+                "audio": {"mime_type": "audio/mpeg", "sha256": "mp3=", "id": "3", "voice": false}}"#,
+        );
+        assert_eq!(audio.message_type(), "audio");
+    }
+
+    #[test]
+    fn a_document_keeps_its_file_name() {
+        let document = parsed(
+            r#"{"from": "16505551234", "id": "wamid.D1", "timestamp": "1750020000", "type": "document",
+                "document": {"caption": "invoice", "filename": "invoice-42.pdf", "mime_type": "application/pdf", "sha256": "pdf=", "id": "4"}}"#,
+        );
+        assert_eq!(
+            document.content,
+            Content::Document(Media {
+                mime_type: Some("application/pdf".into()),
+                sha256: Some("pdf=".into()),
+                caption: Some("invoice".into()),
+                filename: Some("invoice-42.pdf".into()),
+                ..media("4")
+            })
+        );
+    }
+
+    #[test]
+    fn a_sticker_keeps_whether_it_is_animated() {
+        let sticker = parsed(
+            r#"{"from": "16505551234", "id": "wamid.K1", "timestamp": "1750020000", "type": "sticker",
+                "sticker": {"mime_type": "image/webp", "sha256": "webp=", "id": "5", "animated": true}}"#,
+        );
+        assert_eq!(
+            sticker.content,
+            Content::Sticker(Media {
+                mime_type: Some("image/webp".into()),
+                sha256: Some("webp=".into()),
+                animated: Some(true),
+                ..media("5")
+            })
+        );
+    }
+
+    #[test]
+    fn a_location_keeps_its_coordinates() {
         let location = parsed(
             r#"{"from": "16505551234", "id": "wamid.G1", "timestamp": "1750020000", "type": "location",
-                "location": {"address": "1 Hacker Way", "latitude": 37.483307, "longitude": -122.148981, "name": "HQ"}}"#,
+                "location": {"address": "1 Hacker Way", "latitude": 37.483307, "longitude": -122.148981, "name": "HQ", "url": "https://example.com"}}"#,
         );
-        assert_eq!(location.payload["location"]["latitude"], 37.483307);
-        assert_eq!(location.payload["location"]["longitude"], -122.148981);
+        assert_eq!(
+            location.content,
+            Content::Location(Location {
+                latitude: 37.483307,
+                longitude: -122.148981,
+                name: Some("HQ".into()),
+                address: Some("1 Hacker Way".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn shared_contacts_keep_their_numbers() {
+        let contacts = parsed(
+            r#"{"from": "16505551234", "id": "wamid.C1", "timestamp": "1750020000", "type": "contacts",
+                "contacts": [{"addresses": [{"city": "Menlo Park", "type": "WORK"}],
+                              "emails": [{"email": "ada@example.com", "type": "WORK"}],
+                              "name": {"formatted_name": "Ada Lovelace", "first_name": "Ada", "last_name": "Lovelace"},
+                              "org": {"company": "Analytical Engines"},
+                              "phones": [{"phone": "+1 555 0100", "wa_id": "15550100", "type": "CELL"}]}]}"#,
+        );
+        assert_eq!(
+            contacts.content,
+            Content::Contacts {
+                contacts: vec![SharedContact {
+                    name: ContactName {
+                        formatted_name: "Ada Lovelace".into(),
+                        first_name: Some("Ada".into()),
+                        last_name: Some("Lovelace".into()),
+                    },
+                    phones: vec![ContactPhone {
+                        phone: "+1 555 0100".into(),
+                        wa_id: Some("15550100".into()),
+                        phone_type: Some("CELL".into()),
+                    }],
+                    emails: vec!["ada@example.com".into()],
+                    organization: Some("Analytical Engines".into()),
+                    vcard: None,
+                }]
+            }
+        );
+    }
+
+    #[test]
+    fn a_reaction_names_the_message_it_reacts_to() {
         let reaction = parsed(
             r#"{"from": "16505551234", "id": "wamid.R1", "timestamp": "1750020000", "type": "reaction",
                 "reaction": {"message_id": "wamid.REACTED", "emoji": "\ud83d\udc4d"}}"#,
         );
-        assert_eq!(reaction.payload["reaction"]["message_id"], "wamid.REACTED");
-        assert_eq!(reaction.payload["reaction"]["emoji"], "\u{1f44d}");
-        let contacts = parsed(
-            r#"{"from": "16505551234", "id": "wamid.C1", "timestamp": "1750020000", "type": "contacts",
-                "contacts": [{"name": {"formatted_name": "Ada"}, "phones": [{"phone": "+1 555 0100", "wa_id": "15550100"}]}]}"#,
+        assert_eq!(
+            reaction.content,
+            Content::Reaction {
+                message_id: "wamid.REACTED".into(),
+                emoji: "\u{1f44d}".into()
+            }
+        );
+        // Meta leaves the emoji out when the contact removes the reaction.
+        let removed = parsed(
+            r#"{"from": "16505551234", "id": "wamid.R2", "timestamp": "1750020000", "type": "reaction",
+                "reaction": {"message_id": "wamid.REACTED"}}"#,
         );
         assert_eq!(
-            contacts.payload["contacts"][0]["phones"][0]["wa_id"],
-            "15550100"
+            removed.content,
+            Content::Reaction {
+                message_id: "wamid.REACTED".into(),
+                emoji: String::new()
+            }
         );
+    }
+
+    #[test]
+    fn a_changed_number_is_a_system_notice_with_the_new_id() {
         let system = parsed(
             r#"{"from": "16505551234", "id": "wamid.S1", "timestamp": "1750020000", "type": "system",
+                "system": {"body": "User A changed from 16505551234 to 16505559999", "new_wa_id": "16505559999", "type": "user_changed_number"}}"#,
+        );
+        assert_eq!(
+            system.content,
+            Content::System {
+                system_type: "user_changed_number".into(),
+                text: "User A changed from 16505551234 to 16505559999".into(),
+                new_wa_id: Some("16505559999".into()),
+            }
+        );
+        let older = parsed(
+            r#"{"from": "16505551234", "id": "wamid.S2", "timestamp": "1750020000", "type": "system",
                 "system": {"body": "User changed number", "wa_id": "16505559999", "type": "user_changed_number"}}"#,
         );
-        assert_eq!(system.message_type, "system");
-        assert_eq!(system.payload["system"]["wa_id"], "16505559999");
+        assert!(
+            matches!(&older.content, Content::System { new_wa_id: Some(id), .. } if id == "16505559999")
+        );
+    }
+
+    #[test]
+    fn an_unsupported_message_is_unknown_with_meta_s_reason() {
+        let unsupported = parsed(
+            r#"{"from": "16505551234", "id": "wamid.N1", "timestamp": "1750020000", "type": "unsupported",
+                "errors": [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+                            "error_data": {"details": "Message type is currently not supported."}}]}"#,
+        );
+        assert_eq!(
+            unsupported.content,
+            Content::Unknown {
+                original_type: "unsupported".into(),
+                reason: "unsupported by the cloud api (131051): Message type unknown".into(),
+            }
+        );
+        assert_eq!(unsupported.payload["raw"]["errors"][0]["code"], 131051);
+    }
+
+    #[test]
+    fn a_documented_kind_missing_its_fields_is_unknown_naming_the_field() {
+        let broken = parsed(
+            r#"{"from": "16505551234", "id": "wamid.N2", "timestamp": "1750020000", "type": "location",
+                "location": {"latitude": "north"}}"#,
+        );
+        assert_eq!(
+            broken.content,
+            Content::Unknown {
+                original_type: "location".into(),
+                reason: "a location message the daemon could not read: location.latitude must be a number".into(),
+            }
+        );
+        assert_eq!(broken.payload["unsupported"], true);
+        let no_media_id = parsed(
+            r#"{"from": "16505551234", "id": "wamid.N3", "timestamp": "1750020000", "type": "image", "image": {}}"#,
+        );
+        assert!(
+            matches!(&no_media_id.content, Content::Unknown { reason, .. } if reason.contains("image.id")),
+            "{:?}",
+            no_media_id.content
+        );
     }
 
     #[test]
@@ -480,7 +853,10 @@ mod tests {
             r#"{"from": "16505551234", "id": "wamid.U1", "timestamp": "1750020000", "type": "order",
                 "order": {"catalog_id": "42", "product_items": [{"product_retailer_id": "sku-1", "quantity": 2}]}}"#,
         );
-        assert_eq!(unknown.message_type, "unsupported");
+        assert_eq!(unknown.message_type(), "unknown");
+        assert!(
+            matches!(&unknown.content, Content::Unknown { original_type, .. } if original_type == "order")
+        );
         assert_eq!(unknown.payload["unsupported"], true);
         assert_eq!(unknown.payload["cloud_type"], "order");
         assert_eq!(unknown.payload["raw"]["order"]["catalog_id"], "42");

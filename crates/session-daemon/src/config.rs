@@ -284,7 +284,7 @@ pub struct ContactArguments {
 #[derive(Debug, Subcommand)]
 pub enum ContactCommand {
     /// Send a message to a number, then print the bot's replies as `bot> …`.
-    Send(ContactSendArguments),
+    Send(Box<ContactSendArguments>),
     /// Print the whole conversation between the contact and a number.
     Read(ContactReadArguments),
 }
@@ -317,8 +317,35 @@ pub struct ContactSendArguments {
     #[arg(long, env = "WABOT_DAEMON_URL", default_value = DEFAULT_DAEMON_URL)]
     pub daemon_url: String,
 
-    /// The message text.
-    pub text: String,
+    /// Send a picture (a JPEG or PNG file); the text, if any, is its caption.
+    #[arg(long, value_name = "FILE", group = "kind")]
+    pub picture: Option<std::path::PathBuf>,
+
+    /// Send a location, `<latitude>,<longitude>`; the text, if any, is the
+    /// place's name.
+    #[arg(
+        long,
+        value_name = "LAT,LON",
+        group = "kind",
+        allow_hyphen_values = true
+    )]
+    pub location: Option<String>,
+
+    /// Tap a reply button: its id and title.
+    #[arg(long, num_args = 2, value_names = ["ID", "TITLE"], group = "kind")]
+    pub button_reply: Option<Vec<String>>,
+
+    /// Pick a list row: its id and title.
+    #[arg(long, num_args = 2, value_names = ["ID", "TITLE"], group = "kind")]
+    pub list_reply: Option<Vec<String>>,
+
+    /// The WhatsApp id of the message this one replies to (quotes).
+    #[arg(long, value_name = "WA_MESSAGE_ID")]
+    pub reply_to: Option<String>,
+
+    /// The message text (a picture's caption, a location's name); required
+    /// for a plain text message.
+    pub text: Option<String>,
 }
 
 /// The flags of `wabot contact read`.
@@ -1416,7 +1443,7 @@ mod tests {
         else {
             panic!("expected contact send");
         };
-        assert_eq!(send.text, "hi");
+        assert_eq!(send.text.as_deref(), Some("hi"));
         assert_eq!(send.wait_secs, 5);
         assert_eq!(send.name.as_deref(), Some("Ada"));
     }

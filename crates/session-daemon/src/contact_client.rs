@@ -55,6 +55,19 @@ pub enum ContactError {
     /// Printing failed.
     #[error("could not print: {0}")]
     Output(#[from] std::io::Error),
+
+    /// The flags do not describe a message.
+    #[error("{0}")]
+    InvalidArguments(String),
+
+    /// A file to send could not be read.
+    #[error("could not read {path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// The daemon's answer to an inbound message.
@@ -73,8 +86,12 @@ pub struct TranscriptMessage {
     pub seq: u64,
     /// `to_number` (the contact wrote) or `to_contact` (the bot wrote).
     pub direction: String,
-    /// The text.
+    /// The text (the content's summary).
     pub text: String,
+    /// What the message says, in the message model (absent from older
+    /// daemons).
+    #[serde(default)]
+    pub content: Option<serde_json::Value>,
     /// WhatsApp's id of the message.
     pub wa_message_id: String,
     /// When it was sent, in milliseconds since the Unix epoch.
@@ -98,10 +115,145 @@ struct ErrorAnswer {
     error: String,
 }
 
-/// Returns how a transcript line is printed: `you> …` or `bot> …`.
+/// Returns how a transcript line is printed: `you> …` or `bot> …`; a
+/// kind other than text is named (`bot> [image] caption`), and buttons and
+/// list rows are listed with their ids, for `--button-reply`.
 pub fn format_transcript_line(message: &TranscriptMessage) -> String {
     let speaker = if message.is_from_bot() { "bot" } else { "you" };
-    format!("{speaker}> {}", message.text)
+    let content = message.content.as_ref();
+    let kind = content
+        .and_then(|content| content.get("kind"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("text");
+    if kind == "text" {
+        return format!("{speaker}> {}", message.text);
+    }
+    let mut line = format!("{speaker}> [{kind}] {}", message.text);
+    let choices: Vec<String> = match kind {
+        "buttons" => content
+            .and_then(|content| content.get("buttons"))
+            .and_then(serde_json::Value::as_array)
+            .map(|buttons| buttons.iter().collect())
+            .unwrap_or_default(),
+        "list" => content
+            .and_then(|content| content.get("sections"))
+            .and_then(serde_json::Value::as_array)
+            .map(|sections| {
+                sections
+                    .iter()
+                    .filter_map(|section| section.get("rows")?.as_array())
+                    .flatten()
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .map(|choice: &serde_json::Value| {
+        format!(
+            "{}={}",
+            choice["id"].as_str().unwrap_or_default(),
+            choice["title"].as_str().unwrap_or_default()
+        )
+    })
+    .collect();
+    if !choices.is_empty() {
+        line.push_str(&format!(" {{{}}}", choices.join(" | ")));
+    }
+    line.trim_end().to_owned()
+}
+
+/// Builds the `POST /simulator/inbound` body of `wabot contact send`: plain
+/// text, or a picture (read from its file, sent inline in base64), a
+/// location, or a button or list tap, with the quoted message.
+pub fn inbound_body(arguments: &ContactSendArguments) -> Result<serde_json::Value, ContactError> {
+    use base64::Engine as _;
+    let invalid = |message: String| ContactError::InvalidArguments(message);
+    let text = arguments
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty());
+    let mut body = json!({ "to": arguments.to, "from": arguments.from });
+    if let Some(path) = &arguments.picture {
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mime_type = match extension.as_str() {
+            "jpg" | "jpeg" => "image/jpeg",
+            "png" => "image/png",
+            _ => {
+                return Err(invalid(format!(
+                    "--picture {}: WhatsApp pictures are JPEG or PNG (.jpg, .jpeg, .png)",
+                    path.display()
+                )))
+            }
+        };
+        let bytes = std::fs::read(path).map_err(|source| ContactError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut content = json!({ "kind": "image", "mime_type": mime_type });
+        if let Some(caption) = text {
+            content["caption"] = json!(caption);
+        }
+        body["content"] = content;
+        body["media_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+    } else if let Some(location) = &arguments.location {
+        let coordinates: Option<(f64, f64)> = location
+            .split_once(',')
+            .and_then(|(lat, lon)| Some((lat.trim().parse().ok()?, lon.trim().parse().ok()?)));
+        let Some((latitude, longitude)) = coordinates else {
+            return Err(invalid(format!(
+                "--location {location:?}: expected <latitude>,<longitude>, such as 38.7223,-9.1393"
+            )));
+        };
+        let mut content =
+            json!({ "kind": "location", "latitude": latitude, "longitude": longitude });
+        if let Some(name) = text {
+            content["name"] = json!(name);
+        }
+        body["content"] = content;
+    } else if let Some(reply) = arguments
+        .button_reply
+        .as_ref()
+        .map(|reply| ("button_reply", reply))
+        .or_else(|| {
+            arguments
+                .list_reply
+                .as_ref()
+                .map(|reply| ("list_reply", reply))
+        })
+    {
+        let (kind, values) = reply;
+        let [id, title] = values.as_slice() else {
+            return Err(invalid(format!(
+                "--{}: give an id and a title",
+                kind.replace('_', "-")
+            )));
+        };
+        body["content"] = json!({ "kind": kind, "id": id, "title": title });
+    } else {
+        let Some(text) = text else {
+            return Err(invalid(
+                "give the message text, or --picture, --location, --button-reply or --list-reply"
+                    .to_owned(),
+            ));
+        };
+        body["text"] = json!(text);
+    }
+    if let Some(name) = &arguments.name {
+        body["name"] = json!(name);
+    }
+    if let Some(message_id) = &arguments.message_id {
+        body["message_id"] = json!(message_id);
+    }
+    if let Some(reply_to) = &arguments.reply_to {
+        body["context_wa_message_id"] = json!(reply_to);
+    }
+    Ok(body)
 }
 
 /// A client of the daemon's simulator endpoints.
@@ -126,29 +278,19 @@ impl DaemonClient {
         })
     }
 
-    /// Posts a contact's message to a number.
+    /// Posts a contact's message to a number (a `POST /simulator/inbound`
+    /// body, see [`inbound_body`]).
     pub async fn send_inbound(
         &self,
-        to: &str,
-        from: &str,
-        name: Option<&str>,
-        text: &str,
-        message_id: Option<&str>,
+        body: &serde_json::Value,
     ) -> Result<InboundAccepted, ContactError> {
         let token = self.token.as_deref().ok_or(ContactError::MissingToken)?;
         let url = format!("{}/simulator/inbound", self.base_url);
-        let mut body = json!({ "to": to, "from": from, "text": text });
-        if let Some(name) = name {
-            body["name"] = json!(name);
-        }
-        if let Some(message_id) = message_id {
-            body["message_id"] = json!(message_id);
-        }
         let response = self
             .http
             .post(&url)
             .bearer_auth(token)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|error| unreachable_error(&url, &error))?;
@@ -185,6 +327,7 @@ pub async fn run_send(
     arguments: &ContactSendArguments,
     output: &mut impl Write,
 ) -> Result<(), ContactError> {
+    let body = inbound_body(arguments)?;
     let token = std::env::var(DAEMON_TOKEN_VARIABLE)
         .ok()
         .filter(|token| !token.is_empty())
@@ -194,15 +337,7 @@ pub async fn run_send(
     let existing = client.transcript(&arguments.to, &arguments.from, 0).await?;
     let mut last_seen_seq = existing.last().map_or(0, |message| message.seq);
 
-    let accepted = client
-        .send_inbound(
-            &arguments.to,
-            &arguments.from,
-            arguments.name.as_deref(),
-            &arguments.text,
-            arguments.message_id.as_deref(),
-        )
-        .await?;
+    let accepted = client.send_inbound(&body).await?;
     if accepted.duplicate {
         writeln!(output, "(duplicate: already delivered)")?;
         return Ok(());
@@ -283,6 +418,7 @@ mod tests {
             seq: 1,
             direction: direction.to_owned(),
             text: text.to_owned(),
+            content: None,
             wa_message_id: "SIM-1".to_owned(),
             at_ms: 0,
         }
@@ -298,5 +434,107 @@ mod tests {
             format_transcript_line(&message("to_contact", "Hi!")),
             "bot> Hi!"
         );
+    }
+
+    #[test]
+    fn other_kinds_are_named_and_choices_listed() {
+        let mut buttons = message("to_contact", "How can we help?");
+        buttons.content = Some(json!({"kind": "buttons", "text": "How can we help?",
+            "buttons": [{"id": "hours", "title": "Opening hours"}, {"id": "address", "title": "Address"}]}));
+        assert_eq!(
+            format_transcript_line(&buttons),
+            "bot> [buttons] How can we help? {hours=Opening hours | address=Address}"
+        );
+        let mut picture = message("to_number", "my order");
+        picture.content = Some(json!({"kind": "image", "caption": "my order"}));
+        assert_eq!(format_transcript_line(&picture), "you> [image] my order");
+    }
+
+    fn arguments(flags: &[&str]) -> ContactSendArguments {
+        use clap::Parser as _;
+        let mut line = vec![
+            "wabot",
+            "contact",
+            "send",
+            "--to",
+            "+15550100001",
+            "--from",
+            "+15550199999",
+        ];
+        line.extend_from_slice(flags);
+        let parsed = crate::config::CommandLine::try_parse_from(line).expect("flags");
+        match parsed.command {
+            crate::config::TopLevelCommand::Contact(crate::config::ContactArguments {
+                command: crate::config::ContactCommand::Send(send),
+            }) => *send,
+            _ => panic!("expected contact send"),
+        }
+    }
+
+    #[test]
+    fn a_picture_goes_inline_with_its_caption() {
+        use base64::Engine as _;
+        let directory =
+            std::env::temp_dir().join(format!("wabot-contact-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&directory).expect("a folder");
+        let path = directory.join("order.PNG");
+        std::fs::write(&path, b"\x89PNG picture").expect("a picture");
+        let body = inbound_body(&arguments(&[
+            "--picture",
+            path.to_str().expect("utf-8"),
+            "--reply-to",
+            "SIM-1",
+            "my order",
+        ]))
+        .expect("a body");
+        assert_eq!(
+            body["content"],
+            json!({"kind": "image", "mime_type": "image/png", "caption": "my order"})
+        );
+        assert_eq!(body["context_wa_message_id"], "SIM-1");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body["media_base64"].as_str().expect("base64"))
+            .expect("decodes");
+        assert_eq!(bytes, b"\x89PNG picture");
+        assert!(body.get("text").is_none());
+        let gif = directory.join("x.gif");
+        std::fs::write(&gif, b"GIF").expect("a gif");
+        assert!(matches!(
+            inbound_body(&arguments(&["--picture", gif.to_str().expect("utf-8")])),
+            Err(ContactError::InvalidArguments(message)) if message.contains("JPEG or PNG")
+        ));
+        assert!(matches!(
+            inbound_body(&arguments(&["--picture", "/nonexistent/a.jpg"])),
+            Err(ContactError::File { .. })
+        ));
+        let _ = std::fs::remove_dir_all(directory);
+    }
+
+    #[test]
+    fn a_location_and_taps_become_their_content() {
+        let location =
+            inbound_body(&arguments(&["--location", "38.7223,-9.1393", "Shop"])).expect("a body");
+        assert_eq!(
+            location["content"],
+            json!({"kind": "location", "latitude": 38.7223, "longitude": -9.1393, "name": "Shop"})
+        );
+        assert!(matches!(
+            inbound_body(&arguments(&["--location", "north"])),
+            Err(ContactError::InvalidArguments(message)) if message.contains("<latitude>,<longitude>")
+        ));
+        let tap = inbound_body(&arguments(&["--button-reply", "hours", "Opening hours"]))
+            .expect("a body");
+        assert_eq!(
+            tap["content"],
+            json!({"kind": "button_reply", "id": "hours", "title": "Opening hours"})
+        );
+        let row = inbound_body(&arguments(&["--list-reply", "row-2", "Address"])).expect("a body");
+        assert_eq!(row["content"]["kind"], "list_reply");
+        let text = inbound_body(&arguments(&["hi"])).expect("a body");
+        assert_eq!(text["text"], "hi");
+        assert!(matches!(
+            inbound_body(&arguments(&[])),
+            Err(ContactError::InvalidArguments(_))
+        ));
     }
 }

@@ -35,6 +35,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -50,13 +51,19 @@ use crate::transport::simulator::{
     SimulatedConnectionEvent, SimulatedMessage, SimulatedSendOutcome, SimulatorError,
     SimulatorNetwork, SimulatorScriptChange, TranscriptEntry,
 };
-use crate::transport::{DeliveryReceipt, ReceiptStatus};
+use crate::transport::{parse_content, Content, DeliveryReceipt, ReceiptStatus};
 
 /// The largest request body accepted, in bytes (64 KiB).
 pub const MAXIMUM_REQUEST_BODY_BYTES: usize = 64 * 1024;
 
 /// The largest Cloud API webhook body accepted, in bytes (4 MiB).
 pub const MAXIMUM_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The largest `POST /simulator/inbound` body accepted with inline media
+/// (`media_base64`), in bytes (24 MiB: a 16 MB video or voice note,
+/// base64-encoded, fits); without media the limit stays
+/// [`MAXIMUM_REQUEST_BODY_BYTES`].
+pub const MAXIMUM_SIMULATOR_INBOUND_BODY_BYTES: usize = 24 * 1024 * 1024;
 
 /// The longest WhatsApp message id accepted from a simulated contact.
 pub const MAXIMUM_MESSAGE_ID_CHARACTERS: usize = 200;
@@ -157,6 +164,7 @@ impl From<SimulatorError> for ApiError {
     fn from(error: SimulatorError) -> Self {
         let status = match &error {
             SimulatorError::UnknownNumber { .. } => StatusCode::NOT_FOUND,
+            SimulatorError::NotMedia { .. } => StatusCode::BAD_REQUEST,
             SimulatorError::NotConnected { .. } | SimulatorError::NotPairing { .. } => {
                 StatusCode::CONFLICT
             }
@@ -195,8 +203,25 @@ pub enum InboundRequestError {
     MalformedJson(String),
 
     /// The body is JSON but not an object.
-    #[error("the body must be a JSON object with the fields \"to\", \"from\" and \"text\"")]
+    #[error("the body must be a JSON object with the fields \"to\", \"from\" and \"text\" (or \"content\")")]
     NotAnObject,
+
+    /// Both `text` and `content` were given.
+    #[error("give either \"text\" or \"content\", not both")]
+    TextAndContent,
+
+    /// `content` is not the message model's JSON, or breaks its rules.
+    #[error("field \"{path}\": {message}")]
+    InvalidContent {
+        /// The JSON path of the field at fault (`content.latitude`).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// `media_base64` is not base64.
+    #[error("field \"media_base64\" is not base64: {0}")]
+    InvalidBase64(String),
 
     /// A required field is absent.
     #[error("missing field \"{0}\"")]
@@ -257,10 +282,53 @@ pub fn parse_inbound_request(body: &[u8]) -> Result<SimulatedMessage, InboundReq
         field: "from",
         source,
     })?;
-    let text = required_string(&fields, "text")?;
-    if text.trim().is_empty() {
-        return Err(InboundRequestError::EmptyField("text"));
+    let text = optional_string(&fields, "text")?;
+    let content = match (text, fields.get("content")) {
+        (Some(_), Some(content)) if !content.is_null() => {
+            return Err(InboundRequestError::TextAndContent)
+        }
+        (Some(text), _) => {
+            if text.trim().is_empty() {
+                return Err(InboundRequestError::EmptyField("text"));
+            }
+            Content::text(text)
+        }
+        (None, Some(content)) if !content.is_null() => parse_inbound_content(content)?,
+        (None, _) => return Err(InboundRequestError::MissingField("text")),
+    };
+    let context_wa_message_id = optional_string(&fields, "context_wa_message_id")?;
+    if let Some(context) = &context_wa_message_id {
+        if context.trim().is_empty() {
+            return Err(InboundRequestError::EmptyField("context_wa_message_id"));
+        }
+        if context.chars().count() > MAXIMUM_MESSAGE_ID_CHARACTERS {
+            return Err(InboundRequestError::TooLong {
+                field: "context_wa_message_id",
+                maximum: MAXIMUM_MESSAGE_ID_CHARACTERS,
+            });
+        }
     }
+    let media_bytes = match optional_string(&fields, "media_base64")? {
+        None => None,
+        Some(encoded) => {
+            if content.media().is_none() {
+                return Err(InboundRequestError::InvalidContent {
+                    path: "media_base64".to_owned(),
+                    message: format!(
+                        "a {} message carries no media; media_base64 goes with image, video, audio, voice, document or sticker content",
+                        content.kind()
+                    ),
+                });
+            }
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .map_err(|error| InboundRequestError::InvalidBase64(error.to_string()))?;
+            if bytes.is_empty() {
+                return Err(InboundRequestError::EmptyField("media_base64"));
+            }
+            Some(std::sync::Arc::<[u8]>::from(bytes))
+        }
+    };
 
     let name = optional_string(&fields, "name")?
         .map(|name| name.trim().to_owned())
@@ -299,9 +367,51 @@ pub fn parse_inbound_request(body: &[u8]) -> Result<SimulatedMessage, InboundReq
         from,
         from_lid,
         name,
-        text,
+        content,
+        context_wa_message_id,
+        media_bytes,
         message_id,
     })
+}
+
+/// Reads a simulated contact's `content` into the message model, naming the
+/// JSON path of what is wrong (`content.latitude`). Only what a contact
+/// can send is accepted (not the business's buttons, lists or templates),
+/// with the shape Postgres checks: non-empty text, coordinates in range.
+fn parse_inbound_content(content: &Value) -> Result<Content, InboundRequestError> {
+    let parsed = parse_content(content).map_err(|error| InboundRequestError::InvalidContent {
+        path: error.path,
+        message: error.message,
+    })?;
+    let invalid = |path: &str, message: String| InboundRequestError::InvalidContent {
+        path: format!("content.{path}"),
+        message,
+    };
+    match &parsed {
+        Content::Text { text, .. } if text.trim().is_empty() => {
+            Err(invalid("text", "must not be empty".to_owned()))
+        }
+        Content::Location(location) if !(-90.0..=90.0).contains(&location.latitude) => {
+            Err(invalid(
+                "latitude",
+                format!("{} is not between -90 and 90", location.latitude),
+            ))
+        }
+        Content::Location(location) if !(-180.0..=180.0).contains(&location.longitude) => {
+            Err(invalid(
+                "longitude",
+                format!("{} is not between -180 and 180", location.longitude),
+            ))
+        }
+        Content::Buttons { .. } | Content::List { .. } | Content::Template(_) => Err(invalid(
+            "kind",
+            format!(
+                "a contact cannot send a {} message; it is what a business sends",
+                parsed.kind()
+            ),
+        )),
+        _ => Ok(parsed),
+    }
 }
 
 fn required_string(
@@ -355,7 +465,11 @@ pub fn secrets_match(given: &str, expected: &str) -> bool {
 /// Builds the router.
 pub fn router(state: Arc<ApiState>) -> Router {
     let simulator_protected = Router::new()
-        .route("/simulator/inbound", post(post_simulator_inbound))
+        .route(
+            "/simulator/inbound",
+            post(post_simulator_inbound)
+                .layer(DefaultBodyLimit::max(MAXIMUM_SIMULATOR_INBOUND_BODY_BYTES)),
+        )
         .route(
             "/simulator/numbers/{phone_number}/script",
             post(post_simulator_script),
@@ -553,6 +667,14 @@ async fn post_simulator_inbound(
     let body = body.map_err(body_rejection)?;
     let message = parse_inbound_request(&body)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+    // Only inline media earns the larger limit; any other body keeps the
+    // API's.
+    if message.media_bytes.is_none() && body.len() > MAXIMUM_REQUEST_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body is too large",
+        ));
+    }
     let outcome = state.simulator.contact_sends(message).await?;
     Ok((StatusCode::ACCEPTED, Json(outcome)))
 }
@@ -1084,7 +1206,9 @@ mod tests {
                 from: "+15550199999".into(),
                 from_lid: None,
                 name: Some("Ada".into()),
-                text: "hi".into(),
+                content: Content::text("hi"),
+                context_wa_message_id: None,
+                media_bytes: None,
                 message_id: Some("ID-1".into()),
             }
         );
@@ -1144,6 +1268,70 @@ mod tests {
         for (body, expected) in cases {
             let error = parse(body).unwrap_err().to_string();
             assert!(error.contains(expected), "{body}: {error}");
+        }
+    }
+
+    #[test]
+    fn content_of_any_kind_parses_and_hostile_content_names_its_path() {
+        let location = parse(
+            r#"{"to": "+15550100001", "from": "+15550199999",
+                "content": {"kind": "location", "latitude": 38.7223, "longitude": -9.1393},
+                "context_wa_message_id": "SIM-1"}"#,
+        )
+        .unwrap();
+        assert_eq!(location.content.kind(), "location");
+        assert_eq!(location.context_wa_message_id.as_deref(), Some("SIM-1"));
+        let picture = parse(
+            r#"{"to": "+15550100001", "from": "+15550199999",
+                "content": {"kind": "image", "mime_type": "image/png"}, "media_base64": "aGVsbG8="}"#,
+        )
+        .unwrap();
+        assert_eq!(picture.media_bytes.as_deref(), Some(&b"hello"[..]));
+        let cases = [
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "text": "hi", "content": {"kind": "text", "text": "hi"}}"#,
+                "give either \"text\" or \"content\"",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "location", "latitude": "north", "longitude": 0}}"#,
+                "field \"content.latitude\": invalid type",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "location", "latitude": 91, "longitude": 0}}"#,
+                "field \"content.latitude\": 91 is not between -90 and 90",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "contacts", "contacts": [{"name": {}}]}}"#,
+                "field \"content.contacts[0].name\": missing field `formatted_name`",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "hologram"}}"#,
+                "field \"content\": unknown variant `hologram`",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"text": "no kind"}}"#,
+                "field \"content.kind\"",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "text", "text": " "}}"#,
+                "field \"content.text\": must not be empty",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "template", "name": "x", "language": "en"}}"#,
+                "field \"content.kind\": a contact cannot send a template message",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "text": "hi", "media_base64": "aGk="}"#,
+                "field \"media_base64\": a text message carries no media",
+            ),
+            (
+                r#"{"to": "+15550100001", "from": "+15550199999", "content": {"kind": "image"}, "media_base64": "%%%"}"#,
+                "field \"media_base64\" is not base64",
+            ),
+        ];
+        for (body, expected) in cases {
+            let error = parse(body).unwrap_err().to_string();
+            assert!(error.starts_with(expected), "{body}: {error}");
         }
     }
 

@@ -21,9 +21,12 @@
 //! - [`database_tls`]: `sslmode`/`sslrootcert` with rustls, and the one
 //!   connector factory every database connection goes through.
 //! - [`store`]: every SQL statement the daemon runs.
-//! - [`transport`]: the [`transport::Transport`] trait and its events, and
-//!   the three transports (`simulator`, `web`, `cloud`).
-//! - [`cloud_webhook`]: the Cloud API webhook's signature check and payloads.
+//! - [`transport`]: the [`transport::Transport`] trait (one `send` of any
+//!   kind, [`transport::Outgoing`]) and its events, and the three
+//!   transports (`simulator`, `web` with its message mapping `web_content`,
+//!   `cloud` with every kind's Graph API body).
+//! - [`cloud_webhook`]: the Cloud API webhook's signature check and Meta's
+//!   payloads mapped onto the message model.
 //! - [`pacing`]: the send-pacing policies and each number's pacing state.
 //! - [`sessions`]: one actor per held session: the state machine, the
 //!   timeline, reconnects, the runbook's commands.

@@ -26,6 +26,7 @@
 //! | transient failure | queued again (after five attempts, `failed`); the contact's later messages wait | — |
 //! | no answer in time | `failed`: "may or may not have been delivered", never retried | — |
 //! | pacing refuses (a new number's new contact) | `failed` with the policy's reason | — |
+//! | content that is not the model's, or breaks WhatsApp's limits ([`prepare_outgoing`]) | `failed` before the send starts, the JSON path of each problem in the error | — |
 //!
 //! Messages claimed but not started (the number had to wait, a contact is
 //! held back) are given back at the end of the round.
@@ -46,7 +47,7 @@ use crate::metrics::SendResult;
 use crate::pacing::number_age_days;
 use crate::sessions::{now_ms, Session, SessionRegistry};
 use crate::store::{self, ClaimedOutboundMessage, SendRetry};
-use crate::transport::TransportError;
+use crate::transport::{parse_content, Outgoing, TransportError};
 
 /// How many numbers send at once.
 pub const PARALLEL_NUMBERS: usize = 8;
@@ -295,6 +296,23 @@ impl OutboundSender {
                 given_back.extend(remaining.by_ref().map(|message| message.message_id));
                 break;
             }
+            let outgoing = match prepare_outgoing(&message) {
+                Ok(outgoing) => outgoing,
+                Err(error) => {
+                    // Content WhatsApp would refuse never leaves: failed
+                    // for good, before the send starts.
+                    store::mark_outbound_unsent(
+                        &client,
+                        message.message_id,
+                        &error,
+                        SendRetry::GiveUp,
+                    )
+                    .await?;
+                    self.registry.context.metrics.count_send(SendResult::Failed);
+                    tracing::warn!(message_id = %message.message_id, contact = %message.contact_wa_id, "{error}");
+                    continue;
+                }
+            };
             let config = self.registry.context.pacing.for_kind(session.kind);
             let age = number_age_days(session.created_at_ms, now);
             let decision = session
@@ -336,7 +354,14 @@ impl OutboundSender {
                 continue;
             };
             if self
-                .send_one(&client, &session, &message, attempts, &mut held_back)
+                .send_one(
+                    &client,
+                    &session,
+                    &message,
+                    &outgoing,
+                    attempts,
+                    &mut held_back,
+                )
                 .await?
             {
                 n_sent += 1;
@@ -359,24 +384,20 @@ impl OutboundSender {
         client: &deadpool_postgres::Client,
         session: &Arc<Session>,
         message: &ClaimedOutboundMessage,
+        outgoing: &Outgoing,
         attempts: i32,
         held_back: &mut HashSet<String>,
     ) -> Result<bool, DatabaseError> {
         let metrics = &self.registry.context.metrics;
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(
-            self.send_timeout,
-            session
-                .transport()
-                .send_text(&message.contact_wa_id, &message.body),
-        )
-        .await
-        {
-            Ok(outcome) => outcome,
-            Err(_) => Err(TransportError::Ambiguous {
-                reason: format!("no answer within {} ms", self.send_timeout.as_millis()),
-            }),
-        };
+        let outcome =
+            match tokio::time::timeout(self.send_timeout, session.transport().send(outgoing)).await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => Err(TransportError::Ambiguous {
+                    reason: format!("no answer within {} ms", self.send_timeout.as_millis()),
+                }),
+            };
         let now = now_ms();
         match outcome {
             Ok(wa_message_id) => {
@@ -488,5 +509,105 @@ impl OutboundSender {
                 Ok(false)
             }
         }
+    }
+}
+
+/// Reads a claimed row into the message to send: its `content` in the
+/// message model, checked against WhatsApp's limits
+/// ([`message_model::check_outbound`]), and the message it replies to.
+/// The error names the JSON path of every problem (`content.buttons[0].title:
+/// …`); such a message is failed for good, never sent.
+///
+/// `media_bytes` is left empty here: the media resolver fills it for
+/// content with a `storage_key`.
+pub fn prepare_outgoing(message: &ClaimedOutboundMessage) -> Result<Outgoing, String> {
+    let content = parse_content(&message.content)
+        .map_err(|error| format!("invalid message content: {error}"))?;
+    let problems = message_model::check_outbound(&content);
+    if !problems.is_empty() {
+        let described: Vec<String> = problems
+            .iter()
+            .map(|problem| format!("content.{}: {}", problem.path, problem.message))
+            .collect();
+        return Err(format!(
+            "the {} message breaks whatsapp's limits, not sent: {}",
+            content.kind(),
+            described.join("; ")
+        ));
+    }
+    Ok(Outgoing {
+        contact_wa_id: message.contact_wa_id.clone(),
+        content,
+        context_wa_message_id: message.context_wa_message_id.clone(),
+        media_bytes: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claimed(content: serde_json::Value) -> ClaimedOutboundMessage {
+        ClaimedOutboundMessage {
+            message_id: Uuid::new_v4(),
+            number_id: Uuid::new_v4(),
+            contact_wa_id: "15550199999".to_owned(),
+            body: String::new(),
+            content,
+            context_wa_message_id: Some("wamid.QUOTED".to_owned()),
+            attempts: 0,
+            is_new_contact: false,
+            queued_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_claimed_row_becomes_the_message_to_send() {
+        let outgoing = prepare_outgoing(&claimed(json!({"kind": "buttons", "text": "Pick one",
+            "buttons": [{"id": "a", "title": "A"}, {"id": "b", "title": "B"}]})))
+        .expect("valid content");
+        assert_eq!(outgoing.content.kind(), "buttons");
+        assert_eq!(outgoing.contact_wa_id, "15550199999");
+        assert_eq!(
+            outgoing.context_wa_message_id.as_deref(),
+            Some("wamid.QUOTED")
+        );
+        assert_eq!(outgoing.media_bytes, None);
+    }
+
+    #[test]
+    fn content_breaking_the_limits_or_the_shape_is_refused_with_its_paths() {
+        let error = prepare_outgoing(&claimed(json!({"kind": "buttons", "text": "Pick one",
+            "buttons": [{"id": "a", "title": "A title well over twenty"}, {"id": "a", "title": "B"},
+                        {"id": "c", "title": "C"}, {"id": "d", "title": "D"}]})))
+        .unwrap_err();
+        assert!(
+            error.starts_with("the buttons message breaks whatsapp's limits, not sent: "),
+            "{error}"
+        );
+        for path in [
+            "content.buttons[0].title: ",
+            "content.buttons[1].id: ",
+            "content.buttons[3]: ",
+        ] {
+            assert!(error.contains(path), "{path} in {error}");
+        }
+        let error = prepare_outgoing(&claimed(
+            json!({"kind": "location", "latitude": "north", "longitude": 0}),
+        ))
+        .unwrap_err();
+        assert!(
+            error.starts_with("invalid message content: content.latitude: invalid type"),
+            "{error}"
+        );
+        let error = prepare_outgoing(&claimed(
+            json!({"kind": "button_reply", "id": "1", "title": "Yes"}),
+        ))
+        .unwrap_err();
+        assert!(
+            error.contains("content.kind: a button_reply message can only be received"),
+            "{error}"
+        );
     }
 }

@@ -940,6 +940,7 @@ impl Actor {
         let now_ms = now_ms();
         match event {
             TransportEvent::Inbound(delivery) => {
+                let delivery = *delivery;
                 let result = async {
                     let mut client = self.context.pool.get().await?;
                     store::store_inbound_messages(

@@ -1217,6 +1217,535 @@ async fn the_cloud_api_transport_talks_to_the_graph_api_and_takes_signed_webhook
 }
 
 // ---------------------------------------------------------------------------
+// Rich messages: every kind in and out, stored whole (issue 13)
+// ---------------------------------------------------------------------------
+
+/// Queues an outbound message with the model's content (and the message it
+/// quotes); `body` is left to the schema's trigger (the summary).
+async fn queue_content(
+    database: &tokio_postgres::Client,
+    number_id: Uuid,
+    contact_wa_id: &str,
+    content: Value,
+    context_wa_message_id: Option<&str>,
+) -> Uuid {
+    database
+        .query_one(
+            "insert into public.messages
+                 (number_id, direction, status, contact_wa_id, body, content, context_wa_message_id)
+             values ($1, 'outbound', 'queued', $2, '', $3, $4) returning id",
+            &[&number_id, &contact_wa_id, &content, &context_wa_message_id],
+        )
+        .await
+        .expect("queue an outbound message with content")
+        .get(0)
+}
+
+/// The stored row of an inbound message: type, body, content, quoted id,
+/// payload.
+async fn stored_inbound(
+    database: &tokio_postgres::Client,
+    number_id: Uuid,
+    wa_message_id: &str,
+) -> (String, String, Value, Option<String>, Value) {
+    let row = database
+        .query_one(
+            "select type, body, content, context_wa_message_id, payload from public.messages
+             where number_id = $1 and wa_message_id = $2 and direction = 'inbound'",
+            &[&number_id, &wa_message_id],
+        )
+        .await
+        .unwrap_or_else(|error| panic!("the inbound message {wa_message_id} is stored: {error}"));
+    (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4))
+}
+
+/// Waits until every message is out of the queue; returns (status, error).
+async fn settled(
+    database: &tokio_postgres::Client,
+    ids: &[Uuid],
+) -> HashMap<Uuid, (String, Option<String>)> {
+    wait_for("the queued messages to be sent or failed", || async {
+        let rows = database
+            .query(
+                "select id, status, error from public.messages where id = any($1)",
+                &[&ids],
+            )
+            .await
+            .ok()?;
+        let states: HashMap<Uuid, (String, Option<String>)> = rows
+            .into_iter()
+            .map(|row| (row.get(0), (row.get(1), row.get(2))))
+            .collect();
+        (states.len() == ids.len()
+            && states
+                .values()
+                .all(|(status, _)| status == "sent" || status == "failed"))
+        .then_some(states)
+    })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn every_kind_travels_whole_through_the_cloud_api() {
+    let stack = stack();
+    let database = connect_database(&stack.database_url).await;
+    let number = create_number(&database, "cloud", None).await;
+    let phone_number_id = format!("{}", Uuid::new_v4().as_u128() % 1_000_000_000_000_000);
+    database
+        .execute(
+            "insert into public.session_credentials (number_id, credentials) values ($1, $2)",
+            &[
+                &number.number_id,
+                &json!({"phone_number_id": phone_number_id}),
+            ],
+        )
+        .await
+        .expect("the cloud credentials");
+    let (graph_address, requests) =
+        spawn_fake_graph_api(Arc::new(Mutex::new(HashMap::new()))).await;
+    let mut daemon = Daemon::spawn(
+        &stack,
+        DaemonOptions::holding(&[&number.phone_number])
+            .with(
+                "WABOT_CLOUD_API_BASE_URL",
+                &format!("http://{graph_address}/v21.0"),
+            )
+            .with("WABOT_CLOUD_ACCESS_TOKEN", "system-user-token")
+            .with("WABOT_CLOUD_APP_SECRET", APP_SECRET),
+    );
+    daemon.wait_until_answering().await;
+    wait_until_status(&database, number.number_id, "connected").await;
+
+    // Inbound: Meta's documented webhook payloads, one message per kind.
+    let contact = format!("1650555{:04}", Uuid::new_v4().as_u128() % 10_000);
+    let id = |kind: &str| format!("wamid.{kind}.{}", Uuid::new_v4().simple());
+    let ids: HashMap<&str, String> = [
+        "image",
+        "voice",
+        "document",
+        "location",
+        "contacts",
+        "reaction",
+        "button",
+        "list",
+        "template",
+        "system",
+        "unsupported",
+        "far_away",
+    ]
+    .into_iter()
+    .map(|kind| (kind, id(kind)))
+    .collect();
+    let messages = json!([
+        {"from": contact, "id": ids["image"], "timestamp": "1750020000", "type": "image",
+         "image": {"caption": "my order", "mime_type": "image/jpeg", "sha256": "qZ9lVTK4Fq/9Ek8m5U4yE1p8f8A=", "id": "1003383421387256"}},
+        {"from": contact, "id": ids["voice"], "timestamp": "1750020000", "type": "audio",
+         "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "def=", "id": "1003383421387257", "voice": true}},
+        {"from": contact, "id": ids["document"], "timestamp": "1750020000", "type": "document",
+         "document": {"filename": "invoice.pdf", "mime_type": "application/pdf", "sha256": "pdf=", "id": "1003383421387258"}},
+        {"from": contact, "id": ids["location"], "timestamp": "1750020000", "type": "location",
+         "location": {"address": "1 Hacker Way, Menlo Park, CA 94025", "latitude": 37.483307, "longitude": -122.148981, "name": "Main Street Beach"}},
+        {"from": contact, "id": ids["contacts"], "timestamp": "1750020000", "type": "contacts",
+         "contacts": [{"name": {"formatted_name": "Barbara J. Johnson", "first_name": "Barbara"},
+                       "phones": [{"phone": "+1 (415) 555-0123", "wa_id": "14155550123", "type": "CELL"}]}]},
+        {"from": contact, "id": ids["reaction"], "timestamp": "1750020000", "type": "reaction",
+         "reaction": {"message_id": "wamid.REACTED", "emoji": "\u{1f44d}"}},
+        {"context": {"from": "15550783881", "id": "wamid.BUTTONS"}, "from": contact, "id": ids["button"],
+         "timestamp": "1750020000", "type": "interactive",
+         "interactive": {"type": "button_reply", "button_reply": {"id": "1", "title": "Opening hours"}}},
+        {"context": {"from": "15550783881", "id": "wamid.LIST"}, "from": contact, "id": ids["list"],
+         "timestamp": "1750020000", "type": "interactive",
+         "interactive": {"type": "list_reply", "list_reply": {"id": "priority_express", "title": "Priority Mail Express", "description": "Next Day to 2 Days"}}},
+        {"context": {"from": "15550783881", "id": "wamid.TEMPLATE"}, "from": contact, "id": ids["template"],
+         "timestamp": "1750020000", "type": "button", "button": {"payload": "STOP_PROMOS", "text": "Stop promotions"}},
+        {"from": contact, "id": ids["system"], "timestamp": "1750020000", "type": "system",
+         "system": {"body": "Sheena changed from 16505551234 to 16505559999", "new_wa_id": "16505559999", "type": "user_changed_number"}},
+        {"context": {"from": "15550783881", "id": "x".repeat(300)}, "from": contact, "id": ids["far_away"],
+         "timestamp": "1750020000", "type": "location", "location": {"latitude": 999.0, "longitude": 0.0}},
+        {"from": contact, "id": ids["unsupported"], "timestamp": "1750020000", "type": "unsupported",
+         "errors": [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+                     "error_data": {"details": "Message type is currently not supported."}}]}
+    ]);
+    let notification = json!({
+      "object": "whatsapp_business_account",
+      "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+          "messaging_product": "whatsapp",
+          "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+          "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": contact}],
+          "messages": messages}}]}]
+    });
+    assert_eq!(
+        deliver_webhook(&daemon, &notification, None).await,
+        StatusCode::OK
+    );
+
+    let (kind, body, content, _, _) =
+        stored_inbound(&database, number.number_id, &ids["image"]).await;
+    assert_eq!((kind.as_str(), body.as_str()), ("image", "my order"));
+    assert_eq!(
+        content,
+        json!({"kind": "image", "media_id": "1003383421387256", "mime_type": "image/jpeg",
+               "sha256": "qZ9lVTK4Fq/9Ek8m5U4yE1p8f8A=", "caption": "my order"})
+    );
+    let (kind, _, content, _, _) = stored_inbound(&database, number.number_id, &ids["voice"]).await;
+    assert_eq!(kind, "voice");
+    assert_eq!(content["media_id"], "1003383421387257");
+    let (_, body, content, _, _) =
+        stored_inbound(&database, number.number_id, &ids["document"]).await;
+    assert_eq!(body, "invoice.pdf");
+    assert_eq!(content["filename"], "invoice.pdf");
+    let (kind, body, content, _, _) =
+        stored_inbound(&database, number.number_id, &ids["location"]).await;
+    assert_eq!(kind, "location");
+    assert_eq!(
+        body,
+        "Main Street Beach, 1 Hacker Way, Menlo Park, CA 94025"
+    );
+    assert_eq!(
+        (content["latitude"].as_f64(), content["longitude"].as_f64()),
+        (Some(37.483307), Some(-122.148981))
+    );
+    let (_, _, content, _, _) = stored_inbound(&database, number.number_id, &ids["contacts"]).await;
+    assert_eq!(content["contacts"][0]["phones"][0]["wa_id"], "14155550123");
+    let (kind, body, content, _, _) =
+        stored_inbound(&database, number.number_id, &ids["reaction"]).await;
+    assert_eq!((kind.as_str(), body.as_str()), ("reaction", "\u{1f44d}"));
+    assert_eq!(content["message_id"], "wamid.REACTED");
+    let (kind, body, content, context, payload) =
+        stored_inbound(&database, number.number_id, &ids["button"]).await;
+    assert_eq!(
+        (kind.as_str(), body.as_str()),
+        ("button_reply", "Opening hours")
+    );
+    assert_eq!(
+        content,
+        json!({"kind": "button_reply", "id": "1", "title": "Opening hours"})
+    );
+    assert_eq!(context.as_deref(), Some("wamid.BUTTONS"));
+    assert_eq!(payload["reply_id"], "1");
+    let (kind, _, content, context, _) =
+        stored_inbound(&database, number.number_id, &ids["list"]).await;
+    assert_eq!(kind, "list_reply");
+    assert_eq!(content["id"], "priority_express");
+    assert_eq!(content["description"], "Next Day to 2 Days");
+    assert_eq!(context.as_deref(), Some("wamid.LIST"));
+    let (kind, _, content, context, _) =
+        stored_inbound(&database, number.number_id, &ids["template"]).await;
+    assert_eq!(kind, "button_reply");
+    assert_eq!(content["id"], "STOP_PROMOS");
+    assert_eq!(context.as_deref(), Some("wamid.TEMPLATE"));
+    let (kind, _, content, _, _) =
+        stored_inbound(&database, number.number_id, &ids["system"]).await;
+    assert_eq!(kind, "system");
+    assert_eq!(
+        content,
+        json!({"kind": "system", "system_type": "user_changed_number",
+               "text": "Sheena changed from 16505551234 to 16505559999", "new_wa_id": "16505559999"})
+    );
+    let (kind, _, content, _, payload) =
+        stored_inbound(&database, number.number_id, &ids["unsupported"]).await;
+    assert_eq!(kind, "unknown");
+    assert_eq!(content["original_type"], "unsupported");
+    assert_eq!(payload["unsupported"], true);
+    assert_eq!(payload["raw"]["errors"][0]["code"], 131051);
+
+    // A message the schema would refuse as it is (coordinates out of range,
+    // a quoted id over 256 characters) is stored as unknown instead of
+    // failing the whole delivery, which Meta would retry for days.
+    let (kind, _, content, context, payload) =
+        stored_inbound(&database, number.number_id, &ids["far_away"]).await;
+    assert_eq!(kind, "unknown");
+    assert_eq!(content["original_type"], "location");
+    assert_eq!(context, None);
+    assert_eq!(payload["raw"]["location"]["latitude"], 999.0);
+
+    // Outbound: each kind queued with its content reaches the Graph API as
+    // Meta documents it; content breaking WhatsApp's limits, or not the
+    // model's shape, fails for good with its path and is never sent.
+    let buttons = json!({"kind": "buttons", "text": "How can we help?", "footer": "Acme",
+                         "buttons": [{"id": "hours", "title": "Opening hours"}, {"id": "address", "title": "Address"}]});
+    let list = json!({"kind": "list", "text": "Which shipping option do you prefer?", "button": "Shipping Options",
+                      "sections": [{"title": "I want it ASAP!", "rows": [
+                          {"id": "priority_express", "title": "Priority Mail Express", "description": "Next Day to 2 Days"}]}]});
+    let location = json!({"kind": "location", "latitude": 37.44216251868683, "longitude": -122.16153582049394,
+                          "name": "Philz Coffee", "address": "101 Forest Ave, Palo Alto, CA 94301"});
+    let reaction = json!({"kind": "reaction", "message_id": ids["image"], "emoji": "\u{2705}"});
+    let image = json!({"kind": "image", "url": "https://example.com/images/succulent.png", "mime_type": "image/png",
+                       "caption": "Your order"});
+    let template = json!({"kind": "template", "name": "order_update", "language": "en_US",
+                          "components": [{"type": "body", "parameters": [{"type": "text", "text": "Sheena"}]}]});
+    let reply = json!({"kind": "text", "text": "Thanks for the picture!"});
+    let too_long = json!({"kind": "buttons", "text": "Pick one",
+                          "buttons": [{"id": "a", "title": "A title well over twenty characters"}]});
+    let not_the_model = json!({"kind": "template", "name": "order_update", "language": "en_US",
+                               "components": [{"type": "body", "parameters": [{"type": "bogus"}]}]});
+    let mut queued = Vec::new();
+    for (content, context) in [
+        (buttons.clone(), None),
+        (list, None),
+        (location, None),
+        (reaction, None),
+        (image, None),
+        (template.clone(), None),
+        (reply, Some(ids["image"].as_str())),
+    ] {
+        queued.push(queue_content(&database, number.number_id, &contact, content, context).await);
+    }
+    let refused_limits = queue_content(&database, number.number_id, &contact, too_long, None).await;
+    let refused_shape =
+        queue_content(&database, number.number_id, &contact, not_the_model, None).await;
+    let mut all = queued.clone();
+    all.extend([refused_limits, refused_shape]);
+    let states = settled(&database, &all).await;
+    for id in &queued {
+        assert_eq!(states[id].0, "sent", "{:?}", states[id]);
+    }
+    let (status, error) = &states[&refused_limits];
+    assert_eq!(status, "failed");
+    let error = error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains(
+            "content.buttons[0].title: a button title is 35 characters; WhatsApp allows at most 20"
+        ),
+        "{error}"
+    );
+    let (status, error) = &states[&refused_shape];
+    assert_eq!(status, "failed");
+    let error = error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with(
+            "invalid message content: content.components[0].parameters[0].type: unknown variant `bogus`"
+        ),
+        "{error}"
+    );
+
+    let bodies: Vec<Value> = requests
+        .lock()
+        .expect("requests")
+        .iter()
+        .map(|(_, _, body)| body.clone())
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        queued.len(),
+        "the refused two were never sent: {bodies:#?}"
+    );
+    let of_type =
+        |kind: &str| -> Vec<&Value> { bodies.iter().filter(|body| body["type"] == kind).collect() };
+    assert_eq!(
+        of_type("interactive")[0]["interactive"],
+        json!({"type": "button", "body": {"text": "How can we help?"}, "footer": {"text": "Acme"},
+               "action": {"buttons": [
+                   {"type": "reply", "reply": {"id": "hours", "title": "Opening hours"}},
+                   {"type": "reply", "reply": {"id": "address", "title": "Address"}}]}})
+    );
+    assert_eq!(
+        of_type("interactive")[1]["interactive"]["action"]["sections"][0]["rows"][0]["id"],
+        "priority_express"
+    );
+    assert_eq!(of_type("location")[0]["location"]["name"], "Philz Coffee");
+    assert_eq!(
+        of_type("reaction")[0]["reaction"],
+        json!({"message_id": ids["image"], "emoji": "\u{2705}"})
+    );
+    assert_eq!(
+        of_type("image")[0]["image"],
+        json!({"link": "https://example.com/images/succulent.png", "caption": "Your order"})
+    );
+    assert_eq!(
+        of_type("template")[0]["template"],
+        json!({"name": "order_update", "language": {"code": "en_US"},
+               "components": [{"type": "body", "parameters": [{"type": "text", "text": "Sheena"}]}]})
+    );
+    let text = of_type("text");
+    assert_eq!(text[0]["text"]["body"], "Thanks for the picture!");
+    assert_eq!(text[0]["context"], json!({"message_id": ids["image"]}));
+    // The stored rows keep their kind, and the summary as body.
+    let row = database
+        .query_one(
+            "select type, body from public.messages where id = $1",
+            &[&queued[0]],
+        )
+        .await
+        .expect("the buttons row");
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("buttons".to_owned(), "How can we help?".to_owned())
+    );
+
+    drop(daemon);
+    remove_number(&database, number.number_id).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack: run by scripts/test.sh"]
+async fn every_kind_travels_whole_through_the_simulator() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+
+    let stack = stack();
+    let database = connect_database(&stack.database_url).await;
+    let number = create_number(&database, "simulator", None).await;
+    let mut daemon = Daemon::spawn(&stack, DaemonOptions::holding(&[&number.phone_number]));
+    daemon.wait_until_answering().await;
+    wait_until_status(&database, number.number_id, "connected").await;
+    let contact = random_phone_number('7');
+    let contact_wa_id = contact.trim_start_matches('+').to_owned();
+
+    // A picture with its bytes inline: the simulator keeps them under the
+    // media id it puts in the content, with their size and hex SHA-256.
+    // Over the API's 64 KiB body limit once in base64: inline media has its own.
+    let picture: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    let picture_sha256: String = sha2::Sha256::digest(&picture)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let (status, answer) = daemon
+        .post(
+            "/simulator/inbound",
+            json!({"to": number.phone_number, "from": contact, "name": "Ada",
+                   "content": {"kind": "image", "mime_type": "image/png", "caption": "my order"},
+                   "media_base64": base64::engine::general_purpose::STANDARD.encode(&picture)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let picture_id = answer["wa_message_id"].as_str().expect("an id").to_owned();
+    let (kind, body, content, _, _) =
+        stored_inbound(&database, number.number_id, &picture_id).await;
+    assert_eq!((kind.as_str(), body.as_str()), ("image", "my order"));
+    assert!(
+        content["media_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("SIMMEDIA-")),
+        "{content}"
+    );
+    assert_eq!(content["size_bytes"], 100_000);
+    assert_eq!(content["sha256"], picture_sha256.as_str());
+    assert_eq!(content["mime_type"], "image/png");
+
+    // A location, and a button tap quoting a message.
+    let (status, answer) = daemon
+        .post(
+            "/simulator/inbound",
+            json!({"to": number.phone_number, "from": contact,
+                   "content": {"kind": "location", "latitude": 38.7223, "longitude": -9.1393, "name": "Shop"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let location_id = answer["wa_message_id"].as_str().expect("an id").to_owned();
+    let (kind, _, content, _, _) = stored_inbound(&database, number.number_id, &location_id).await;
+    assert_eq!(kind, "location");
+    assert_eq!(content["latitude"].as_f64(), Some(38.7223));
+    let (status, answer) = daemon
+        .post(
+            "/simulator/inbound",
+            json!({"to": number.phone_number, "from": contact,
+                   "content": {"kind": "button_reply", "id": "hours", "title": "Opening hours"},
+                   "context_wa_message_id": "SIM-BUTTONS"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let tap_id = answer["wa_message_id"].as_str().expect("an id").to_owned();
+    let (kind, body, content, context, _) =
+        stored_inbound(&database, number.number_id, &tap_id).await;
+    assert_eq!(
+        (kind.as_str(), body.as_str()),
+        ("button_reply", "Opening hours")
+    );
+    assert_eq!(content["id"], "hours");
+    assert_eq!(context.as_deref(), Some("SIM-BUTTONS"));
+
+    // Hostile content is refused with the field's path, and nothing stored.
+    for (bad, expected) in [
+        (
+            json!({"kind": "location", "latitude": 200.0, "longitude": 0.0}),
+            "field \"content.latitude\"",
+        ),
+        (
+            json!({"kind": "image", "caption": 5}),
+            "field \"content.caption\"",
+        ),
+        (
+            json!({"kind": "buttons", "text": "x", "buttons": []}),
+            "field \"content.kind\"",
+        ),
+    ] {
+        let (status, answer) = daemon
+            .post(
+                "/simulator/inbound",
+                json!({"to": number.phone_number, "from": contact, "content": bad}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with(expected), "{answer}");
+    }
+
+    // The number sends buttons, a location, a reaction and a quoted reply:
+    // the transcript records each whole.
+    let buttons = json!({"kind": "buttons", "text": "How can we help?",
+                         "buttons": [{"id": "hours", "title": "Opening hours"}]});
+    let location =
+        json!({"kind": "location", "latitude": 38.7223, "longitude": -9.1393, "name": "Shop"});
+    let reaction = json!({"kind": "reaction", "message_id": picture_id, "emoji": "\u{1f44d}"});
+    let reply = json!({"kind": "text", "text": "Got your picture"});
+    let mut queued = Vec::new();
+    for (content, context) in [
+        (buttons.clone(), None),
+        (location.clone(), None),
+        (reaction.clone(), None),
+        (reply.clone(), Some(picture_id.as_str())),
+    ] {
+        queued.push(
+            queue_content(
+                &database,
+                number.number_id,
+                &contact_wa_id,
+                content,
+                context,
+            )
+            .await,
+        );
+    }
+    let states = settled(&database, &queued).await;
+    assert!(
+        states.values().all(|(status, _)| status == "sent"),
+        "{states:?}"
+    );
+    let (status, transcript) = daemon
+        .get(&format!(
+            "/simulator/transcript?to={}&from={}",
+            number.phone_number.replace('+', "%2B"),
+            contact.replace('+', "%2B")
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = transcript["messages"].as_array().expect("messages");
+    let inbound_picture = &entries[0];
+    assert_eq!(inbound_picture["direction"], "to_number");
+    assert_eq!(
+        inbound_picture["media"],
+        json!({"sha256": picture_sha256, "size_bytes": 100_000})
+    );
+    let sent: Vec<&Value> = entries
+        .iter()
+        .filter(|entry| entry["direction"] == "to_contact")
+        .collect();
+    assert_eq!(sent.len(), 4, "{transcript}");
+    assert_eq!(sent[0]["content"], buttons);
+    assert_eq!(sent[0]["text"], "How can we help?");
+    assert_eq!(sent[1]["content"], location);
+    assert_eq!(sent[2]["content"], reaction);
+    assert_eq!(sent[3]["content"], reply);
+    assert_eq!(sent[3]["context_wa_message_id"], picture_id.as_str());
+    assert!(sent[3]["media"].is_null());
+
+    drop(daemon);
+    remove_number(&database, number.number_id).await;
+}
+
+// ---------------------------------------------------------------------------
 // Health: reconnects, the watchdog, logouts, pairing, JSON logs
 // ---------------------------------------------------------------------------
 

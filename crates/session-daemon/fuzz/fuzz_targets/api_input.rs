@@ -14,7 +14,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(message) = parse_inbound_request(data) {
         assert!(validate_e164(&message.to).is_ok());
         assert!(validate_e164(&message.from).is_ok());
-        assert!(!message.text.trim().is_empty());
+        if let session_daemon::transport::Content::Text { text, .. } = &message.content {
+            assert!(!text.trim().is_empty());
+        }
+        if message.media_bytes.is_some() {
+            assert!(message.content.media().is_some());
+        }
         if let Some(name) = &message.name {
             assert!(!name.is_empty() && name.trim() == name);
             assert!(name.chars().count() <= MAXIMUM_CONTACT_NAME_CHARACTERS);

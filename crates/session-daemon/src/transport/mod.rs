@@ -2,7 +2,7 @@
 //! events.
 //!
 //! A transport is one number's connection to WhatsApp. The daemon drives it
-//! with a few calls (connect, send a text, disconnect, log out) and learns
+//! with a few calls (connect, send a message, disconnect, log out) and learns
 //! everything else from [`TransportEvent`]s the transport pushes into the
 //! channel it was built with: pairing codes, the connection coming up or
 //! dropping on its own, logouts and bans, inbound messages, delivery
@@ -29,15 +29,22 @@
 
 pub mod cloud;
 pub mod simulator;
+pub mod simulator_media;
 #[cfg(feature = "whatsapp-web")]
 pub mod web;
+#[cfg(feature = "whatsapp-web")]
+pub mod web_content;
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use serde::Deserialize as _;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
+
+pub use message_model::Content;
 
 /// The kind of a transport, as written in `numbers.transport`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -166,7 +173,7 @@ pub enum TransportError {
 }
 
 /// A message a contact sent to the number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InboundMessage {
     /// The contact's id as the conversation is keyed: the phone-based
     /// WhatsApp id (E.164 digits without the plus sign) when known,
@@ -180,11 +187,16 @@ pub struct InboundMessage {
     pub contact_name: Option<String>,
     /// WhatsApp's id of the message, unique per number.
     pub wa_message_id: String,
-    /// The message type, as `messages.type` spells it (`text`, `image`, …).
-    pub message_type: String,
-    /// The text, or the caption of a media message (may be empty).
-    pub text: String,
-    /// What else the transport knows about the message, as JSON.
+    /// What the message says, in the one message model; stored whole in
+    /// `messages.content` (`messages.type` is its kind and `messages.body`
+    /// its summary).
+    pub content: Content,
+    /// WhatsApp's id of the message this one quotes (a reply), stored in
+    /// `messages.context_wa_message_id`.
+    pub context_wa_message_id: Option<String>,
+    /// What else the transport knows about the message, as JSON; the raw
+    /// transport message is kept in `raw` for the kinds the model reads as
+    /// [`Content::Unknown`].
     pub payload: Value,
 }
 
@@ -197,6 +209,22 @@ impl InboundMessage {
         wa_message_id: impl Into<String>,
         text: impl Into<String>,
     ) -> Self {
+        InboundMessage::with_content(
+            contact_wa_id,
+            contact_name,
+            wa_message_id,
+            Content::text(text),
+        )
+    }
+
+    /// Returns a message of any kind from a contact known only by their
+    /// phone-based id.
+    pub fn with_content(
+        contact_wa_id: impl Into<String>,
+        contact_name: Option<String>,
+        wa_message_id: impl Into<String>,
+        content: Content,
+    ) -> Self {
         let contact_wa_id = contact_wa_id.into();
         InboundMessage {
             contact_phone_wa_id: Some(contact_wa_id.clone()),
@@ -204,10 +232,240 @@ impl InboundMessage {
             contact_lid: None,
             contact_name,
             wa_message_id: wa_message_id.into(),
-            message_type: "text".to_owned(),
-            text: text.into(),
+            content,
+            context_wa_message_id: None,
             payload: Value::Object(serde_json::Map::new()),
         }
+    }
+
+    /// Returns the message's kind, as `messages.type` spells it.
+    pub fn message_type(&self) -> &'static str {
+        self.content.kind()
+    }
+
+    /// Returns the words a person reads in the message, as `messages.body`
+    /// keeps them (the text, a caption, a tapped title; may be empty).
+    pub fn body(&self) -> String {
+        self.content.summary()
+    }
+
+    /// Returns the content and quoted id as they can be stored: a location
+    /// with coordinates out of range becomes [`Content::Unknown`] naming
+    /// them, and a quoted id that is empty or over 256 characters is
+    /// dropped (it stays in the payload). A transport's odd message never
+    /// fails the insert, which would make WhatsApp deliver it again forever.
+    pub fn storable(&self) -> (Content, Option<&str>) {
+        let content = match &self.content {
+            Content::Location(location)
+                if !(-90.0..=90.0).contains(&location.latitude)
+                    || !(-180.0..=180.0).contains(&location.longitude) =>
+            {
+                Content::Unknown {
+                    original_type: "location".to_owned(),
+                    reason: format!(
+                        "a location out of range: latitude {}, longitude {}",
+                        location.latitude, location.longitude
+                    ),
+                }
+            }
+            content => content.clone(),
+        };
+        let context = self
+            .context_wa_message_id
+            .as_deref()
+            .filter(|id| (1..=256).contains(&id.chars().count()));
+        (content, context)
+    }
+}
+
+/// A message the daemon is about to send: what it says, to whom, the
+/// message it quotes, and the media bytes to upload when the content points
+/// at an object in the platform's bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The contact's id, as in [`InboundMessage::contact_wa_id`].
+    pub contact_wa_id: String,
+    /// What to send (checked by [`message_model::check_outbound`] before a
+    /// transport sees it).
+    pub content: Content,
+    /// WhatsApp's id of the message this one replies to (the Cloud API's
+    /// `context.message_id`, WhatsApp Web's quoted `contextInfo`).
+    pub context_wa_message_id: Option<String>,
+    /// The media file's bytes, filled by the media resolver when the
+    /// content has a `storage_key` (the object from the bucket). A
+    /// transport uploads them and sends by the id it gets back; when this is
+    /// `None`, it sends by `media_id` or `url`.
+    pub media_bytes: Option<Arc<[u8]>>,
+}
+
+impl Outgoing {
+    /// Returns a text message to a contact.
+    pub fn text(contact_wa_id: impl Into<String>, text: impl Into<String>) -> Self {
+        Outgoing::new(contact_wa_id, Content::text(text))
+    }
+
+    /// Returns a message of any kind to a contact, quoting nothing, with no
+    /// media bytes.
+    pub fn new(contact_wa_id: impl Into<String>, content: Content) -> Self {
+        Outgoing {
+            contact_wa_id: contact_wa_id.into(),
+            content,
+            context_wa_message_id: None,
+            media_bytes: None,
+        }
+    }
+}
+
+/// Content JSON that is not the message model's: the JSON path of the
+/// field at fault (from `content`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ContentJsonError {
+    /// The JSON path, such as `content.components[0].parameters[0].type`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Reads content JSON (from `messages.content` or a caller) into the
+/// message model, naming the JSON path of the field at fault.
+///
+/// [`Content`] is tagged by `kind`, and serde reads a tagged enum without
+/// tracking where inside it a problem lies; so when reading fails, the
+/// kind's own fields are read again into a type of that shape, with their
+/// paths tracked.
+pub fn parse_content(value: &Value) -> Result<Content, ContentJsonError> {
+    let error = match Content::deserialize(value) {
+        Ok(content) => return Ok(content),
+        Err(error) => error,
+    };
+    let fallback = || {
+        let path = if value.get("kind").is_some_and(Value::is_string) || !value.is_object() {
+            "content"
+        } else {
+            "content.kind"
+        };
+        ContentJsonError {
+            path: path.to_owned(),
+            message: error.to_string(),
+        }
+    };
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let located = match kind {
+        "text" => locate::<shapes::Text>(value),
+        "image" | "video" | "audio" | "voice" | "document" | "sticker" => {
+            locate::<message_model::Media>(value)
+        }
+        "location" => locate::<message_model::Location>(value),
+        "contacts" => locate::<shapes::Contacts>(value),
+        "reaction" => locate::<shapes::Reaction>(value),
+        "button_reply" | "list_reply" => locate::<shapes::Reply>(value),
+        "buttons" => locate::<shapes::Buttons>(value),
+        "list" => locate::<shapes::List>(value),
+        "template" => locate::<message_model::Template>(value),
+        "system" => locate::<shapes::System>(value),
+        "unknown" => locate::<shapes::Unknown>(value),
+        _ => None,
+    };
+    Err(located.unwrap_or_else(fallback))
+}
+
+/// Reads `value` as `T`, tracking the path; the error when it does not read.
+fn locate<T: serde::de::DeserializeOwned>(value: &Value) -> Option<ContentJsonError> {
+    let error = serde_path_to_error::deserialize::<_, T>(value).err()?;
+    let path = error.path().to_string();
+    Some(ContentJsonError {
+        path: if path == "." {
+            "content".to_owned()
+        } else {
+            format!("content.{path}")
+        },
+        message: error.into_inner().to_string(),
+    })
+}
+
+/// The fields of the kinds that are not a struct of the model, for
+/// [`parse_content`]'s paths.
+mod shapes {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct Text {
+        #[allow(dead_code)]
+        pub text: String,
+        #[allow(dead_code)]
+        pub preview_url: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Contacts {
+        #[allow(dead_code)]
+        pub contacts: Vec<message_model::SharedContact>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Reaction {
+        #[allow(dead_code)]
+        pub message_id: String,
+        #[allow(dead_code)]
+        pub emoji: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Reply {
+        #[allow(dead_code)]
+        pub id: String,
+        #[allow(dead_code)]
+        pub title: String,
+        #[allow(dead_code)]
+        pub description: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Buttons {
+        #[allow(dead_code)]
+        pub text: String,
+        #[allow(dead_code)]
+        pub header: Option<String>,
+        #[allow(dead_code)]
+        pub footer: Option<String>,
+        #[allow(dead_code)]
+        pub buttons: Vec<message_model::ReplyButton>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct List {
+        #[allow(dead_code)]
+        pub text: String,
+        #[allow(dead_code)]
+        pub header: Option<String>,
+        #[allow(dead_code)]
+        pub footer: Option<String>,
+        #[allow(dead_code)]
+        pub button: String,
+        #[allow(dead_code)]
+        pub sections: Vec<message_model::ListSection>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct System {
+        #[allow(dead_code)]
+        pub system_type: String,
+        #[allow(dead_code)]
+        pub text: Option<String>,
+        #[allow(dead_code)]
+        pub new_wa_id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Unknown {
+        #[allow(dead_code)]
+        pub original_type: String,
+        #[allow(dead_code)]
+        pub reason: Option<String>,
     }
 }
 
@@ -349,7 +607,7 @@ pub enum TransportEvent {
         lid: Option<String>,
     },
     /// A contact sent a message that the daemon must store and acknowledge.
-    Inbound(InboundDelivery),
+    Inbound(Box<InboundDelivery>),
     /// The transport stored inbound messages itself (the Web transport's
     /// durability hook), for the session's liveness bookkeeping.
     InboundCommitted {
@@ -383,13 +641,12 @@ pub trait Transport: Send + Sync {
     /// Connects the session, or starts connecting it.
     fn connect(&self) -> BoxFuture<'_, Result<ConnectOutcome, TransportError>>;
 
-    /// Sends a text message to a contact (its id as in
-    /// [`InboundMessage::contact_wa_id`]) and returns WhatsApp's id for it.
-    fn send_text<'a>(
-        &'a self,
-        contact_wa_id: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<String, TransportError>>;
+    /// Sends a message of any kind to a contact and returns WhatsApp's id
+    /// for it. The content has passed [`message_model::check_outbound`]; a
+    /// kind the transport cannot carry is refused with
+    /// [`TransportError::Rejected`] before anything leaves, so nothing is
+    /// half-sent.
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>>;
 
     /// Disconnects the session, keeping its credentials for the next connect.
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>>;
@@ -419,6 +676,52 @@ pub trait Transport: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_transport_messages_are_stored_without_failing_the_insert() {
+        let mut message = InboundMessage::with_content(
+            "15550199999",
+            None,
+            "wamid.1",
+            Content::Location(message_model::Location {
+                latitude: 91.5,
+                longitude: 0.0,
+                name: None,
+                address: None,
+            }),
+        );
+        message.context_wa_message_id = Some("x".repeat(257));
+        let (content, context) = message.storable();
+        assert!(
+            matches!(&content, Content::Unknown { original_type, reason } if original_type == "location" && reason.contains("91.5")),
+            "{content:?}"
+        );
+        assert_eq!(context, None);
+        message.context_wa_message_id = Some("wamid.QUOTED".to_owned());
+        message.content = Content::text("hi");
+        assert_eq!(
+            message.storable(),
+            (Content::text("hi"), Some("wamid.QUOTED"))
+        );
+    }
+
+    #[test]
+    fn hostile_content_json_names_its_path() {
+        let error = parse_content(
+            &serde_json::json!({"kind": "list", "text": "x", "button": "b",
+            "sections": [{"rows": [{"id": "a"}]}]}),
+        )
+        .unwrap_err();
+        assert_eq!(error.path, "content.sections[0].rows[0]");
+        assert!(error.message.contains("missing field `title`"), "{error}");
+        let error =
+            parse_content(&serde_json::json!({"kind": "reaction", "message_id": 5, "emoji": ""}))
+                .unwrap_err();
+        assert_eq!(error.path, "content.message_id");
+        let error = parse_content(&serde_json::json!([1])).unwrap_err();
+        assert_eq!(error.path, "content");
+        assert!(parse_content(&serde_json::json!({"kind": "text", "text": "hi"})).is_ok());
+    }
 
     #[test]
     fn kinds_parse_and_print_as_the_schema_spells_them() {

@@ -43,9 +43,10 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::simulator_media::{sha256_hex, SimulatedMediaFile, SimulatorMedia};
 use super::{
-    ConnectOutcome, DeliveryReceipt, InboundDelivery, InboundMessage, ReceiptStatus, Transport,
-    TransportError, TransportEvent, TransportKind,
+    ConnectOutcome, Content, DeliveryReceipt, InboundDelivery, InboundMessage, Outgoing,
+    ReceiptStatus, Transport, TransportError, TransportEvent, TransportKind,
 };
 use crate::phone::contact_wa_id_from_phone;
 
@@ -68,23 +69,52 @@ pub enum TranscriptDirection {
     ToContact,
 }
 
-/// One message between a simulated contact and a number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One message between a simulated contact and a number, recorded whole:
+/// what it says ([`Content`]), the message it quotes, and a fingerprint of
+/// the media bytes it carried.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TranscriptEntry {
     /// The position of the entry in its conversation, from 1.
     pub seq: u64,
     /// Which way the message went.
     pub direction: TranscriptDirection,
-    /// The message text.
+    /// The words a person reads (the content's summary: the text, a
+    /// caption, a tapped title).
     pub text: String,
+    /// What the message says, in the message model.
+    pub content: Content,
+    /// WhatsApp's id of the message it quotes, for a reply.
+    pub context_wa_message_id: Option<String>,
+    /// The media bytes it carried (an outbound [`super::Outgoing::media_bytes`],
+    /// or a contact's inline media), by SHA-256 and length.
+    pub media: Option<MediaFingerprint>,
     /// WhatsApp's id of the message.
     pub wa_message_id: String,
     /// When the message was sent, in milliseconds since the Unix epoch.
     pub at_ms: u64,
 }
 
+/// Which bytes a message carried: their hex SHA-256 and length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaFingerprint {
+    /// The hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// How many bytes.
+    pub size_bytes: u64,
+}
+
+impl MediaFingerprint {
+    /// Fingerprints bytes.
+    pub fn of(bytes: &[u8]) -> Self {
+        MediaFingerprint {
+            sha256: sha256_hex(bytes),
+            size_bytes: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
 /// A message a simulated contact writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimulatedMessage {
     /// The number written to, in E.164 form.
     pub to: String,
@@ -94,10 +124,34 @@ pub struct SimulatedMessage {
     pub from_lid: Option<String>,
     /// The contact's display name.
     pub name: Option<String>,
-    /// The text.
-    pub text: String,
+    /// What the contact sends, of any kind (`{"kind": "text", "text": …}`
+    /// for plain text).
+    pub content: Content,
+    /// WhatsApp's id of the message the contact replies to (quotes).
+    pub context_wa_message_id: Option<String>,
+    /// The bytes of a media message, sent inline: the simulator keeps them
+    /// in its media files ([`SimulatorNetwork::media`]) and sets
+    /// `content.media_id` to the id it keeps them under (`SIMMEDIA-<uuid>`),
+    /// as if the contact had uploaded them first.
+    pub media_bytes: Option<Arc<[u8]>>,
     /// The WhatsApp message id to use; the simulator makes one up when absent.
     pub message_id: Option<String>,
+}
+
+impl SimulatedMessage {
+    /// Returns a text message from `from` to `to`.
+    pub fn text(to: impl Into<String>, from: impl Into<String>, text: impl Into<String>) -> Self {
+        SimulatedMessage {
+            to: to.into(),
+            from: from.into(),
+            from_lid: None,
+            name: None,
+            content: Content::text(text),
+            context_wa_message_id: None,
+            media_bytes: None,
+            message_id: None,
+        }
+    }
 }
 
 /// What became of a simulated contact's message.
@@ -281,6 +335,13 @@ pub enum SimulatorError {
         reason: String,
     },
 
+    /// Inline media bytes came with content that is not a media kind.
+    #[error("media bytes were given for a {kind} message; only image, video, audio, voice, document and sticker carry media")]
+    NotMedia {
+        /// The content's kind.
+        kind: &'static str,
+    },
+
     /// The daemon did not say in time whether it stored the message.
     #[error("the daemon did not store the message within {} s", .0.as_secs())]
     StoreTimedOut(Duration),
@@ -291,6 +352,7 @@ pub enum SimulatorError {
 pub struct SimulatorNetwork {
     lines: Mutex<HashMap<String, Arc<SimulatorLine>>>,
     send_log: Option<Arc<Mutex<File>>>,
+    media: Arc<SimulatorMedia>,
 }
 
 /// One number's line on the simulated network.
@@ -302,6 +364,14 @@ struct SimulatorLine {
     events: Mutex<Option<mpsc::Sender<TransportEvent>>>,
     conversations: Mutex<HashMap<String, Vec<TranscriptEntry>>>,
     send_log: Option<Arc<Mutex<File>>>,
+    media: Arc<SimulatorMedia>,
+}
+
+/// What a transcript entry records, beside its direction and id.
+struct Recorded<'a> {
+    content: &'a Content,
+    context_wa_message_id: Option<&'a str>,
+    media_bytes: Option<&'a [u8]>,
 }
 
 #[derive(Debug, Default)]
@@ -318,7 +388,7 @@ impl SimulatorLine {
         &self,
         contact_wa_id: &str,
         direction: TranscriptDirection,
-        text: &str,
+        recorded: Recorded<'_>,
         wa_message_id: &str,
     ) -> bool {
         let mut conversations = lock(&self.conversations);
@@ -333,7 +403,10 @@ impl SimulatorLine {
         entries.push(TranscriptEntry {
             seq,
             direction,
-            text: text.to_owned(),
+            text: recorded.content.summary(),
+            content: recorded.content.clone(),
+            context_wa_message_id: recorded.context_wa_message_id.map(str::to_owned),
+            media: recorded.media_bytes.map(MediaFingerprint::of),
             wa_message_id: wa_message_id.to_owned(),
             at_ms: milliseconds_since_epoch(),
         });
@@ -396,6 +469,7 @@ impl SimulatorNetwork {
         Ok(Arc::new(SimulatorNetwork {
             lines: Mutex::new(HashMap::new()),
             send_log: Some(Arc::new(Mutex::new(file))),
+            media: Arc::default(),
         }))
     }
 
@@ -419,6 +493,7 @@ impl SimulatorNetwork {
                     events: Mutex::new(None),
                     conversations: Mutex::new(HashMap::new()),
                     send_log: self.send_log.clone(),
+                    media: self.media.clone(),
                 })
             })
             .clone();
@@ -465,27 +540,51 @@ impl SimulatorNetwork {
             .message_id
             .unwrap_or_else(|| format!("{SIMULATED_MESSAGE_ID_PREFIX}{}", Uuid::new_v4()));
         let contact_wa_id = contact_wa_id_from_phone(&message.from);
+        let mut content = message.content;
+        if let Some(bytes) = &message.media_bytes {
+            let Some(media) = content.media_mut() else {
+                return Err(SimulatorError::NotMedia {
+                    kind: content.kind(),
+                });
+            };
+            let media_id = line.media.upload(
+                bytes.clone(),
+                media.mime_type.as_deref().unwrap_or_default(),
+            );
+            media.media_id = Some(media_id);
+            if media.size_bytes.is_none() {
+                media.size_bytes = Some(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+            }
+            if media.sha256.is_none() {
+                media.sha256 = Some(MediaFingerprint::of(bytes).sha256);
+            }
+        }
         line.record(
             &contact_wa_id,
             TranscriptDirection::ToNumber,
-            &message.text,
+            Recorded {
+                content: &content,
+                context_wa_message_id: message.context_wa_message_id.as_deref(),
+                media_bytes: message.media_bytes.as_deref(),
+            },
             &wa_message_id,
         );
 
         let (acknowledgement, stored) = oneshot::channel();
-        let mut inbound = InboundMessage::text(
+        let mut inbound = InboundMessage::with_content(
             contact_wa_id,
             message.name,
             wa_message_id.clone(),
-            message.text,
+            content,
         );
         inbound.contact_lid = message.from_lid;
+        inbound.context_wa_message_id = message.context_wa_message_id;
         let delivery = InboundDelivery {
             message: inbound,
             acknowledgement: Some(acknowledgement),
         };
         events
-            .send(TransportEvent::Inbound(delivery))
+            .send(TransportEvent::Inbound(Box::new(delivery)))
             .await
             .map_err(|_| SimulatorError::NotConnected {
                 phone_number: message.to.clone(),
@@ -525,6 +624,12 @@ impl SimulatorNetwork {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// Returns the simulated WhatsApp's media files (contacts' uploads and
+    /// inline media, by the media id in their content).
+    pub fn media(&self) -> &SimulatorMedia {
+        &self.media
     }
 
     /// Returns what a line looks like.
@@ -674,7 +779,24 @@ pub struct SimulatorTransport {
 }
 
 impl SimulatorTransport {
-    async fn deliver(&self, contact_wa_id: &str, text: &str) -> Result<String, TransportError> {
+    /// Returns a media file a contact sent, by the media id the simulator
+    /// gave it (`content.media_id`): what a download of inbound media reads.
+    pub fn stored_media(&self, media_id: &str) -> Option<SimulatedMediaFile> {
+        self.line.media.get(media_id)
+    }
+
+    async fn deliver(&self, outgoing: &Outgoing) -> Result<String, TransportError> {
+        let contact_wa_id = outgoing.contact_wa_id.as_str();
+        if let Some(media) = outgoing.content.media() {
+            if outgoing.media_bytes.is_none() && media.media_id.is_none() && media.url.is_none() {
+                return Err(TransportError::Rejected {
+                    reason: format!(
+                        "content: the {} has no media_id or url, and its bytes were not resolved",
+                        outgoing.content.kind()
+                    ),
+                });
+            }
+        }
         if !self.line.connected.load(Ordering::SeqCst) {
             return Err(TransportError::NotConnected);
         }
@@ -740,10 +862,15 @@ impl SimulatorTransport {
         self.line.record(
             &contact_key,
             TranscriptDirection::ToContact,
-            text,
+            Recorded {
+                content: &outgoing.content,
+                context_wa_message_id: outgoing.context_wa_message_id.as_deref(),
+                media_bytes: outgoing.media_bytes.as_deref(),
+            },
             &wa_message_id,
         );
-        self.line.log_delivery(&contact_key, &wa_message_id, text);
+        self.line
+            .log_delivery(&contact_key, &wa_message_id, &outgoing.content.summary());
         tracing::debug!(
             number = %self.line.phone_number,
             contact = %contact_wa_id,
@@ -841,12 +968,8 @@ impl Transport for SimulatorTransport {
         })
     }
 
-    fn send_text<'a>(
-        &'a self,
-        contact_wa_id: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<String, TransportError>> {
-        Box::pin(self.deliver(contact_wa_id, text))
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
+        Box::pin(self.deliver(outgoing))
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
@@ -904,13 +1027,14 @@ mod tests {
 
     fn message(text: &str, message_id: Option<&str>) -> SimulatedMessage {
         SimulatedMessage {
-            to: NUMBER.to_owned(),
-            from: CONTACT.to_owned(),
-            from_lid: None,
             name: Some("Ada".to_owned()),
-            text: text.to_owned(),
             message_id: message_id.map(str::to_owned),
+            ..SimulatedMessage::text(NUMBER, CONTACT, text)
         }
+    }
+
+    fn text_to(contact: &str, text: &str) -> Outgoing {
+        Outgoing::text(contact, text)
     }
 
     /// Acknowledges every inbound message; ids seen before are duplicates.
@@ -947,7 +1071,10 @@ mod tests {
             .starts_with(SIMULATED_MESSAGE_ID_PREFIX));
         assert!(!outcome.duplicate);
 
-        let reply_id = transport.send_text("15550199999", "Hi Ada!").await.unwrap();
+        let reply_id = transport
+            .send(&text_to("15550199999", "Hi Ada!"))
+            .await
+            .unwrap();
         let transcript = network.transcript(NUMBER, CONTACT, 0).unwrap();
         assert_eq!(transcript.len(), 2);
         assert_eq!(transcript[0].direction, TranscriptDirection::ToNumber);
@@ -959,6 +1086,90 @@ mod tests {
         let later = network.transcript(NUMBER, CONTACT, 1).unwrap();
         assert_eq!(later.len(), 1);
         assert_eq!(later[0].seq, 2);
+    }
+
+    #[tokio::test]
+    async fn a_contact_s_media_is_kept_and_every_send_recorded_whole() {
+        let network = SimulatorNetwork::new();
+        let (events_sender, mut events) = mpsc::channel(8);
+        let transport = network.attach(NUMBER, events_sender);
+        transport.connect().await.unwrap();
+        let stored = tokio::spawn(async move {
+            let Some(TransportEvent::Inbound(delivery)) = events.recv().await else {
+                panic!("an inbound message");
+            };
+            let delivery = *delivery;
+            if let Some(acknowledgement) = delivery.acknowledgement {
+                let _ = acknowledgement.send(Ok(StoredInbound {
+                    message_id: Uuid::new_v4(),
+                    duplicate: false,
+                }));
+            }
+            delivery.message
+        });
+        let bytes: Arc<[u8]> = Arc::from(&b"a tiny png"[..]);
+        let picture = SimulatedMessage {
+            content: Content::Image(message_model::Media {
+                mime_type: Some("image/png".into()),
+                caption: Some("my order".into()),
+                ..Default::default()
+            }),
+            context_wa_message_id: Some("SIM-QUOTED".into()),
+            media_bytes: Some(bytes.clone()),
+            ..message("", None)
+        };
+        network.contact_sends(picture).await.unwrap();
+        let inbound = stored.await.unwrap();
+        let media = inbound.content.media().expect("media").clone();
+        let media_id = media.media_id.expect("a simulator media id");
+        assert!(media_id.starts_with(super::super::simulator_media::SIMULATED_MEDIA_ID_PREFIX));
+        assert_eq!(media.size_bytes, Some(10));
+        assert_eq!(media.sha256, Some(MediaFingerprint::of(&bytes).sha256));
+        assert_eq!(inbound.context_wa_message_id.as_deref(), Some("SIM-QUOTED"));
+        let kept = transport
+            .stored_media(&media_id)
+            .expect("the bytes are kept");
+        assert_eq!(&*kept.bytes, &*bytes);
+        assert_eq!(kept.mime_type, "image/png");
+        assert_eq!(network.media().get(&media_id), Some(kept));
+
+        let mut reply = Outgoing::new(
+            "15550199999",
+            Content::Document(message_model::Media {
+                storage_key: Some("uploads/1".into()),
+                filename: Some("menu.pdf".into()),
+                ..Default::default()
+            }),
+        );
+        reply.context_wa_message_id = Some("SIM-QUOTED".into());
+        assert!(
+            matches!(
+                transport.send(&reply).await,
+                Err(TransportError::Rejected { .. })
+            ),
+            "a stored file whose bytes were not resolved is refused"
+        );
+        reply.media_bytes = Some(Arc::from(&b"%PDF"[..]));
+        transport.send(&reply).await.unwrap();
+        let transcript = network.transcript(NUMBER, CONTACT, 0).unwrap();
+        assert_eq!(transcript.len(), 2);
+        assert_eq!(transcript[0].media, Some(MediaFingerprint::of(&bytes)));
+        assert_eq!(transcript[1].content, reply.content);
+        assert_eq!(transcript[1].text, "menu.pdf");
+        assert_eq!(
+            transcript[1].context_wa_message_id.as_deref(),
+            Some("SIM-QUOTED")
+        );
+        assert_eq!(transcript[1].media, Some(MediaFingerprint::of(b"%PDF")));
+        assert!(matches!(
+            network
+                .contact_sends(SimulatedMessage {
+                    media_bytes: Some(bytes),
+                    ..message("text carries no media", None)
+                })
+                .await,
+            Err(SimulatorError::NotMedia { kind: "text" })
+        ));
     }
 
     #[tokio::test]
@@ -1006,7 +1217,7 @@ mod tests {
             "{error}"
         );
         assert_eq!(
-            transport.send_text("15550199999", "x").await,
+            transport.send(&text_to("15550199999", "x")).await,
             Err(TransportError::NotConnected)
         );
     }
@@ -1017,7 +1228,10 @@ mod tests {
         let (events_sender, _events) = mpsc::channel(8);
         let transport = network.attach(NUMBER, events_sender);
         transport.connect().await.unwrap();
-        transport.send_text("15550199999", "hello").await.unwrap();
+        transport
+            .send(&text_to("15550199999", "hello"))
+            .await
+            .unwrap();
         transport.disconnect().await.unwrap();
         transport.connect().await.unwrap();
         assert_eq!(network.transcript(NUMBER, CONTACT, 0).unwrap().len(), 1);
@@ -1044,7 +1258,10 @@ mod tests {
                 },
             )
             .unwrap();
-        let rate_limited = transport.send_text("15550199999", "1").await.unwrap_err();
+        let rate_limited = transport
+            .send(&text_to("15550199999", "1"))
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 rate_limited,
@@ -1056,14 +1273,14 @@ mod tests {
             "{rate_limited}"
         );
         assert!(matches!(
-            transport.send_text("15550199999", "2").await,
+            transport.send(&text_to("15550199999", "2")).await,
             Err(TransportError::Rejected { .. })
         ));
         assert!(matches!(
-            transport.send_text("15550199999", "3").await,
+            transport.send(&text_to("15550199999", "3")).await,
             Err(TransportError::Failed { .. })
         ));
-        assert!(transport.send_text("15550199999", "4").await.is_ok());
+        assert!(transport.send(&text_to("15550199999", "4")).await.is_ok());
         assert_eq!(network.line_view(NUMBER).unwrap().n_delivered, 1);
     }
 
@@ -1082,11 +1299,8 @@ mod tests {
                 },
             )
             .unwrap();
-        let hung = tokio::time::timeout(
-            Duration::from_millis(50),
-            transport.send_text("15550199999", "x"),
-        )
-        .await;
+        let outgoing = text_to("15550199999", "x");
+        let hung = tokio::time::timeout(Duration::from_millis(50), transport.send(&outgoing)).await;
         assert!(hung.is_err(), "the send hangs");
 
         assert!(transport.is_alive());

@@ -52,14 +52,13 @@ use whatsapp_rust::store::SqliteStore;
 use whatsapp_rust::types::events::{ConnectFailureReason, Event, InboundMessage as WebInbound};
 use whatsapp_rust::types::presence::ReceiptType;
 use whatsapp_rust::wacore::net::DisconnectReason;
-use whatsapp_rust::wacore::proto_helpers::{MessageBuilderExt, MessageExt};
 use whatsapp_rust::wacore_binary::JidExt;
-use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, InboundDurabilityHook, Jid, SendError, Server};
+use whatsapp_rust::{Client, InboundDurabilityHook, Jid, SendError, Server, UploadOptions};
 
+use super::web_content::{content_from_web, media_message, plan_outbound, WebOutbound};
 use super::{
-    ConnectOutcome, DeliveryReceipt, InboundMessage, ReceiptStatus, Transport, TransportError,
-    TransportEvent, TransportKind,
+    ConnectOutcome, DeliveryReceipt, InboundMessage, Outgoing, ReceiptStatus, Transport,
+    TransportError, TransportEvent, TransportKind,
 };
 use crate::database::{DatabaseError, DatabasePool};
 use crate::phone::contact_wa_id_from_phone;
@@ -160,7 +159,7 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         .map(|jid| format!("{}@lid", jid.user));
     let contact_wa_id = phone_wa_id.clone().or_else(|| lid.clone())?;
     let message = &inbound.message;
-    let (message_type, text) = classify_message(message);
+    let web_content = content_from_web(message);
     let contact_name = Some(info.push_name.trim().to_owned()).filter(|name| !name.is_empty());
     Some(InboundMessage {
         contact_wa_id,
@@ -168,44 +167,23 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         contact_lid: lid,
         contact_name,
         wa_message_id: info.id.clone(),
-        message_type: message_type.to_owned(),
-        text,
-        payload: json!({
-            "chat": source.chat.to_string(),
-            "sender": source.sender.to_string(),
-            "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
-            "timestamp": info.timestamp.timestamp(),
-            "offline": info.is_offline,
-        }),
+        content: web_content.content,
+        context_wa_message_id: web_content.context_wa_message_id,
+        payload: {
+            let mut payload = json!({
+                "chat": source.chat.to_string(),
+                "sender": source.sender.to_string(),
+                "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
+                "timestamp": info.timestamp.timestamp(),
+                "offline": info.is_offline,
+            });
+            if let (Some(fields), Some(raw)) = (payload.as_object_mut(), web_content.raw) {
+                fields.insert("unsupported".to_owned(), serde_json::Value::Bool(true));
+                fields.insert("raw".to_owned(), raw);
+            }
+            payload
+        },
     })
-}
-
-/// Returns the `messages.type` and the text (or caption) of a message.
-fn classify_message(message: &wa::Message) -> (&'static str, String) {
-    let base = message.get_base_message();
-    let caption = || message.get_caption().unwrap_or_default().to_owned();
-    if let Some(text) = message.text_content() {
-        return ("text", text.to_owned());
-    }
-    if base.image_message.is_set() {
-        ("image", caption())
-    } else if base.video_message.is_set() {
-        ("video", caption())
-    } else if base.audio_message.is_set() {
-        ("audio", String::new())
-    } else if base.document_message.is_set() {
-        ("document", caption())
-    } else if base.sticker_message.is_set() {
-        ("sticker", String::new())
-    } else if base.location_message.is_set() {
-        ("location", String::new())
-    } else if base.contact_message.is_set() || base.contacts_array_message.is_set() {
-        ("contacts", String::new())
-    } else if base.reaction_message.is_set() {
-        ("reaction", String::new())
-    } else {
-        ("unsupported", String::new())
-    }
 }
 
 /// Describes why WhatsApp refused or ended a connection.
@@ -493,15 +471,31 @@ impl WebTransport {
         }
     }
 
-    async fn send(&self, contact_wa_id: &str, text: &str) -> Result<String, TransportError> {
+    async fn send(&self, outgoing: &Outgoing) -> Result<String, TransportError> {
         let client = self.client().ok_or(TransportError::NotConnected)?;
         if !client.is_connected() {
             return Err(TransportError::NotConnected);
         }
-        match client
-            .send_message(contact_jid(contact_wa_id), wa::Message::text(text))
-            .await
-        {
+        let jid = contact_jid(&outgoing.contact_wa_id);
+        let chat = jid.to_string();
+        let message = match plan_outbound(outgoing, &chat, crate::sessions::now_ms())? {
+            WebOutbound::Message(message) => *message,
+            WebOutbound::Upload { media_type, bytes } => {
+                // Nothing has reached the contact yet: an upload failure is
+                // retried, never ambiguous.
+                let upload = client
+                    .upload(bytes.to_vec(), media_type, UploadOptions::default())
+                    .await
+                    .map_err(|error| TransportError::Failed {
+                        reason: format!(
+                            "uploading the {} to whatsapp failed: {error:#}",
+                            outgoing.content.kind()
+                        ),
+                    })?;
+                media_message(outgoing, upload.into(), &chat)?
+            }
+        };
+        match client.send_message(jid, message).await {
             Ok(sent) => Ok(sent.message_id),
             Err(SendError::NotLoggedIn) => Err(TransportError::NotConnected),
             Err(SendError::InvalidRequest(reason)) => Err(TransportError::Rejected { reason }),
@@ -521,12 +515,8 @@ impl Transport for WebTransport {
         Box::pin(self.start())
     }
 
-    fn send_text<'a>(
-        &'a self,
-        contact_wa_id: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<String, TransportError>> {
-        Box::pin(self.send(contact_wa_id, text))
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
+        Box::pin(WebTransport::send(self, outgoing))
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
@@ -572,6 +562,7 @@ impl Transport for WebTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::Content;
     use std::time::Duration;
     use whatsapp_rust::types::events::{
         ConnectFailure, Connected, Disconnected, LoggedOut, PairSuccess, PairingCode,
@@ -579,6 +570,8 @@ mod tests {
         TemporaryBan,
     };
     use whatsapp_rust::types::message::{MessageInfo, MessageSource};
+    use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
+    use whatsapp_rust::waproto::whatsapp as wa;
 
     fn jid(text: &str) -> Jid {
         text.parse().expect("a valid jid")
@@ -777,7 +770,7 @@ mod tests {
         assert_eq!(message.contact_name.as_deref(), Some("Ada"));
         assert_eq!(message.wa_message_id, "3EB0F00D");
         assert_eq!(
-            (message.message_type.as_str(), message.text.as_str()),
+            (message.message_type(), message.body().as_str()),
             ("text", "hi")
         );
     }
@@ -855,8 +848,11 @@ mod tests {
         };
         let message = inbound_from_web(&inbound(source, "", image)).expect("a message");
         assert_eq!(
-            (message.message_type.as_str(), message.text.as_str()),
-            ("image", "look")
+            message.content,
+            Content::Image(message_model::Media {
+                caption: Some("look".to_owned()),
+                ..Default::default()
+            })
         );
     }
 }

@@ -306,10 +306,10 @@ pub struct Media {
     pub storage_error: Option<String>,
 }
 
-/// A place on the map.
+/// A place on the map. (No `deny_unknown_fields`: serde hands an internally
+/// tagged newtype variant its tag too, so `kind` would be refused.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Location {
     /// Degrees north, -90 to 90.
     pub latitude: f64,

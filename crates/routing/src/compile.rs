@@ -821,7 +821,7 @@ impl Compiler {
                     "a location message cannot also have text, variants, media, buttons or a list",
                 );
             }
-            let content = message_model::Content::Location(location.clone());
+            let content = message_model::Content::Location(location.into());
             for problem in message_model::check_outbound(&content) {
                 self.error(
                     format!("{path}.location.{}", problem.path),

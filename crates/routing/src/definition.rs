@@ -461,7 +461,7 @@ pub struct MessageNode {
     pub list: Option<ListContent>,
     /// A place to send instead of text (a pin with a name and address).
     #[serde(default)]
-    pub location: Option<message_model::Location>,
+    pub location: Option<LocationContent>,
     /// The node to continue at; the flow ends when absent.
     #[serde(default)]
     pub next: Option<String>,
@@ -496,6 +496,34 @@ pub struct MediaContent {
     /// The file name shown for documents.
     #[serde(default)]
     pub filename: Option<String>,
+}
+
+/// A place a message node sends: the model's location, read strictly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LocationContent {
+    /// Degrees north, -90 to 90.
+    pub latitude: f64,
+    /// Degrees east, -180 to 180.
+    pub longitude: f64,
+    /// The place's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The place's address.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+impl From<&LocationContent> for message_model::Location {
+    fn from(location: &LocationContent) -> Self {
+        message_model::Location {
+            latitude: location.latitude,
+            longitude: location.longitude,
+            name: location.name.clone(),
+            address: location.address.clone(),
+        }
+    }
 }
 
 /// The media kinds a message node can send.

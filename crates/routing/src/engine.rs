@@ -740,7 +740,7 @@ impl Run<'_> {
             let content = self.media_content(media);
             self.send(content);
         } else if let Some(location) = &node.location {
-            self.send(Content::Location(location.clone()));
+            self.send(Content::Location(location.into()));
         } else if !node.buttons.is_empty() {
             self.offer(
                 node.buttons

@@ -42,11 +42,13 @@ use uuid::Uuid;
 
 use crate::backoff::outbound_message_has_failed;
 use crate::database::{DatabaseError, DatabasePool};
+use crate::media::{resolve_outgoing_media, ResolveError};
+use crate::media_store::MediaStore;
 use crate::metrics::SendResult;
 use crate::pacing::number_age_days;
 use crate::sessions::{now_ms, Session, SessionRegistry};
 use crate::store::{self, ClaimedOutboundMessage, SendRetry};
-use crate::transport::TransportError;
+use crate::transport::{Content, Outgoing, TransportError};
 
 /// How many numbers send at once.
 pub const PARALLEL_NUMBERS: usize = 8;
@@ -62,6 +64,7 @@ pub struct OutboundSender {
     send_timeout: Duration,
     held_contacts: Mutex<HashMap<(Uuid, String), i64>>,
     last_interrupted_check: Mutex<Option<Instant>>,
+    media_store: Option<MediaStore>,
 }
 
 impl std::fmt::Debug for OutboundSender {
@@ -98,7 +101,15 @@ impl OutboundSender {
             send_timeout,
             held_contacts: Mutex::new(HashMap::new()),
             last_interrupted_check: Mutex::new(None),
+            media_store: None,
         }
+    }
+
+    /// Reads outbound media with a `storage_key` from this bucket before
+    /// sending ([`crate::media`]); without one, such a message fails.
+    pub fn with_media_store(mut self, media_store: Option<MediaStore>) -> Self {
+        self.media_store = media_store;
+        self
     }
 
     /// Sends queued messages whenever `wakeup` is notified and at least every
@@ -295,6 +306,23 @@ impl OutboundSender {
                 given_back.extend(remaining.by_ref().map(|message| message.message_id));
                 break;
             }
+            let mut outgoing = match prepare_outgoing(&message) {
+                Ok(outgoing) => outgoing,
+                Err(error) => {
+                    // Content WhatsApp would refuse never leaves: failed
+                    // for good, before the send starts.
+                    store::mark_outbound_unsent(
+                        &client,
+                        message.message_id,
+                        &error,
+                        SendRetry::GiveUp,
+                    )
+                    .await?;
+                    self.registry.context.metrics.count_send(SendResult::Failed);
+                    tracing::warn!(message_id = %message.message_id, contact = %message.contact_wa_id, "{error}");
+                    continue;
+                }
+            };
             let config = self.registry.context.pacing.for_kind(session.kind);
             let age = number_age_days(session.created_at_ms, now);
             let decision = session
@@ -330,13 +358,49 @@ impl OutboundSender {
                     continue;
                 }
             }
+            // Media from the bucket is read before the send starts: a missing
+            // or oversized object fails the message for good, nothing sent;
+            // an unreachable bucket leaves it queued.
+            if let Err(error) = resolve_outgoing_media(
+                self.media_store.as_ref(),
+                &self.registry.context.metrics.media,
+                &mut outgoing,
+            )
+            .await
+            {
+                match error {
+                    ResolveError::Permanent(reason) => {
+                        store::mark_outbound_unsent(
+                            &client,
+                            message.message_id,
+                            &reason,
+                            SendRetry::GiveUp,
+                        )
+                        .await?;
+                        self.registry.context.metrics.count_send(SendResult::Failed);
+                        tracing::warn!(message_id = %message.message_id, "{reason}");
+                    }
+                    ResolveError::Transient(reason) => {
+                        given_back.push(message.message_id);
+                        tracing::warn!(message_id = %message.message_id, "{reason}");
+                    }
+                }
+                continue;
+            }
             let Some(attempts) =
                 store::start_outbound_send(&client, message.message_id, &self.instance_id).await?
             else {
                 continue;
             };
             if self
-                .send_one(&client, &session, &message, attempts, &mut held_back)
+                .send_one(
+                    &client,
+                    &session,
+                    &message,
+                    &outgoing,
+                    attempts,
+                    &mut held_back,
+                )
                 .await?
             {
                 n_sent += 1;
@@ -359,24 +423,20 @@ impl OutboundSender {
         client: &deadpool_postgres::Client,
         session: &Arc<Session>,
         message: &ClaimedOutboundMessage,
+        outgoing: &Outgoing,
         attempts: i32,
         held_back: &mut HashSet<String>,
     ) -> Result<bool, DatabaseError> {
         let metrics = &self.registry.context.metrics;
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(
-            self.send_timeout,
-            session
-                .transport()
-                .send_text(&message.contact_wa_id, &message.body),
-        )
-        .await
-        {
-            Ok(outcome) => outcome,
-            Err(_) => Err(TransportError::Ambiguous {
-                reason: format!("no answer within {} ms", self.send_timeout.as_millis()),
-            }),
-        };
+        let outcome =
+            match tokio::time::timeout(self.send_timeout, session.transport().send(outgoing)).await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => Err(TransportError::Ambiguous {
+                    reason: format!("no answer within {} ms", self.send_timeout.as_millis()),
+                }),
+            };
         let now = now_ms();
         match outcome {
             Ok(wa_message_id) => {
@@ -489,4 +549,42 @@ impl OutboundSender {
             }
         }
     }
+}
+
+/// Reads a claimed row into the message to send: its `content` in the
+/// message model, checked against WhatsApp's limits
+/// ([`message_model::check_outbound`]), and the message it replies to.
+/// The error names the JSON path of every problem (`content.buttons[0].title:
+/// …`); such a message is failed for good, never sent.
+///
+/// `media_bytes` is left empty here: the media resolver fills it for
+/// content with a `storage_key`.
+pub fn prepare_outgoing(message: &ClaimedOutboundMessage) -> Result<Outgoing, String> {
+    let content: Content = serde_path_to_error::deserialize(&message.content).map_err(|error| {
+        let path = error.path().to_string();
+        let path = if path == "." {
+            "content".to_owned()
+        } else {
+            format!("content.{path}")
+        };
+        format!("invalid message content: {path}: {}", error.into_inner())
+    })?;
+    let problems = message_model::check_outbound(&content);
+    if !problems.is_empty() {
+        let described: Vec<String> = problems
+            .iter()
+            .map(|problem| format!("content.{}: {}", problem.path, problem.message))
+            .collect();
+        return Err(format!(
+            "the {} message breaks whatsapp's limits, not sent: {}",
+            content.kind(),
+            described.join("; ")
+        ));
+    }
+    Ok(Outgoing {
+        contact_wa_id: message.contact_wa_id.clone(),
+        content,
+        context_wa_message_id: message.context_wa_message_id.clone(),
+        media_bytes: None,
+    })
 }

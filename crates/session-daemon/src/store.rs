@@ -83,8 +83,14 @@ pub struct ClaimedOutboundMessage {
     pub number_id: Uuid,
     /// The contact to send to.
     pub contact_wa_id: String,
-    /// The text.
+    /// The text (the content's summary).
     pub body: String,
+    /// `messages.content`: what to send, as the message model's JSON (read
+    /// into [`message_model::Content`] by the sender, which fails a row
+    /// that does not read).
+    pub content: Value,
+    /// `messages.context_wa_message_id`: the message this one replies to.
+    pub context_wa_message_id: Option<String>,
     /// The attempts so far (not counting this one, which starts later).
     pub attempts: i32,
     /// Whether the number never exchanged a message with the contact (the
@@ -626,7 +632,7 @@ pub async fn claim_outbound_messages(
                  from candidates
                  where m.id = candidates.id
                  returning m.id, m.number_id, m.contact_wa_id, m.body, m.attempts, m.created_at,
-                           m.reply_index
+                           m.reply_index, m.content, m.context_wa_message_id
              )
              select c.id, c.number_id, c.contact_wa_id, c.body, c.attempts,
                     not exists (
@@ -637,7 +643,8 @@ pub async fn claim_outbound_messages(
                           and (previous.direction = 'inbound'
                                or previous.status in ('sent', 'delivered', 'read'))
                     ) as is_new_contact,
-                    (extract(epoch from c.created_at) * 1000)::int8
+                    (extract(epoch from c.created_at) * 1000)::int8,
+                    c.content, c.context_wa_message_id
              from claimed as c
              order by c.number_id, c.created_at, c.reply_index nulls first, c.id",
         )
@@ -663,6 +670,8 @@ pub async fn claim_outbound_messages(
             attempts: row.try_get(4)?,
             is_new_contact: row.try_get(5)?,
             queued_at_ms: row.try_get(6)?,
+            content: row.try_get(7)?,
+            context_wa_message_id: row.try_get(8)?,
         });
     }
     Ok(claimed)

@@ -28,16 +28,21 @@
 //! again instead of losing it.
 
 pub mod cloud;
+pub mod cloud_media;
 pub mod simulator;
+pub mod simulator_media;
 #[cfg(feature = "whatsapp-web")]
 pub mod web;
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
+
+pub use message_model::{Content, Media};
 
 /// The kind of a transport, as written in `numbers.transport`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -209,6 +214,35 @@ impl InboundMessage {
             payload: Value::Object(serde_json::Map::new()),
         }
     }
+}
+
+/// A message the daemon is about to send: what it says, to whom, the
+/// message it quotes, and the media bytes to upload when the content points
+/// at an object in the platform's bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The contact's id, as in [`InboundMessage::contact_wa_id`].
+    pub contact_wa_id: String,
+    /// What to send (checked by [`message_model::check_outbound`] before a
+    /// transport sees it).
+    pub content: Content,
+    /// WhatsApp's id of the message this one replies to (the Cloud API's
+    /// `context.message_id`, WhatsApp Web's quoted `contextInfo`).
+    pub context_wa_message_id: Option<String>,
+    /// The media file's bytes, filled by the media resolver when the
+    /// content has a `storage_key` (the object from the bucket). A
+    /// transport uploads them and sends by the id it gets back; when this is
+    /// `None`, it sends by `media_id` or `url`.
+    pub media_bytes: Option<Arc<[u8]>>,
+}
+
+/// A media file a transport downloaded from WhatsApp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedMedia {
+    /// The file's bytes.
+    pub bytes: Arc<[u8]>,
+    /// Its MIME type, as WhatsApp reported it (or as the message said).
+    pub mime_type: String,
 }
 
 /// The result of storing an inbound message.
@@ -390,6 +424,39 @@ pub trait Transport: Send + Sync {
         contact_wa_id: &'a str,
         text: &'a str,
     ) -> BoxFuture<'a, Result<String, TransportError>>;
+
+    /// Sends a message of any kind to a contact and returns WhatsApp's id
+    /// for it. By default only text goes (through [`Transport::send_text`]);
+    /// another kind is refused with [`TransportError::Rejected`] before
+    /// anything leaves, so nothing is half-sent.
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
+        match &outgoing.content {
+            Content::Text { text, .. } => self.send_text(&outgoing.contact_wa_id, text),
+            other => {
+                let reason = format!(
+                    "the {} transport cannot send a {} message",
+                    self.kind().as_str(),
+                    other.kind()
+                );
+                Box::pin(async move { Err(TransportError::Rejected { reason }) })
+            }
+        }
+    }
+
+    /// Downloads an inbound message's media file (by its `media_id`, or
+    /// what else the transport needs). The default refuses for good: the
+    /// transport cannot download.
+    fn download_media<'a>(
+        &'a self,
+        media: &'a Media,
+    ) -> BoxFuture<'a, Result<DownloadedMedia, TransportError>> {
+        let _ = media;
+        let reason = format!(
+            "the {} transport cannot download media",
+            self.kind().as_str()
+        );
+        Box::pin(async move { Err(TransportError::Rejected { reason }) })
+    }
 
     /// Disconnects the session, keeping its credentials for the next connect.
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>>;

@@ -43,9 +43,10 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::simulator_media::{SimulatedMediaFile, SimulatorMedia};
 use super::{
-    ConnectOutcome, DeliveryReceipt, InboundDelivery, InboundMessage, ReceiptStatus, Transport,
-    TransportError, TransportEvent, TransportKind,
+    ConnectOutcome, Content, DeliveryReceipt, DownloadedMedia, InboundDelivery, InboundMessage,
+    Media, Outgoing, ReceiptStatus, Transport, TransportError, TransportEvent, TransportKind,
 };
 use crate::phone::contact_wa_id_from_phone;
 
@@ -291,6 +292,7 @@ pub enum SimulatorError {
 pub struct SimulatorNetwork {
     lines: Mutex<HashMap<String, Arc<SimulatorLine>>>,
     send_log: Option<Arc<Mutex<File>>>,
+    media: Arc<SimulatorMedia>,
 }
 
 /// One number's line on the simulated network.
@@ -302,6 +304,7 @@ struct SimulatorLine {
     events: Mutex<Option<mpsc::Sender<TransportEvent>>>,
     conversations: Mutex<HashMap<String, Vec<TranscriptEntry>>>,
     send_log: Option<Arc<Mutex<File>>>,
+    media: Arc<SimulatorMedia>,
 }
 
 #[derive(Debug, Default)]
@@ -396,6 +399,7 @@ impl SimulatorNetwork {
         Ok(Arc::new(SimulatorNetwork {
             lines: Mutex::new(HashMap::new()),
             send_log: Some(Arc::new(Mutex::new(file))),
+            media: Arc::default(),
         }))
     }
 
@@ -419,6 +423,7 @@ impl SimulatorNetwork {
                     events: Mutex::new(None),
                     conversations: Mutex::new(HashMap::new()),
                     send_log: self.send_log.clone(),
+                    media: self.media.clone(),
                 })
             })
             .clone();
@@ -433,6 +438,12 @@ impl SimulatorNetwork {
             line.connected.store(false, Ordering::SeqCst);
             *lock(&line.events) = None;
         }
+    }
+
+    /// Returns the simulated WhatsApp's media files (uploads by simulated
+    /// contacts, and the media numbers sent).
+    pub fn media(&self) -> &SimulatorMedia {
+        &self.media
     }
 
     /// Returns how many lines the network has.
@@ -847,6 +858,56 @@ impl Transport for SimulatorTransport {
         text: &'a str,
     ) -> BoxFuture<'a, Result<String, TransportError>> {
         Box::pin(self.deliver(contact_wa_id, text))
+    }
+
+    fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
+        Box::pin(async move {
+            let text = match &outgoing.content {
+                Content::Text { text, .. } => text.clone(),
+                other => other.summary(),
+            };
+            let wa_message_id = self.deliver(&outgoing.contact_wa_id, &text).await?;
+            // The bytes of a media message the contact received, kept under
+            // the message's id for GET /simulator/media/{id}.
+            if let (Some(bytes), Some(media)) = (&outgoing.media_bytes, outgoing.content.media()) {
+                self.line.media.insert(
+                    &wa_message_id,
+                    SimulatedMediaFile {
+                        bytes: bytes.clone(),
+                        mime_type: media.mime_type.clone().unwrap_or_default(),
+                    },
+                );
+            }
+            Ok(wa_message_id)
+        })
+    }
+
+    fn download_media<'a>(
+        &'a self,
+        media: &'a Media,
+    ) -> BoxFuture<'a, Result<DownloadedMedia, TransportError>> {
+        Box::pin(async move {
+            if !self.line.connected.load(Ordering::SeqCst) {
+                return Err(TransportError::NotConnected);
+            }
+            let media_id = media
+                .media_id
+                .as_deref()
+                .ok_or_else(|| TransportError::Rejected {
+                    reason: "the media has no media_id to download".to_owned(),
+                })?;
+            let file = self
+                .line
+                .media
+                .get(media_id)
+                .ok_or_else(|| TransportError::Rejected {
+                    reason: format!("404: no media {media_id:?} on the simulated whatsapp"),
+                })?;
+            Ok(DownloadedMedia {
+                bytes: file.bytes,
+                mime_type: file.mime_type,
+            })
+        })
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {

@@ -144,12 +144,12 @@ create function private.fail_media_download(
 begin
     if give_up then
         update public.messages as m
-        set content = m.content || jsonb_build_object('storage_error', left(coalesce(error, 'unknown error'), 1000))
+        set content = m.content || jsonb_build_object('storage_error', left(coalesce(fail_media_download.error, 'unknown error'), 1000))
         where m.id = fail_media_download.message_id and m.content->>'storage_key' is null;
         delete from private.media_downloads as d where d.message_id = fail_media_download.message_id;
     else
         update private.media_downloads as d
-        set last_error = left(error, 1000),
+        set last_error = left(fail_media_download.error, 1000),
             next_attempt_at = now() + make_interval(secs => greatest(coalesce(retry_in_seconds, 1), 0)),
             claimed_by = null,
             claimed_until = null,

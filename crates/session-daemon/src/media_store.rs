@@ -260,8 +260,7 @@ pub enum MediaStoreError {
 }
 
 fn describe(error: &object_store::Error) -> String {
-    // object_store's Display already includes its source chain.
-    error.to_string()
+    crate::database::error_chain(error)
 }
 
 /// The media bucket's client.
@@ -293,11 +292,11 @@ impl MediaStore {
             .with_access_key_id(&config.access_key_id)
             .with_secret_access_key(&config.secret_access_key)
             .with_virtual_hosted_style_request(false)
-            .with_allow_http(allow_http)
             // Supabase Storage implements no object tagging.
             .with_disable_tagging(true)
             .with_client_options(
                 ClientOptions::new()
+                    .with_allow_http(allow_http)
                     .with_timeout(MEDIA_REQUEST_TIMEOUT)
                     .with_connect_timeout(MEDIA_CONNECT_TIMEOUT),
             )

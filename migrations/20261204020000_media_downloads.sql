@@ -43,9 +43,11 @@ create index messages_media_pending on public.messages (created_at)
       and content->>'storage_error' is null;
 
 -- Claims up to `max_rows` pending media of the numbers `instance_id` holds,
--- for `lease_seconds`; returns each with its content and attempt number.
+-- for `lease_seconds`; returns each with its content, attempt number and
+-- payload (where a transport keeps what its download needs beyond the
+-- content: WhatsApp Web's CDN keys in payload.web_media).
 create function private.claim_media_downloads(instance_id text, max_rows integer, lease_seconds integer)
-    returns table (message_id uuid, number_id uuid, content jsonb, attempts integer)
+    returns table (message_id uuid, number_id uuid, content jsonb, attempts integer, payload jsonb)
     language plpgsql set search_path = '' as $$
 begin
     if max_rows is null or max_rows < 1 or max_rows > 100 then
@@ -56,7 +58,7 @@ begin
     end if;
     return query
     with candidates as (
-        select m.id, m.number_id, m.content
+        select m.id, m.number_id, m.content, m.payload
         from public.messages as m
         join public.numbers as n on n.id = m.number_id
         left join private.media_downloads as d on d.message_id = m.id
@@ -82,7 +84,7 @@ begin
                 updated_at = now()
         returning d.message_id, d.attempts
     )
-    select c.id, c.number_id, c.content, claimed.attempts
+    select c.id, c.number_id, c.content, claimed.attempts, c.payload
     from candidates as c join claimed on claimed.message_id = c.id
     order by c.id;
 end;

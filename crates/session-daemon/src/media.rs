@@ -179,6 +179,9 @@ pub struct ClaimedDownload {
     pub number_id: Uuid,
     /// Its content, as stored.
     pub content: serde_json::Value,
+    /// Its payload (what the transport keeps beside the content, such as
+    /// WhatsApp Web's CDN keys).
+    pub payload: serde_json::Value,
     /// The attempt this is, from 1.
     pub attempts: i32,
 }
@@ -275,7 +278,7 @@ impl MediaDownloader {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "select message_id, number_id, content, attempts
+                "select message_id, number_id, content, attempts, payload
                  from private.claim_media_downloads($1, $2, $3)",
                 &[
                     &self.instance_id,
@@ -292,6 +295,9 @@ impl MediaDownloader {
                 number_id: row.try_get(1)?,
                 content: row.try_get(2)?,
                 attempts: row.try_get(3)?,
+                payload: row
+                    .try_get::<_, Option<serde_json::Value>>(4)?
+                    .unwrap_or(serde_json::Value::Null),
             });
         }
         let n_claimed = claimed.len();
@@ -339,7 +345,9 @@ impl MediaDownloader {
         };
         let downloaded = match tokio::time::timeout(
             MEDIA_DOWNLOAD_TIMEOUT,
-            session.transport().download_media(media),
+            session
+                .transport()
+                .download_inbound_media(media, &download.payload),
         )
         .await
         {

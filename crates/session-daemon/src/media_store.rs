@@ -423,7 +423,7 @@ mod tests {
             region: Some("us-east-1".to_owned()),
             bucket: None,
             access_key_id: Some("key".to_owned()),
-            secret_access_key: Some("secret".to_owned()),
+            secret_access_key: Some("the-secret-value".to_owned()),
         }
     }
 
@@ -445,7 +445,7 @@ mod tests {
         assert_eq!(config.endpoint, "https://abcd.supabase.co/storage/v1/s3");
         assert_eq!(config.bucket, DEFAULT_MEDIA_BUCKET);
         assert!(MediaStore::new(&config).is_ok());
-        assert!(!format!("{config:?}").contains("secret"));
+        assert!(!format!("{config:?}").contains("the-secret-value"));
     }
 
     #[test]

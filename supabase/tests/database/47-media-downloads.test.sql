@@ -16,20 +16,21 @@ where id = 'a0000000-0000-4000-8000-000000000001';
 insert into public.numbers (id, phone_number, transport)
 values ('a0000000-0000-4000-8000-000000000047', '+15550100047', 'simulator');
 
-insert into public.messages (id, number_id, direction, status, contact_wa_id, wa_message_id, content, created_at)
+insert into public.messages (id, number_id, direction, status, contact_wa_id, wa_message_id, content, created_at, payload)
 values
     ('d4700000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001', 'inbound', 'received',
-     '15550109999', 'wamid.media-1', '{"kind": "image", "media_id": "1001", "caption": "my order"}', now() - interval '3 minutes'),
+     '15550109999', 'wamid.media-1', '{"kind": "image", "media_id": "1001", "caption": "my order"}', now() - interval '3 minutes', '{}'),
     ('d4700000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000001', 'inbound', 'received',
-     '15550109999', 'wamid.media-2', '{"kind": "voice", "media_id": "1002"}', now() - interval '2 minutes'),
+     '15550109999', 'wamid.media-2', '{"kind": "voice", "media_id": "1002"}', now() - interval '2 minutes',
+     '{"web_media": {"direct_path": "/v/t62.7117-24/1002.enc", "media_type": "audio"}}'),
     ('d4700000-0000-4000-8000-000000000003', 'a0000000-0000-4000-8000-000000000001', 'inbound', 'received',
-     '15550109999', 'wamid.media-3', '{"kind": "document", "media_id": "1003", "storage_key": "inbound/x/y"}', now() - interval '1 minute'),
+     '15550109999', 'wamid.media-3', '{"kind": "document", "media_id": "1003", "storage_key": "inbound/x/y"}', now() - interval '1 minute', '{}'),
     ('d4700000-0000-4000-8000-000000000004', 'a0000000-0000-4000-8000-000000000001', 'inbound', 'received',
-     '15550109999', 'wamid.media-4', '{"kind": "sticker", "media_id": "1004", "storage_error": "too big"}', now()),
+     '15550109999', 'wamid.media-4', '{"kind": "sticker", "media_id": "1004", "storage_error": "too big"}', now(), '{}'),
     ('d4700000-0000-4000-8000-000000000005', 'a0000000-0000-4000-8000-000000000001', 'inbound', 'received',
-     '15550109999', 'wamid.text-5', '{"kind": "text", "text": "hello"}', now()),
+     '15550109999', 'wamid.text-5', '{"kind": "text", "text": "hello"}', now(), '{}'),
     ('d4700000-0000-4000-8000-000000000006', 'a0000000-0000-4000-8000-000000000047', 'inbound', 'received',
-     '15550109999', 'wamid.media-6', '{"kind": "image", "media_id": "1006"}', now());
+     '15550109999', 'wamid.media-6', '{"kind": "image", "media_id": "1006"}', now(), '{}');
 
 -- Nobody but the service role.
 select tests.authenticate_as(tests.user_id('owner'));
@@ -43,9 +44,10 @@ select tests.authenticate_as_service_role();
 select is((select array_agg(message_id order by message_id) from private.claim_media_downloads('runtime-a', 1, 60)),
           array['d4700000-0000-4000-8000-000000000001']::uuid[],
           'A batch is bounded and takes the oldest pending media first');
-select is((select array_agg(message_id order by message_id) from private.claim_media_downloads('runtime-a', 8, 60)),
-          array['d4700000-0000-4000-8000-000000000002']::uuid[],
-          'A claimed download is not claimed again while its lease runs; stored, refused, text and other daemons'' numbers are not pending');
+select is((select array_agg(message_id::text || ' ' || coalesce(payload #>> '{web_media,direct_path}', '-'))
+           from private.claim_media_downloads('runtime-a', 8, 60)),
+          array['d4700000-0000-4000-8000-000000000002 /v/t62.7117-24/1002.enc'],
+          'A claimed download is not claimed again while its lease runs; stored, refused, text and other daemons'' numbers are not pending; the payload comes along');
 select is((select count(*)::int from private.claim_media_downloads('runtime-b', 8, 60)), 0,
           'A daemon claims only the numbers it holds');
 select is((select attempts from private.media_downloads where message_id = 'd4700000-0000-4000-8000-000000000001'), 1,

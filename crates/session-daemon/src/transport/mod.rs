@@ -33,6 +33,8 @@ pub mod simulator;
 pub mod simulator_media;
 #[cfg(feature = "whatsapp-web")]
 pub mod web;
+#[cfg(feature = "whatsapp-web")]
+pub mod web_media;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -456,6 +458,19 @@ pub trait Transport: Send + Sync {
             self.kind().as_str()
         );
         Box::pin(async move { Err(TransportError::Rejected { reason }) })
+    }
+
+    /// Downloads a stored inbound message's media file, given the message's
+    /// `payload` too (where a transport keeps what its download needs beyond
+    /// the model's [`Media`], such as WhatsApp Web's CDN keys). By default
+    /// the payload is not needed: [`Transport::download_media`].
+    fn download_inbound_media<'a>(
+        &'a self,
+        media: &'a Media,
+        payload: &'a Value,
+    ) -> BoxFuture<'a, Result<DownloadedMedia, TransportError>> {
+        let _ = payload;
+        self.download_media(media)
     }
 
     /// Disconnects the session, keeping its credentials for the next connect.

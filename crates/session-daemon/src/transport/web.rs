@@ -529,6 +529,37 @@ impl Transport for WebTransport {
         Box::pin(self.send(contact_wa_id, text))
     }
 
+    fn download_inbound_media<'a>(
+        &'a self,
+        media: &'a super::Media,
+        payload: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<super::DownloadedMedia, TransportError>> {
+        Box::pin(async move {
+            use super::web_media::{classify_download_error, WebMediaParams};
+            let params = WebMediaParams::from_payload(payload)
+                .and_then(|params| Ok((params.download_params()?, params)))
+                .map_err(|reason| TransportError::Rejected { reason });
+            let (download, params) = params?;
+            let client = self
+                .client
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .ok_or(TransportError::NotConnected)?;
+            let bytes = client
+                .download_from_params(&download)
+                .await
+                .map_err(|error| classify_download_error(&error))?;
+            Ok(super::DownloadedMedia {
+                bytes: Arc::from(bytes),
+                mime_type: params
+                    .mime_type
+                    .or_else(|| media.mime_type.clone())
+                    .unwrap_or_default(),
+            })
+        })
+    }
+
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async move {
             self.stop().await;

@@ -22,6 +22,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -470,5 +471,186 @@ async fn outbound_media_from_the_bucket_reaches_the_contact_with_the_same_bytes(
         "{error:?}"
     );
     assert_eq!(wa_message_id, None, "nothing was sent");
+    remove_number(&database, number.number_id).await;
+}
+
+/// A stand-in for the Graph API's media endpoints (Meta cannot run here),
+/// answering with Meta's documented shapes: `GET /v21.0/{media-id}` gives
+/// the URL, then `GET /media/{id}` the bytes, both with the bearer token.
+/// The first download of the bytes never answers (a daemon killed
+/// mid-download); the later ones do. Returns the address and the number of
+/// byte downloads started.
+async fn fake_graph_media(
+    picture: Arc<Vec<u8>>,
+) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode as Status};
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Clone)]
+    struct Fake {
+        base: String,
+        picture: Arc<Vec<u8>>,
+        downloads: Arc<AtomicUsize>,
+    }
+    fn authorised(headers: &HeaderMap) -> bool {
+        headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            == Some("Bearer system-user-token")
+    }
+    async fn metadata(
+        State(fake): State<Fake>,
+        Path(media_id): Path<String>,
+        headers: HeaderMap,
+    ) -> (Status, axum::Json<Value>) {
+        if !authorised(&headers) {
+            return (
+                Status::UNAUTHORIZED,
+                axum::Json(
+                    json!({"error": {"code": 190, "message": "Invalid OAuth access token"}}),
+                ),
+            );
+        }
+        (
+            Status::OK,
+            axum::Json(json!({
+                "messaging_product": "whatsapp",
+                "url": format!("{}/media/{media_id}", fake.base),
+                "mime_type": "image/jpeg",
+                "sha256": sha256_hex(&fake.picture),
+                "file_size": fake.picture.len().to_string(),
+                "id": media_id,
+            })),
+        )
+    }
+    async fn bytes(State(fake): State<Fake>, headers: HeaderMap) -> (Status, Vec<u8>) {
+        if !authorised(&headers) {
+            return (Status::UNAUTHORIZED, Vec::new());
+        }
+        if fake.downloads.fetch_add(1, Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        (Status::OK, fake.picture.to_vec())
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the fake graph api");
+    let address = listener.local_addr().expect("its address");
+    let downloads = Arc::new(AtomicUsize::new(0));
+    let fake = Fake {
+        base: format!("http://{address}"),
+        picture,
+        downloads: downloads.clone(),
+    };
+    let router = axum::Router::new()
+        .route("/v21.0/{media_id}", get(metadata))
+        .route("/media/{media_id}", get(bytes))
+        .with_state(fake);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (address, downloads)
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack and its S3 server; run through scripts/test.sh"]
+async fn a_daemon_killed_mid_download_leaves_the_message_pending_and_the_next_stores_it() {
+    use std::sync::atomic::Ordering;
+
+    let stack = stack();
+    let database = connect_database(&stack.database_url).await;
+    let number = create_number(&database, "cloud", None).await;
+    let phone_number_id = format!("{}", Uuid::new_v4().as_u128() % 1_000_000_000_000_000);
+    database
+        .execute(
+            "insert into public.session_credentials (number_id, credentials) values ($1, $2)",
+            &[
+                &number.number_id,
+                &json!({"phone_number_id": phone_number_id}),
+            ],
+        )
+        .await
+        .expect("the cloud credentials");
+    let bytes = Arc::new(picture(32 * 1024));
+    let (graph, downloads) = fake_graph_media(bytes.clone()).await;
+    let options = DaemonOptions::holding(&[&number.phone_number])
+        .with("WABOT_CLOUD_API_BASE_URL", &format!("http://{graph}/v21.0"))
+        .with("WABOT_CLOUD_ACCESS_TOKEN", "system-user-token");
+
+    let mut first = Daemon::spawn(&stack, options.clone());
+    first.wait_until_answering().await;
+    wait_until_status(&database, number.number_id, "connected").await;
+    // An inbound Cloud API image, as the webhook stores it (Meta's media id).
+    let message_id = inbound_media(
+        &database,
+        number.number_id,
+        json!({"kind": "image", "media_id": "1037543291543636", "mime_type": "image/jpeg"}),
+    )
+    .await;
+    wait_for("the first daemon to start downloading", || async {
+        (downloads.load(Ordering::SeqCst) >= 1).then_some(())
+    })
+    .await;
+    let (claimed_by, attempts): (Option<String>, i32) = {
+        let row = database
+            .query_one(
+                "select claimed_by, attempts from private.media_downloads where message_id = $1",
+                &[&message_id],
+            )
+            .await
+            .expect("the claim");
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(claimed_by.as_deref(), Some(first.instance_id.as_str()));
+    assert_eq!(attempts, 1);
+
+    first.kill();
+    let content = content_of(&database, message_id).await;
+    assert!(
+        content.get("storage_key").is_none() && content.get("storage_error").is_none(),
+        "a kill mid-download leaves the message pending: {content}"
+    );
+    // The dead daemon's 180-second claim is fast-forwarded to its end.
+    database
+        .execute(
+            "update private.media_downloads set claimed_until = now() where message_id = $1",
+            &[&message_id],
+        )
+        .await
+        .expect("lapse the claim");
+
+    let second = Daemon::spawn(&stack, options);
+    let content = settled_content(&database, message_id).await;
+    let key = format!("inbound/{}/{message_id}", number.number_id);
+    assert_eq!(
+        content["storage_key"],
+        key.as_str(),
+        "{content} {}",
+        second.log_tail()
+    );
+    assert_eq!(content["sha256"], sha256_hex(&bytes));
+    assert_eq!(content["size_bytes"], bytes.len());
+    assert_eq!(
+        downloads.load(Ordering::SeqCst),
+        2,
+        "downloaded again by the next daemon"
+    );
+    let stored = media_store()
+        .get(&key, 10 * 1024 * 1024)
+        .await
+        .expect("the object");
+    assert_eq!(&*stored, bytes.as_slice());
+    let n_objects: i64 = database
+        .query_one(
+            "select count(*) from public.media_objects where storage_key = $1 and message_id = $2",
+            &[&key, &message_id],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(n_objects, 1);
+    drop(second);
     remove_number(&database, number.number_id).await;
 }

@@ -22,6 +22,10 @@ pub const SIMULATED_MEDIA_ID_PREFIX: &str = "SIMMEDIA-";
 /// The most media files the simulator keeps; the oldest go first.
 pub const MAXIMUM_SIMULATED_MEDIA_FILES: usize = 1000;
 
+/// The most bytes the simulator's media files take together; the oldest go
+/// first (256 MiB).
+pub const MAXIMUM_SIMULATED_MEDIA_BYTES: usize = 256 * 1024 * 1024;
+
 /// One media file on the simulated WhatsApp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimulatedMediaFile {
@@ -34,20 +38,33 @@ pub struct SimulatedMediaFile {
 /// The simulated WhatsApp's media files.
 #[derive(Debug, Default)]
 pub struct SimulatorMedia {
-    files: Mutex<(HashMap<String, SimulatedMediaFile>, Vec<String>)>,
+    files: Mutex<Files>,
+}
+
+#[derive(Debug, Default)]
+struct Files {
+    by_id: HashMap<String, SimulatedMediaFile>,
+    order: Vec<String>,
+    n_bytes: usize,
 }
 
 impl SimulatorMedia {
     /// Keeps a file under `id`, replacing one with the same id.
     pub fn insert(&self, id: &str, file: SimulatedMediaFile) {
         let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        let (by_id, order) = &mut *files;
-        if by_id.insert(id.to_owned(), file).is_none() {
-            order.push(id.to_owned());
+        let files = &mut *files;
+        files.n_bytes += file.bytes.len();
+        match files.by_id.insert(id.to_owned(), file) {
+            Some(replaced) => files.n_bytes -= replaced.bytes.len(),
+            None => files.order.push(id.to_owned()),
         }
-        while order.len() > MAXIMUM_SIMULATED_MEDIA_FILES {
-            let oldest = order.remove(0);
-            by_id.remove(&oldest);
+        while files.order.len() > MAXIMUM_SIMULATED_MEDIA_FILES
+            || (files.n_bytes > MAXIMUM_SIMULATED_MEDIA_BYTES && files.order.len() > 1)
+        {
+            let oldest = files.order.remove(0);
+            if let Some(removed) = files.by_id.remove(&oldest) {
+                files.n_bytes -= removed.bytes.len();
+            }
         }
     }
 
@@ -69,7 +86,7 @@ impl SimulatorMedia {
         self.files
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .0
+            .by_id
             .get(id)
             .cloned()
     }
@@ -100,6 +117,17 @@ mod tests {
             media.upload(Arc::from(&b"more"[..]), "image/png");
         }
         assert_eq!(media.get(&first), None);
+        // And no more than the byte budget, however few the files.
+        let big = media.upload(
+            Arc::from(vec![0_u8; MAXIMUM_SIMULATED_MEDIA_BYTES / 2 + 1]),
+            "video/mp4",
+        );
+        let bigger = media.upload(
+            Arc::from(vec![1_u8; MAXIMUM_SIMULATED_MEDIA_BYTES / 2 + 1]),
+            "video/mp4",
+        );
+        assert_eq!(media.get(&big), None);
+        assert!(media.get(&bigger).is_some());
         assert_eq!(
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -472,6 +472,30 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn requests_are_path_style_under_the_endpoints_path() {
+        // Supabase's endpoint carries a path (/storage/v1/s3): the bucket and
+        // key go after it. Nothing listens on port 9, so the error names the
+        // URL the request went to.
+        let config = MediaStoreConfig::resolve(&arguments("http://127.0.0.1:9/storage/v1/s3"))
+            .expect("valid")
+            .expect("on");
+        let store = MediaStore::new(&config).expect("client");
+        let error = store
+            .put("inbound/a/b", Arc::from(&b"x"[..]), "image/png")
+            .await
+            .expect_err("nothing listens");
+        assert!(
+            matches!(&error, MediaStoreError::Failed(reason)
+                if reason.contains("http://127.0.0.1:9/storage/v1/s3/wabot-media/inbound/a/b")),
+            "{error}"
+        );
+        assert!(matches!(
+            store.get("bad//key", 10).await,
+            Err(MediaStoreError::InvalidKey { .. })
+        ));
+    }
+
     #[test]
     fn missing_keys_and_bad_buckets_are_named() {
         let mut missing = arguments("https://s3.example.com");

@@ -150,6 +150,20 @@ pub async fn download_cloud_media(
             }
         }
     }
+    // The hash Meta announced (hex) must be the file's: a truncated or
+    // corrupted download is tried again.
+    if let Some(announced) = answer
+        .get("sha256")
+        .and_then(Value::as_str)
+        .filter(|hash| hash.len() == 64 && hash.bytes().all(|byte| byte.is_ascii_hexdigit()))
+    {
+        let actual = super::simulator_media::sha256_hex(&bytes);
+        if !announced.eq_ignore_ascii_case(&actual) {
+            return Err(transient(format!(
+                "media {media_id}: the downloaded file's sha256 is {actual}, the graph api announced {announced}"
+            )));
+        }
+    }
     Ok(DownloadedMedia {
         bytes: Arc::from(bytes),
         mime_type,
@@ -192,6 +206,16 @@ mod tests {
                     async move {
                         if !authorised(&headers) {
                             return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": 190, "message": "Invalid OAuth access token"}})));
+                        }
+                        if media_id == "corrupt" {
+                            return (StatusCode::OK, Json(json!({
+                                "messaging_product": "whatsapp",
+                                "url": media_url,
+                                "mime_type": "image/png",
+                                "sha256": "0".repeat(64),
+                                "file_size": PICTURE.len(),
+                                "id": media_id,
+                            })));
                         }
                         if media_id != "1234567890" {
                             return (StatusCode::BAD_REQUEST, Json(json!({"error": {"code": 100, "message": "Unsupported get request", "type": "GraphMethodException"}})));
@@ -243,6 +267,18 @@ mod tests {
             .expect("downloaded");
         assert_eq!(&*downloaded.bytes, PICTURE);
         assert_eq!(downloaded.mime_type, "image/png");
+
+        let corrupt = download_cloud_media(&http, &base, TOKEN, &media("corrupt")).await;
+        assert!(
+            matches!(&corrupt, Err(TransportError::Failed { reason }) if reason.contains("sha256")),
+            "{corrupt:?}"
+        );
+        // A wrong token is retried (the operator may fix it), as for sends.
+        let wrong_token = download_cloud_media(&http, &base, "another", &media("1234567890")).await;
+        assert!(
+            matches!(&wrong_token, Err(TransportError::Failed { reason }) if reason.contains("190")),
+            "{wrong_token:?}"
+        );
 
         let unknown = download_cloud_media(&http, &base, TOKEN, &media("999")).await;
         assert!(

@@ -1049,6 +1049,38 @@ mod tests {
     }
 
     #[test]
+    fn media_storage_settings_are_checked_at_start() {
+        let mut flags = complete_flags();
+        flags.extend([
+            "--media-s3-endpoint",
+            "http://storage.example.com:9000",
+            "--media-s3-region",
+            "eu-central-1",
+            "--media-s3-access-key-id",
+            "id",
+            "--media-s3-secret-access-key",
+            "secret",
+        ]);
+        let error = DaemonConfig::resolve(daemon_arguments(&flags), || "x".into()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ConfigError::Media(MediaConfigError::PlainHttpOffLoopback { .. })
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("WABOT_MEDIA_S3_ENDPOINT"));
+
+        let endpoint = flags.len() - 7;
+        flags[endpoint] = "https://abcd.supabase.co/storage/v1/s3";
+        let config = DaemonConfig::resolve(daemon_arguments(&flags), || "x".into()).unwrap();
+        let media = config.media_store.clone().expect("media storage on");
+        assert_eq!(media.endpoint, "https://abcd.supabase.co/storage/v1/s3");
+        assert_eq!(media.region, "eu-central-1");
+        assert!(!format!("{config:?}").contains("\"secret\""));
+    }
+
+    #[test]
     fn a_missing_token_is_refused() {
         let mut flags = complete_flags();
         flags.drain(0..2);

@@ -162,6 +162,17 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
     let message = &inbound.message;
     let (message_type, text) = classify_message(message);
     let contact_name = Some(info.push_name.trim().to_owned()).filter(|name| !name.is_empty());
+    let mut payload = json!({
+        "chat": source.chat.to_string(),
+        "sender": source.sender.to_string(),
+        "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
+        "timestamp": info.timestamp.timestamp(),
+        "offline": info.is_offline,
+    });
+    // What the media download needs (docs/daemon.md#media-storage).
+    if let Some(media) = super::web_media::WebMediaParams::from_message(message) {
+        payload[super::web_media::WEB_MEDIA_PAYLOAD_KEY] = media.to_json();
+    }
     Some(InboundMessage {
         contact_wa_id,
         contact_phone_wa_id: phone_wa_id,
@@ -170,13 +181,7 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         wa_message_id: info.id.clone(),
         message_type: message_type.to_owned(),
         text,
-        payload: json!({
-            "chat": source.chat.to_string(),
-            "sender": source.sender.to_string(),
-            "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
-            "timestamp": info.timestamp.timestamp(),
-            "offline": info.is_offline,
-        }),
+        payload,
     })
 }
 
@@ -884,10 +889,35 @@ mod tests {
             ),
             ..Default::default()
         };
-        let message = inbound_from_web(&inbound(source, "", image)).expect("a message");
+        let message = inbound_from_web(&inbound(source.clone(), "", image)).expect("a message");
         assert_eq!(
             (message.message_type.as_str(), message.text.as_str()),
             ("image", "look")
         );
+        assert_eq!(
+            message.payload.get("web_media"),
+            None,
+            "no CDN fields, no download"
+        );
+        let downloadable = wa::Message {
+            image_message: whatsapp_rust::waproto::buffa::MessageField::some(
+                wa::message::ImageMessage {
+                    direct_path: Some("/v/t62.7118-24/1.enc".to_owned()),
+                    media_key: Some(vec![1; 32]),
+                    file_sha256: Some(vec![2; 32]),
+                    file_enc_sha256: Some(vec![3; 32]),
+                    file_length: Some(99),
+                    mimetype: Some("image/jpeg".to_owned()),
+                    ..Default::default()
+                },
+            ),
+            ..Default::default()
+        };
+        let message = inbound_from_web(&inbound(source, "", downloadable)).expect("a message");
+        assert_eq!(
+            message.payload["web_media"]["direct_path"],
+            "/v/t62.7118-24/1.enc"
+        );
+        assert_eq!(message.payload["web_media"]["file_length"], 99);
     }
 }

@@ -163,3 +163,23 @@ $$;
 
 revoke all on function private.fail_media_download(uuid, text, boolean, integer) from public;
 grant execute on function private.fail_media_download(uuid, text, boolean, integer) to service_role;
+
+-- Puts a claimed download off for `retry_in_seconds` without counting the
+-- attempt (the number's session is not connected right now).
+create function private.defer_media_download(message_id uuid, error text, retry_in_seconds integer)
+    returns void
+    language plpgsql set search_path = '' as $$
+begin
+    update private.media_downloads as d
+    set attempts = greatest(d.attempts - 1, 0),
+        last_error = left(defer_media_download.error, 1000),
+        next_attempt_at = now() + make_interval(secs => greatest(coalesce(retry_in_seconds, 1), 0)),
+        claimed_by = null,
+        claimed_until = null,
+        updated_at = now()
+    where d.message_id = defer_media_download.message_id;
+end;
+$$;
+
+revoke all on function private.defer_media_download(uuid, text, integer) from public;
+grant execute on function private.defer_media_download(uuid, text, integer) to service_role;

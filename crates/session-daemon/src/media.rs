@@ -26,6 +26,8 @@
 //! failure (WhatsApp or the bucket unreachable, a failed put) is retried
 //! with exponential backoff; after [`MEDIA_DOWNLOAD_MAX_ATTEMPTS`] attempts,
 //! or at once when WhatsApp refuses for good, content.storage_error is set.
+//! A session that is not connected right now only puts the download off,
+//! uncounted. Up to [`PARALLEL_MEDIA_DOWNLOADS`] downloads run at once.
 //! Putting the same object twice (a kill between the put and the commit)
 //! is harmless: the key is the message's.
 //!
@@ -42,6 +44,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use message_model::limits::media_limit;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -62,18 +65,26 @@ pub const MEDIA_DOWNLOAD_LEASE_SECONDS: i32 = 180;
 /// How long one download from WhatsApp may take.
 pub const MEDIA_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// How many attempts a download gets before content.storage_error is set.
-pub const MEDIA_DOWNLOAD_MAX_ATTEMPTS: i32 = 5;
+/// How many attempts a download gets before content.storage_error is set
+/// (with the backoff, about 16 minutes of failures).
+pub const MEDIA_DOWNLOAD_MAX_ATTEMPTS: i32 = 8;
 
 /// The longest wait between two attempts, in seconds.
 pub const MEDIA_DOWNLOAD_MAX_BACKOFF_SECONDS: i32 = 300;
 
-/// Returns how long to wait after the `attempts`th failed attempt: 2, 4, 8,
-/// … seconds, at most [`MEDIA_DOWNLOAD_MAX_BACKOFF_SECONDS`].
+/// How long a download waits for its number's session to be connected
+/// again (not counted as an attempt), in seconds.
+pub const MEDIA_DOWNLOAD_DEFER_SECONDS: i32 = 15;
+
+/// How many downloads of a batch run at once.
+pub const PARALLEL_MEDIA_DOWNLOADS: usize = 4;
+
+/// Returns how long to wait after the `attempts`th failed attempt: 5, 10,
+/// 20, … seconds, at most [`MEDIA_DOWNLOAD_MAX_BACKOFF_SECONDS`].
 pub fn retry_delay_seconds(attempts: i32) -> i32 {
-    let exponent = u32::try_from(attempts.clamp(1, 16)).unwrap_or(1);
-    2_i32
-        .saturating_pow(exponent)
+    let exponent = u32::try_from(attempts.clamp(1, 16) - 1).unwrap_or(0);
+    5_i32
+        .saturating_mul(2_i32.saturating_pow(exponent))
         .min(MEDIA_DOWNLOAD_MAX_BACKOFF_SECONDS)
 }
 
@@ -89,14 +100,18 @@ pub enum DownloadResult {
     Retried,
     /// Failed on the last attempt (content.storage_error set).
     Failed,
+    /// Put off, not counted as an attempt: the number's session is not
+    /// connected (or not held here) right now.
+    Deferred,
 }
 
 impl DownloadResult {
-    const ALL: [DownloadResult; 4] = [
+    const ALL: [DownloadResult; 5] = [
         DownloadResult::Stored,
         DownloadResult::Rejected,
         DownloadResult::Retried,
         DownloadResult::Failed,
+        DownloadResult::Deferred,
     ];
 
     fn as_str(self) -> &'static str {
@@ -105,6 +120,7 @@ impl DownloadResult {
             DownloadResult::Rejected => "rejected",
             DownloadResult::Retried => "retried",
             DownloadResult::Failed => "failed",
+            DownloadResult::Deferred => "deferred",
         }
     }
 
@@ -114,6 +130,7 @@ impl DownloadResult {
             DownloadResult::Rejected => 1,
             DownloadResult::Retried => 2,
             DownloadResult::Failed => 3,
+            DownloadResult::Deferred => 4,
         }
     }
 }
@@ -121,7 +138,7 @@ impl DownloadResult {
 /// The media counters of `GET /metrics`.
 #[derive(Debug, Default)]
 pub struct MediaMetrics {
-    downloads: [AtomicU64; 4],
+    downloads: [AtomicU64; 5],
     resolved: AtomicU64,
     resolve_failures: AtomicU64,
 }
@@ -204,6 +221,11 @@ pub enum DownloadOutcome {
     /// Tried again after a while.
     Retry {
         /// Why this attempt failed.
+        error: String,
+    },
+    /// Put off until the number's session is back, the attempt not counted.
+    Deferred {
+        /// Why.
         error: String,
     },
 }
@@ -301,9 +323,16 @@ impl MediaDownloader {
             });
         }
         let n_claimed = claimed.len();
-        for download in claimed {
-            let outcome = self.download(&download).await;
-            self.record(&download, &outcome).await?;
+        let recorded: Vec<Result<(), DatabaseError>> = futures_util::stream::iter(claimed)
+            .map(|download| async move {
+                let outcome = self.download(&download).await;
+                self.record(&download, &outcome).await
+            })
+            .buffer_unordered(PARALLEL_MEDIA_DOWNLOADS)
+            .collect()
+            .await;
+        for result in recorded {
+            result?;
         }
         Ok(n_claimed)
     }
@@ -341,7 +370,9 @@ impl MediaDownloader {
             };
         };
         let Some(session) = self.registry.session(download.number_id) else {
-            return transient("the number's session is not held by this daemon".to_owned());
+            return DownloadOutcome::Deferred {
+                error: "the number's session is not held by this daemon".to_owned(),
+            };
         };
         let downloaded = match tokio::time::timeout(
             MEDIA_DOWNLOAD_TIMEOUT,
@@ -356,6 +387,11 @@ impl MediaDownloader {
                 return DownloadOutcome::GaveUp {
                     storage_error: format!("not stored: whatsapp refused the download: {reason}"),
                     rejected: true,
+                }
+            }
+            Ok(Err(TransportError::NotConnected)) => {
+                return DownloadOutcome::Deferred {
+                    error: "download failed: the session is not connected".to_owned(),
                 }
             }
             Ok(Err(error)) => return transient(format!("download failed: {error}")),
@@ -457,6 +493,20 @@ impl MediaDownloader {
                     DownloadResult::Failed
                 });
                 tracing::warn!(message_id = %download.message_id, "{storage_error}");
+            }
+            DownloadOutcome::Deferred { error } => {
+                client
+                    .execute(
+                        "select private.defer_media_download($1, $2, $3)",
+                        &[&download.message_id, error, &MEDIA_DOWNLOAD_DEFER_SECONDS],
+                    )
+                    .await?;
+                metrics.count_download(DownloadResult::Deferred);
+                tracing::info!(
+                    message_id = %download.message_id,
+                    retry_in_seconds = MEDIA_DOWNLOAD_DEFER_SECONDS,
+                    "an inbound media download waits for its session: {error}"
+                );
             }
             DownloadOutcome::Retry { error } => {
                 let delay = retry_delay_seconds(download.attempts);
@@ -574,11 +624,19 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_ceiling() {
-        assert_eq!(retry_delay_seconds(1), 2);
-        assert_eq!(retry_delay_seconds(2), 4);
-        assert_eq!(retry_delay_seconds(4), 16);
+        assert_eq!(retry_delay_seconds(1), 5);
+        assert_eq!(retry_delay_seconds(2), 10);
+        assert_eq!(retry_delay_seconds(4), 40);
+        assert_eq!(retry_delay_seconds(7), MEDIA_DOWNLOAD_MAX_BACKOFF_SECONDS);
         assert_eq!(retry_delay_seconds(20), MEDIA_DOWNLOAD_MAX_BACKOFF_SECONDS);
-        assert_eq!(retry_delay_seconds(-3), 2);
+        assert_eq!(retry_delay_seconds(-3), 5);
+        let total: i32 = (1..MEDIA_DOWNLOAD_MAX_ATTEMPTS)
+            .map(retry_delay_seconds)
+            .sum();
+        assert!(
+            (600..=1200).contains(&total),
+            "{total} s of retries before giving up"
+        );
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@
 //! | `wabot_send_delay_seconds` | histogram | from a message being queued to it being sent (what the daemon adds, pacing included) |
 //! | `wabot_outbound_queue_depth` | gauge | outbound messages queued or sending on the held numbers |
 //! | `wabot_outbox_lag_seconds` | gauge | how long the oldest due outbox row has waited |
-//! | `wabot_media_downloads_total{result}` | counter | inbound media download attempts: `stored`, `rejected` (breaks the limits, or refused by whatsapp), `retried`, `failed` (gave up) |
+//! | `wabot_media_downloads_total{result}` | counter | inbound media download attempts: `stored`, `rejected` (breaks the limits, or refused by whatsapp), `retried`, `failed` (gave up), `deferred` (the session not connected) |
 //! | `wabot_media_outbound_resolved_total{result}` | counter | outbound media read from the bucket before a send: `ok`, `failed` |
 //! | `wabot_reconnects_total` | counter | reconnect attempts under the reconnect policy |
 //! | `wabot_watchdog_restarts_total` | counter | sessions restarted by the watchdog (zombie, stale heartbeat, stalled start) |

@@ -7,7 +7,7 @@
 -- message; only the service role may do any of it.
 begin;
 \ir _helpers.psql
-select plan(20);
+select plan(23);
 select tests.create_fixtures();
 
 -- The fixture number is held by runtime-a; a second number by nobody.
@@ -61,6 +61,16 @@ where message_id = 'd4700000-0000-4000-8000-000000000001';
 select is((select attempts from private.claim_media_downloads('runtime-a', 8, 60)
            where message_id = 'd4700000-0000-4000-8000-000000000001'), 2,
           'After a lapsed lease (a daemon killed mid-way) the message is claimed again, as attempt 2');
+
+-- A session that is not connected puts the download off, uncounted.
+select lives_ok($$ select private.defer_media_download('d4700000-0000-4000-8000-000000000001', 'not connected', 0) $$,
+                'A download is put off');
+select is((select (attempts, claimed_by is null, last_error)::text from private.media_downloads
+           where message_id = 'd4700000-0000-4000-8000-000000000001'),
+          '(1,t,"not connected")', 'Putting it off gives the attempt back and releases the claim');
+select is((select attempts from private.claim_media_downloads('runtime-a', 8, 60)
+           where message_id = 'd4700000-0000-4000-8000-000000000001'), 2,
+          'It is claimed again as the same attempt');
 
 -- A transient failure waits for its backoff.
 select lives_ok($$ select private.fail_media_download('d4700000-0000-4000-8000-000000000002', 'the bucket is down', false, 30) $$,

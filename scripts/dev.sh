@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole local stack and seeds a demo:
 #   Postgres 15 + pg_cron on 54322, the functions gateway on 54321, the
-#   session daemon (simulator transport) on 54380, the admin UI on 3000.
+#   session daemon (simulator transport) on 54380, the media bucket's S3
+#   server (moto) on 54390, the admin UI on 3000.
 #
 #   ./scripts/dev.sh         install what is missing, start, seed, print where to look
 #   ./scripts/dev.sh stop    stop everything this script started
@@ -15,6 +16,7 @@ DB_PORT=${WABOT_DEV_DB_PORT:-54322}
 GATEWAY_PORT=${WABOT_DEV_GATEWAY_PORT:-54321}
 DAEMON_PORT=${WABOT_DEV_DAEMON_PORT:-54380}
 UI_PORT=${WABOT_DEV_UI_PORT:-3000}
+MEDIA_S3_PORT=${WABOT_DEV_MEDIA_S3_PORT:-54390}
 DEMO_NUMBER=+15550100001
 
 case "${1:-start}" in
@@ -22,12 +24,13 @@ case "${1:-start}" in
     stop_service "$STATE_DIR" admin-ui
     stop_service "$STATE_DIR" daemon
     stop_service "$STATE_DIR" gateway
+    stop_service "$STATE_DIR" media-s3
     db_stop "$STATE_DIR"
     log "local stack stopped"
     exit 0
     ;;
   status)
-    for name in gateway daemon admin-ui; do
+    for name in gateway daemon media-s3 admin-ui; do
       if [ -f "$STATE_DIR/$name.pid" ] && kill -0 "$(cat "$STATE_DIR/$name.pid")" 2>/dev/null; then
         echo "$name: running (pid $(cat "$STATE_DIR/$name.pid"))"
       else
@@ -58,6 +61,7 @@ log "building the session daemon"
 cargo build --quiet -p session-daemon
 
 stack_secrets "$STATE_DIR"
+start_media_s3 "$STATE_DIR" "$MEDIA_S3_PORT"
 start_gateway "$STATE_DIR" "$GATEWAY_PORT" "$DB_PORT"
 start_daemon "$STATE_DIR" "$DAEMON_PORT" "$DB_PORT" "$GATEWAY_PORT"
 
@@ -82,6 +86,7 @@ The local stack is up ($(( $(date +%s) - started_at )) s).
   Postgres (pg_cron)  postgresql://postgres:postgres@127.0.0.1:$DB_PORT/postgres
   functions gateway   http://127.0.0.1:$GATEWAY_PORT/functions/v1/<name>
   session daemon      http://127.0.0.1:$DAEMON_PORT/status
+  media S3 (moto)     $WABOT_MEDIA_S3_ENDPOINT, bucket $WABOT_MEDIA_S3_BUCKET (in memory: gone on stop)
   $ui_line
   logs                .local/dev/*.log
 

@@ -16,6 +16,7 @@ DB_PORT=${WABOT_TEST_DB_PORT:-55322}
 GATEWAY_PORT=${WABOT_TEST_GATEWAY_PORT:-55321}
 UI_PORT=${WABOT_TEST_UI_PORT:-55300}
 UI_DAEMON_PORT=${WABOT_TEST_UI_DAEMON_PORT:-55380}
+MEDIA_S3_PORT=${WABOT_TEST_MEDIA_S3_PORT:-55393}
 
 started_at=$(date +%s)
 "$REPO_ROOT/scripts/install.sh"
@@ -50,6 +51,7 @@ cleanup() {
   stop_service "$STATE_DIR/admin-ui" next
   stop_service "$STATE_DIR/admin-ui" daemon
   stop_service "$STATE_DIR" gateway
+  stop_service "$STATE_DIR" media-s3
   db_stop "$STATE_DIR"
 }
 trap cleanup EXIT
@@ -85,6 +87,9 @@ mkdir -p "$STATE_DIR"
 WABOT_PG_FSYNC=off db_start "$STATE_DIR" "$DB_PORT"
 db_migrate "$DB_PORT"
 TEST_DB_URL="$(db_url "$DB_PORT")"
+# The media bucket's S3 server (moto); exports WABOT_MEDIA_S3_* for the
+# functions, the gateway and every daemon started from here on.
+start_media_s3 "$STATE_DIR" "$MEDIA_S3_PORT"
 
 run_pgtap() {
   PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$DB_PORT" -U postgres -d postgres \
@@ -115,7 +120,7 @@ suite "end-to-end: the real daemon, gateway, function and Postgres" env \
   WABOT_TEST_DATABASE_URL="$TEST_DB_URL" \
   WABOT_TEST_FUNCTIONS_URL="http://127.0.0.1:$GATEWAY_PORT/functions/v1" \
   WABOT_TEST_SERVICE_ROLE_KEY="$SUPABASE_SERVICE_ROLE_KEY" \
-  cargo test --quiet --locked -p session-daemon --test end_to_end --test daemon_runtime --test cloud_templates -- --include-ignored --test-threads 2
+  cargo test --quiet --locked -p session-daemon --test end_to_end --test daemon_runtime --test cloud_templates --test media_storage -- --include-ignored --test-threads 2
 suite "admin UI: Chromium end-to-end with axe-core" \
   "$REPO_ROOT/admin-ui/e2e/suite.sh" "$STATE_DIR" "$DB_PORT" "$GATEWAY_PORT" "$UI_PORT" "$UI_DAEMON_PORT"
 

@@ -65,6 +65,10 @@ ops_mktemp_dir() {
 #   into the manifest), or a list; auth.users is projected: no password
 #   hashes or tokens leave the project.
 #   filter: rows exported (heartbeat events are noise; retention drops them).
+# messages includes `content` (the message model's JSON, with each media
+# file's storage_key); media_objects is the bucket's metadata. The bucket's
+# objects themselves are copied by `aws s3 sync` (docs/runbook.md, "Media
+# objects"); private.media_downloads (in-flight download attempts) is not.
 # Not exported, on purpose: session_credentials and alert_channel_secrets
 # (secrets: Supabase's own backups keep them; a restore re-pairs web numbers
 # and rotates webhook secrets), the outbox and pacing states (in-flight work
@@ -83,6 +87,7 @@ session_commands|public.session_commands|*||id
 contacts|public.contacts|*||id
 conversations|public.conversations|*||id
 messages|public.messages|*||id
+media_objects|public.media_objects|*||storage_key
 alerts|public.alerts|*||id
 alert_channels|public.alert_channels|*||id
 alert_deliveries|public.alert_deliveries|*||id

@@ -131,3 +131,33 @@ start_daemon() {
   wait_for_http "http://127.0.0.1:$port/status" 60 \
     || { tail -20 "$state_dir/daemon.log" >&2; die "the session daemon did not start"; }
 }
+
+# The media bucket's S3-compatible server on port $2: moto's S3 server from
+# the operations virtualenv (the one the backup tests use), holding the
+# private bucket `WABOT_MEDIA_S3_BUCKET` (default wabot-media). Exports the
+# WABOT_MEDIA_S3_* settings, so the session daemon and the functions gateway
+# started after it store and read media there. moto keeps objects in
+# memory: they are gone when it stops (the rows keep their keys).
+start_media_s3() {
+  local state_dir=$1 port=$2 ops_bin=${WABOT_OPS_TOOLS_BIN:-/var/cache/wabot/ops-venv/bin}
+  if ! { [ -f "$state_dir/media-s3.pid" ] && kill -0 "$(cat "$state_dir/media-s3.pid")" 2>/dev/null; } \
+    && port_in_use "$port"; then
+    die "port $port (media S3 server) is taken by another program"
+  fi
+  start_service "$state_dir" media-s3 env PATH="$ops_bin:$PATH" moto_server -H 127.0.0.1 -p "$port"
+  wait_for_http "http://127.0.0.1:$port/" 30 \
+    || { tail -20 "$state_dir/media-s3.log" >&2; die "the media S3 server did not start"; }
+  export WABOT_MEDIA_S3_ENDPOINT="http://127.0.0.1:$port"
+  export WABOT_MEDIA_S3_REGION=${WABOT_MEDIA_S3_REGION:-us-east-1}
+  export WABOT_MEDIA_S3_BUCKET=${WABOT_MEDIA_S3_BUCKET:-wabot-media}
+  export WABOT_MEDIA_S3_ACCESS_KEY_ID=${WABOT_MEDIA_S3_ACCESS_KEY_ID:-wabot-local}
+  export WABOT_MEDIA_S3_SECRET_ACCESS_KEY=${WABOT_MEDIA_S3_SECRET_ACCESS_KEY:-wabot-local-secret}
+  # A private bucket (no ACL, no policy: only signed requests reach it).
+  # Creating it again is harmless (BucketAlreadyOwnedByYou is ignored).
+  AWS_ACCESS_KEY_ID=$WABOT_MEDIA_S3_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$WABOT_MEDIA_S3_SECRET_ACCESS_KEY \
+    AWS_DEFAULT_REGION=$WABOT_MEDIA_S3_REGION PATH="$ops_bin:$PATH" \
+    aws --endpoint-url "$WABOT_MEDIA_S3_ENDPOINT" s3api create-bucket --bucket "$WABOT_MEDIA_S3_BUCKET" \
+    >/dev/null 2>"$state_dir/media-s3-bucket.err" \
+    || grep -q BucketAlreadyOwnedByYou "$state_dir/media-s3-bucket.err" \
+    || { cat "$state_dir/media-s3-bucket.err" >&2; die "could not create the media bucket $WABOT_MEDIA_S3_BUCKET"; }
+}

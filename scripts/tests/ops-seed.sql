@@ -60,3 +60,20 @@ select '00000000-0000-4000-8000-00000000a002', '00000000-0000-4000-8000-00000000
        jsonb_build_object('i', i, 'text', format(E'line\n%s', i)),
        (array['sent', 'delivered', 'read', 'failed'])[1 + i % 4], 'text'
 from generate_series(1, 20000) as i;
+
+-- A picture a member uploaded and sent (issue 13): the message's content
+-- names the object in the media bucket, media_objects holds its metadata;
+-- the backup carries both and the restore drill checks their references.
+insert into public.messages (id, number_id, conversation_id, direction, contact_wa_id, status, content)
+values ('00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-00000000a002',
+        '00000000-0000-4000-8000-0000000000d1', 'outbound', '15550199001', 'sent',
+        jsonb_build_object('kind', 'image', 'storage_key', 'uploads/00000000-0000-4000-8000-0000000000f1',
+                           'mime_type', 'image/png', 'size_bytes', 68, 'caption', E'Today''s menu \u00e9\t"special"',
+                           'sha256', repeat('0f', 32)))
+on conflict (id) do nothing;
+insert into public.media_objects (storage_key, number_id, message_id, kind, mime_type, size_bytes, sha256, filename,
+                                  source, created_by)
+values ('uploads/00000000-0000-4000-8000-0000000000f1', '00000000-0000-4000-8000-00000000a002',
+        '00000000-0000-4000-8000-0000000000e1', 'image', 'image/png', 68, repeat('0f', 32), 'menu.png', 'upload',
+        '00000000-0000-4000-8000-00000000c002')
+on conflict (storage_key) do nothing;

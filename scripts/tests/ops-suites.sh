@@ -96,7 +96,8 @@ ops_backup() {
   jq -e '[.tables[] | select(.name == "messages")][0].rows >= 20000' <<<"$manifest" >/dev/null \
     || { echo "the seeded messages are missing from the manifest"; return 1; }
   jq -e '[.tables[].name] | (index("bots") and index("bot_versions") and index("conversations") and index("numbers")
-    and index("alerts") and index("audit_log_entries") and index("members") and index("alert_channels")) != null' \
+    and index("alerts") and index("audit_log_entries") and index("members") and index("alert_channels")
+    and index("media_objects")) != null' \
     <<<"$manifest" >/dev/null || { echo "a critical table is missing"; return 1; }
   jq -e '.schema_version | test("^[0-9]{14}$")' <<<"$manifest" >/dev/null || return 1
   # Signed, and the data files hold data only.

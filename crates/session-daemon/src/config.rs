@@ -21,6 +21,7 @@ use health::{HealthThresholds, ReconnectPolicy};
 use crate::database_tls::{
     hosts_are_loopback, is_loopback_name, DatabaseConnector, DatabaseTlsError, TlsSettings,
 };
+use crate::media_store::{MediaConfigError, MediaStoreArguments, MediaStoreConfig};
 use crate::pacing::{parse_pacing_override, PacingPolicies};
 use crate::phone::{validate_e164, InvalidPhoneNumber};
 use crate::transport::cloud::DEFAULT_CLOUD_API_BASE_URL;
@@ -236,6 +237,10 @@ pub struct DaemonArguments {
     /// A file the simulator appends every delivered message to (tests).
     #[arg(long, env = "WABOT_SIMULATOR_SEND_LOG")]
     pub simulator_send_log: Option<PathBuf>,
+
+    /// The media bucket (`WABOT_MEDIA_S3_*`).
+    #[command(flatten)]
+    pub media: MediaStoreArguments,
 }
 
 impl fmt::Debug for DaemonArguments {
@@ -268,6 +273,7 @@ impl fmt::Debug for DaemonArguments {
             .field("cloud_app_secret", &redacted(&self.cloud_app_secret))
             .field("cloud_verify_token", &redacted(&self.cloud_verify_token))
             .field("log_format", &self.log_format)
+            .field("media", &self.media)
             .finish_non_exhaustive()
     }
 }
@@ -464,6 +470,10 @@ pub enum ConfigError {
         status_url: String,
     },
 
+    /// A media storage setting is invalid.
+    #[error(transparent)]
+    Media(#[from] MediaConfigError),
+
     /// An on/off switch has another value.
     #[error("{variable} must be \"on\" or \"off\", got {value:?}")]
     InvalidSwitch {
@@ -629,6 +639,8 @@ pub struct DaemonConfig {
     pub simulator_send_log: Option<PathBuf>,
     /// Whether the simulator transport and its endpoints run.
     pub simulator_enabled: bool,
+    /// The media bucket, or `None` when media storage is off.
+    pub media_store: Option<MediaStoreConfig>,
 }
 
 impl fmt::Debug for DaemonConfig {
@@ -661,6 +673,7 @@ impl fmt::Debug for DaemonConfig {
             .field("log_format", &self.log_format)
             .field("database", &self.database)
             .field("simulator_enabled", &self.simulator_enabled)
+            .field("media_store", &self.media_store)
             .finish_non_exhaustive()
     }
 }
@@ -878,6 +891,7 @@ impl DaemonConfig {
         }
         let log_format: LogFormat = arguments.log_format.parse()?;
         let non_empty = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
+        let media_store = MediaStoreConfig::resolve(&arguments.media)?;
 
         Ok(DaemonConfig {
             database,
@@ -907,6 +921,7 @@ impl DaemonConfig {
             log_format,
             simulator_send_log: arguments.simulator_send_log,
             simulator_enabled,
+            media_store,
         })
     }
 }
@@ -1058,6 +1073,38 @@ mod tests {
             config.database.config().get_connect_timeout(),
             Some(&Duration::from_secs(5))
         );
+    }
+
+    #[test]
+    fn media_storage_settings_are_checked_at_start() {
+        let mut flags = complete_flags();
+        flags.extend([
+            "--media-s3-endpoint",
+            "http://storage.example.com:9000",
+            "--media-s3-region",
+            "eu-central-1",
+            "--media-s3-access-key-id",
+            "id",
+            "--media-s3-secret-access-key",
+            "secret",
+        ]);
+        let error = DaemonConfig::resolve(daemon_arguments(&flags), || "x".into()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ConfigError::Media(MediaConfigError::PlainHttpOffLoopback { .. })
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("WABOT_MEDIA_S3_ENDPOINT"));
+
+        let endpoint = flags.len() - 7;
+        flags[endpoint] = "https://abcd.supabase.co/storage/v1/s3";
+        let config = DaemonConfig::resolve(daemon_arguments(&flags), || "x".into()).unwrap();
+        let media = config.media_store.clone().expect("media storage on");
+        assert_eq!(media.endpoint, "https://abcd.supabase.co/storage/v1/s3");
+        assert_eq!(media.region, "eu-central-1");
+        assert!(!format!("{config:?}").contains("\"secret\""));
     }
 
     #[test]

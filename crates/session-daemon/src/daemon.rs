@@ -100,6 +100,10 @@ pub enum DaemonError {
     /// The Cloud API's HTTP client could not be built.
     #[error("could not build the cloud api's http client: {0}")]
     CloudClient(reqwest::Error),
+
+    /// The media bucket's client could not be built.
+    #[error(transparent)]
+    MediaStore(#[from] crate::media_store::MediaStoreError),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT.
@@ -146,6 +150,15 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
         outbound_wakeup: wakeups.outbound.clone(),
     });
     let registry = SessionRegistry::new(context);
+    let media_store = match &config.media_store {
+        Some(media) => Some(crate::media_store::MediaStore::new(media)?),
+        None => {
+            tracing::info!(
+                "media storage is off (WABOT_MEDIA_S3_ENDPOINT is not set): inbound media stays at whatsapp, outbound media from the bucket fails"
+            );
+            None
+        }
+    };
     let factory = TransportFactory {
         simulator: simulator.clone(),
         cloud: CloudSettings {
@@ -257,6 +270,7 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
                 config.instance_id.clone(),
                 config.send_timeout,
             )
+            .with_media_store(media_store.clone())
             .run(
                 config.poll_interval,
                 wakeups.outbound.clone(),
@@ -270,6 +284,17 @@ pub async fn run_daemon(config: DaemonConfig) -> Result<(), DaemonError> {
             wakeups.commands.clone(),
             shutdown.clone(),
         ));
+        if let Some(media_store) = media_store.clone() {
+            workers.spawn(
+                crate::media::MediaDownloader::new(
+                    pool.clone(),
+                    registry.clone(),
+                    media_store,
+                    config.instance_id.clone(),
+                )
+                .run(config.poll_interval, shutdown.clone()),
+            );
+        }
         match relay {
             Some(relay) => {
                 workers.spawn(relay.run(

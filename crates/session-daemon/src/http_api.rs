@@ -16,6 +16,8 @@
 //! | `POST /simulator/numbers/{phone}/events` | bearer | make a connection event happen |
 //! | `POST /simulator/numbers/{phone}/receipts` | bearer | report a receipt |
 //! | `POST /simulator/numbers/{phone}/pair` | bearer | complete a pairing |
+//! | `POST /simulator/media` | bearer | 201 `{"media_id", …}`: a simulated contact uploads a file (the body, its `Content-Type`) |
+//! | `GET /simulator/media/{id}` | none | the bytes of an uploaded file, or of a media message a number sent (by its WhatsApp id) |
 //!
 //! Every error is JSON `{"error": "<message>"}`. Control endpoints need
 //! `Authorization: Bearer <WABOT_DAEMON_TOKEN>` (401 otherwise), and request
@@ -55,6 +57,10 @@ use crate::transport::{parse_content, Content, DeliveryReceipt, ReceiptStatus};
 
 /// The largest request body accepted, in bytes (64 KiB).
 pub const MAXIMUM_REQUEST_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest media file a simulated contact may upload
+/// (`POST /simulator/media`), in bytes (16 MiB: every kind but a document).
+pub const MAXIMUM_SIMULATOR_MEDIA_BYTES: usize = 16 * 1024 * 1024;
 
 /// The largest Cloud API webhook body accepted, in bytes (4 MiB).
 pub const MAXIMUM_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -96,6 +102,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/simulator/numbers/{phone_number}/events"),
     ("POST", "/simulator/numbers/{phone_number}/receipts"),
     ("POST", "/simulator/numbers/{phone_number}/pair"),
+    ("POST", "/simulator/media"),
+    ("GET", "/simulator/media/{media_id}"),
 ];
 
 /// What the handlers share.
@@ -485,6 +493,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route(
             "/simulator/numbers/{phone_number}/pair",
             post(post_simulator_pair),
+        )
+        .merge(
+            Router::new()
+                .route("/simulator/media", post(post_simulator_media))
+                .layer(DefaultBodyLimit::max(MAXIMUM_SIMULATOR_MEDIA_BYTES)),
         );
     let mut protected = Router::new()
         .route("/numbers/{number_id}/session", get(get_session))
@@ -502,7 +515,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         protected = protected.merge(simulator_protected);
         open = open
             .route("/simulator/transcript", get(get_simulator_transcript))
-            .route("/simulator/numbers/{phone_number}", get(get_simulator_line));
+            .route("/simulator/numbers/{phone_number}", get(get_simulator_line))
+            .route("/simulator/media/{media_id}", get(get_simulator_media));
     }
     let protected = protected
         .route_layer(middleware::from_fn_with_state(
@@ -775,6 +789,62 @@ fn path_phone_number(value: &str) -> Result<String, ApiError> {
         )
     })?;
     Ok(phone_number)
+}
+
+/// A simulated contact uploads a media file: the body is the file, its
+/// `Content-Type` the file's MIME type.
+async fn post_simulator_media(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = body.map_err(body_rejection)?;
+    let mime_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| value.contains('/') && (3..=255).contains(&value.len()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "header \"Content-Type\" must be the file's MIME type, such as image/jpeg or audio/ogg",
+            )
+        })?;
+    if body.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "the body must be the file's bytes; it is empty",
+        ));
+    }
+    let bytes: Arc<[u8]> = Arc::from(body.as_ref());
+    let sha256 = crate::transport::simulator_media::sha256_hex(&bytes);
+    let size_bytes = bytes.len();
+    let media_id = state.simulator.media().upload(bytes, mime_type);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "media_id": media_id,
+            "mime_type": mime_type,
+            "size_bytes": size_bytes,
+            "sha256": sha256,
+        })),
+    ))
+}
+
+/// The bytes of a file on the simulated WhatsApp.
+async fn get_simulator_media(
+    State(state): State<Arc<ApiState>>,
+    Path(media_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let file = state.simulator.media().get(&media_id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no media {media_id:?} on the simulated whatsapp"),
+        )
+    })?;
+    let content_type = HeaderValue::from_str(&file.mime_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    Ok(([(header::CONTENT_TYPE, content_type)], file.bytes.to_vec()).into_response())
 }
 
 async fn get_simulator_line(

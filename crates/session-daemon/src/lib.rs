@@ -27,6 +27,10 @@
 //!   `cloud` with every kind's Graph API body).
 //! - [`cloud_webhook`]: the Cloud API webhook's signature check and Meta's
 //!   payloads mapped onto the message model.
+//! - [`media_store`]: the media bucket (S3-compatible: Supabase Storage,
+//!   locally moto) and its `WABOT_MEDIA_S3_*` settings.
+//! - [`media`]: the inbound media download worker and the outbound media
+//!   resolver.
 //! - [`pacing`]: the send-pacing policies and each number's pacing state.
 //! - [`sessions`]: one actor per held session: the state machine, the
 //!   timeline, reconnects, the runbook's commands.
@@ -75,6 +79,8 @@ pub mod database;
 pub mod database_tls;
 pub mod http_api;
 pub mod http_server;
+pub mod media;
+pub mod media_store;
 pub mod metrics;
 pub mod notifications;
 pub mod outbound_sender;

@@ -10,6 +10,8 @@
 //! | `wabot_send_delay_seconds` | histogram | from a message being queued to it being sent (what the daemon adds, pacing included) |
 //! | `wabot_outbound_queue_depth` | gauge | outbound messages queued or sending on the held numbers |
 //! | `wabot_outbox_lag_seconds` | gauge | how long the oldest due outbox row has waited |
+//! | `wabot_media_downloads_total{result}` | counter | inbound media download attempts: `stored`, `rejected` (breaks the limits, or refused by whatsapp), `retried`, `failed` (gave up), `deferred` (the session not connected) |
+//! | `wabot_media_outbound_resolved_total{result}` | counter | outbound media read from the bucket before a send: `ok`, `failed` |
 //! | `wabot_reconnects_total` | counter | reconnect attempts under the reconnect policy |
 //! | `wabot_watchdog_restarts_total` | counter | sessions restarted by the watchdog (zombie, stale heartbeat, stalled start) |
 //! | `wabot_leases_held` | gauge | numbers this daemon holds the lease of |
@@ -134,6 +136,8 @@ pub struct Metrics {
     pub reconnects: AtomicU64,
     /// Watchdog restarts.
     pub watchdog_restarts: AtomicU64,
+    /// The media counters (downloads, outbound resolutions).
+    pub media: crate::media::MediaMetrics,
     /// The last sample of the database gauges, taken by
     /// `http_api::run_gauge_sampler` so that `GET /metrics` never waits for a
     /// database connection.
@@ -268,6 +272,7 @@ impl Metrics {
             "How long the oldest due outbox row has waited.",
             gauges.outbox_lag_seconds.map(|lag| format!("{lag:.3}")),
         );
+        self.media.render(&mut output);
         counter(
             &mut output,
             "wabot_reconnects_total",

@@ -43,6 +43,8 @@ use uuid::Uuid;
 
 use crate::backoff::outbound_message_has_failed;
 use crate::database::{DatabaseError, DatabasePool};
+use crate::media::{resolve_outgoing_media, ResolveError};
+use crate::media_store::MediaStore;
 use crate::metrics::SendResult;
 use crate::pacing::number_age_days;
 use crate::sessions::{now_ms, Session, SessionRegistry};
@@ -63,6 +65,7 @@ pub struct OutboundSender {
     send_timeout: Duration,
     held_contacts: Mutex<HashMap<(Uuid, String), i64>>,
     last_interrupted_check: Mutex<Option<Instant>>,
+    media_store: Option<MediaStore>,
 }
 
 impl std::fmt::Debug for OutboundSender {
@@ -99,7 +102,15 @@ impl OutboundSender {
             send_timeout,
             held_contacts: Mutex::new(HashMap::new()),
             last_interrupted_check: Mutex::new(None),
+            media_store: None,
         }
+    }
+
+    /// Reads outbound media with a `storage_key` from this bucket before
+    /// sending ([`crate::media`]); without one, such a message fails.
+    pub fn with_media_store(mut self, media_store: Option<MediaStore>) -> Self {
+        self.media_store = media_store;
+        self
     }
 
     /// Sends queued messages whenever `wakeup` is notified and at least every
@@ -296,7 +307,7 @@ impl OutboundSender {
                 given_back.extend(remaining.by_ref().map(|message| message.message_id));
                 break;
             }
-            let outgoing = match prepare_outgoing(&message) {
+            let mut outgoing = match prepare_outgoing(&message) {
                 Ok(outgoing) => outgoing,
                 Err(error) => {
                     // Content WhatsApp would refuse never leaves: failed
@@ -347,6 +358,35 @@ impl OutboundSender {
                     tracing::warn!(message_id = %message.message_id, contact = %message.contact_wa_id, "{error}");
                     continue;
                 }
+            }
+            // Media from the bucket is read before the send starts: a missing
+            // or oversized object fails the message for good, nothing sent;
+            // an unreachable bucket leaves it queued.
+            if let Err(error) = resolve_outgoing_media(
+                self.media_store.as_ref(),
+                &self.registry.context.metrics.media,
+                &mut outgoing,
+            )
+            .await
+            {
+                match error {
+                    ResolveError::Permanent(reason) => {
+                        store::mark_outbound_unsent(
+                            &client,
+                            message.message_id,
+                            &reason,
+                            SendRetry::GiveUp,
+                        )
+                        .await?;
+                        self.registry.context.metrics.count_send(SendResult::Failed);
+                        tracing::warn!(message_id = %message.message_id, "{reason}");
+                    }
+                    ResolveError::Transient(reason) => {
+                        given_back.push(message.message_id);
+                        tracing::warn!(message_id = %message.message_id, "{reason}");
+                    }
+                }
+                continue;
             }
             let Some(attempts) =
                 store::start_outbound_send(&client, message.message_id, &self.instance_id).await?

@@ -692,6 +692,22 @@ impl Transport for CloudTransport {
         Box::pin(self.post_message(outgoing))
     }
 
+    fn download_media<'a>(
+        &'a self,
+        media: &'a super::Media,
+    ) -> BoxFuture<'a, Result<super::DownloadedMedia, TransportError>> {
+        Box::pin(async move {
+            let credentials = self.credentials().ok_or(TransportError::NotConnected)?;
+            super::cloud_media::download_cloud_media(
+                &self.settings.http,
+                &self.settings.base_url,
+                &credentials.access_token,
+                media,
+            )
+            .await
+        })
+    }
+
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async move {
             *self

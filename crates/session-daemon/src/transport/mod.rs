@@ -28,12 +28,14 @@
 //! again instead of losing it.
 
 pub mod cloud;
+pub mod cloud_media;
 pub mod simulator;
 pub mod simulator_media;
 #[cfg(feature = "whatsapp-web")]
 pub mod web;
 #[cfg(feature = "whatsapp-web")]
 pub mod web_content;
+pub mod web_media;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -44,7 +46,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-pub use message_model::Content;
+pub use message_model::{Content, Media};
 
 /// The kind of a transport, as written in `numbers.transport`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -469,6 +471,15 @@ mod shapes {
     }
 }
 
+/// A media file a transport downloaded from WhatsApp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedMedia {
+    /// The file's bytes.
+    pub bytes: Arc<[u8]>,
+    /// Its MIME type, as WhatsApp reported it (or as the message said).
+    pub mime_type: String,
+}
+
 /// The result of storing an inbound message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredInbound {
@@ -647,6 +658,34 @@ pub trait Transport: Send + Sync {
     /// [`TransportError::Rejected`] before anything leaves, so nothing is
     /// half-sent.
     fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>>;
+
+    /// Downloads an inbound message's media file (by its `media_id`, or
+    /// what else the transport needs). The default refuses for good: the
+    /// transport cannot download.
+    fn download_media<'a>(
+        &'a self,
+        media: &'a Media,
+    ) -> BoxFuture<'a, Result<DownloadedMedia, TransportError>> {
+        let _ = media;
+        let reason = format!(
+            "the {} transport cannot download media",
+            self.kind().as_str()
+        );
+        Box::pin(async move { Err(TransportError::Rejected { reason }) })
+    }
+
+    /// Downloads a stored inbound message's media file, given the message's
+    /// `payload` too (where a transport keeps what its download needs beyond
+    /// the model's [`Media`], such as WhatsApp Web's CDN keys). By default
+    /// the payload is not needed: [`Transport::download_media`].
+    fn download_inbound_media<'a>(
+        &'a self,
+        media: &'a Media,
+        payload: &'a Value,
+    ) -> BoxFuture<'a, Result<DownloadedMedia, TransportError>> {
+        let _ = payload;
+        self.download_media(media)
+    }
 
     /// Disconnects the session, keeping its credentials for the next connect.
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>>;

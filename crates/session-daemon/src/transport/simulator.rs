@@ -45,8 +45,8 @@ use uuid::Uuid;
 
 use super::simulator_media::{sha256_hex, SimulatedMediaFile, SimulatorMedia};
 use super::{
-    ConnectOutcome, Content, DeliveryReceipt, InboundDelivery, InboundMessage, Outgoing,
-    ReceiptStatus, Transport, TransportError, TransportEvent, TransportKind,
+    ConnectOutcome, Content, DeliveryReceipt, DownloadedMedia, InboundDelivery, InboundMessage,
+    Media, Outgoing, ReceiptStatus, Transport, TransportError, TransportEvent, TransportKind,
 };
 use crate::phone::contact_wa_id_from_phone;
 
@@ -510,6 +510,12 @@ impl SimulatorNetwork {
         }
     }
 
+    /// Returns the simulated WhatsApp's media files (uploads by simulated
+    /// contacts, and the media numbers sent).
+    pub fn media(&self) -> &SimulatorMedia {
+        &self.media
+    }
+
     /// Returns how many lines the network has.
     pub fn n_lines(&self) -> usize {
         lock(&self.lines).len()
@@ -624,12 +630,6 @@ impl SimulatorNetwork {
                     .collect()
             })
             .unwrap_or_default())
-    }
-
-    /// Returns the simulated WhatsApp's media files (contacts' uploads and
-    /// inline media, by the media id in their content).
-    pub fn media(&self) -> &SimulatorMedia {
-        &self.media
     }
 
     /// Returns what a line looks like.
@@ -969,7 +969,49 @@ impl Transport for SimulatorTransport {
     }
 
     fn send<'a>(&'a self, outgoing: &'a Outgoing) -> BoxFuture<'a, Result<String, TransportError>> {
-        Box::pin(self.deliver(outgoing))
+        Box::pin(async move {
+            let wa_message_id = self.deliver(outgoing).await?;
+            // The bytes of a media message the contact received, kept under
+            // the message's id for GET /simulator/media/{id}.
+            if let (Some(bytes), Some(media)) = (&outgoing.media_bytes, outgoing.content.media()) {
+                self.line.media.insert(
+                    &wa_message_id,
+                    SimulatedMediaFile {
+                        bytes: bytes.clone(),
+                        mime_type: media.mime_type.clone().unwrap_or_default(),
+                    },
+                );
+            }
+            Ok(wa_message_id)
+        })
+    }
+
+    fn download_media<'a>(
+        &'a self,
+        media: &'a Media,
+    ) -> BoxFuture<'a, Result<DownloadedMedia, TransportError>> {
+        Box::pin(async move {
+            if !self.line.connected.load(Ordering::SeqCst) {
+                return Err(TransportError::NotConnected);
+            }
+            let media_id = media
+                .media_id
+                .as_deref()
+                .ok_or_else(|| TransportError::Rejected {
+                    reason: "the media has no media_id to download".to_owned(),
+                })?;
+            let file = self
+                .line
+                .media
+                .get(media_id)
+                .ok_or_else(|| TransportError::Rejected {
+                    reason: format!("404: no media {media_id:?} on the simulated whatsapp"),
+                })?;
+            Ok(DownloadedMedia {
+                bytes: file.bytes,
+                mime_type: file.mime_type,
+            })
+        })
     }
 
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {

@@ -161,6 +161,17 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
     let message = &inbound.message;
     let web_content = content_from_web(message);
     let contact_name = Some(info.push_name.trim().to_owned()).filter(|name| !name.is_empty());
+    let mut payload = json!({
+        "chat": source.chat.to_string(),
+        "sender": source.sender.to_string(),
+        "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
+        "timestamp": info.timestamp.timestamp(),
+        "offline": info.is_offline,
+    });
+    // What the media download needs (docs/daemon.md#media-storage).
+    if let Some(media) = super::web_media::WebMediaParams::from_message(message) {
+        payload[super::web_media::WEB_MEDIA_PAYLOAD_KEY] = media.to_json();
+    }
     Some(InboundMessage {
         contact_wa_id,
         contact_phone_wa_id: phone_wa_id,
@@ -170,13 +181,6 @@ pub fn inbound_from_web(inbound: &WebInbound) -> Option<InboundMessage> {
         content: web_content.content,
         context_wa_message_id: web_content.context_wa_message_id,
         payload: {
-            let mut payload = json!({
-                "chat": source.chat.to_string(),
-                "sender": source.sender.to_string(),
-                "sender_alt": source.sender_alt.as_ref().map(ToString::to_string),
-                "timestamp": info.timestamp.timestamp(),
-                "offline": info.is_offline,
-            });
             if let (Some(fields), Some(raw)) = (payload.as_object_mut(), web_content.raw) {
                 fields.insert("unsupported".to_owned(), serde_json::Value::Bool(true));
                 fields.insert("raw".to_owned(), raw);
@@ -519,6 +523,37 @@ impl Transport for WebTransport {
         Box::pin(WebTransport::send(self, outgoing))
     }
 
+    fn download_inbound_media<'a>(
+        &'a self,
+        media: &'a super::Media,
+        payload: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<super::DownloadedMedia, TransportError>> {
+        Box::pin(async move {
+            use super::web_media::{classify_download_error, WebMediaParams};
+            let params = WebMediaParams::from_payload(payload)
+                .and_then(|params| Ok((params.download_params()?, params)))
+                .map_err(|reason| TransportError::Rejected { reason });
+            let (download, params) = params?;
+            let client = self
+                .client
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .ok_or(TransportError::NotConnected)?;
+            let bytes = client
+                .download_from_params(&download)
+                .await
+                .map_err(|error| classify_download_error(&error))?;
+            Ok(super::DownloadedMedia {
+                bytes: Arc::from(bytes),
+                mime_type: params
+                    .mime_type
+                    .or_else(|| media.mime_type.clone())
+                    .unwrap_or_default(),
+            })
+        })
+    }
+
     fn disconnect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async move {
             self.stop().await;
@@ -846,7 +881,7 @@ mod tests {
             ),
             ..Default::default()
         };
-        let message = inbound_from_web(&inbound(source, "", image)).expect("a message");
+        let message = inbound_from_web(&inbound(source.clone(), "", image)).expect("a message");
         assert_eq!(
             message.content,
             Content::Image(message_model::Media {
@@ -854,5 +889,30 @@ mod tests {
                 ..Default::default()
             })
         );
+        assert_eq!(
+            message.payload.get("web_media"),
+            None,
+            "no CDN fields, no download"
+        );
+        let downloadable = wa::Message {
+            image_message: whatsapp_rust::waproto::buffa::MessageField::some(
+                wa::message::ImageMessage {
+                    direct_path: Some("/v/t62.7118-24/1.enc".to_owned()),
+                    media_key: Some(vec![1; 32]),
+                    file_sha256: Some(vec![2; 32]),
+                    file_enc_sha256: Some(vec![3; 32]),
+                    file_length: Some(99),
+                    mimetype: Some("image/jpeg".to_owned()),
+                    ..Default::default()
+                },
+            ),
+            ..Default::default()
+        };
+        let message = inbound_from_web(&inbound(source, "", downloadable)).expect("a message");
+        assert_eq!(
+            message.payload["web_media"]["direct_path"],
+            "/v/t62.7118-24/1.enc"
+        );
+        assert_eq!(message.payload["web_media"]["file_length"], 99);
     }
 }

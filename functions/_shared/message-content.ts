@@ -35,25 +35,9 @@ export type Content =
   | (Media & {
     kind: "sticker";
   })
-  | {
+  | (Location & {
     kind: "location";
-    /**
-     * Degrees north, -90 to 90.
-     */
-    latitude: number;
-    /**
-     * Degrees east, -180 to 180.
-     */
-    longitude: number;
-    /**
-     * The place's name.
-     */
-    name?: string | null;
-    /**
-     * The place's address.
-     */
-    address?: string | null;
-  }
+  })
   | {
     kind: "contacts";
     /**
@@ -262,6 +246,28 @@ export interface Media {
    * message is kept with what is known.
    */
   storage_error?: string | null;
+}
+/**
+ * A place on the map. (No `deny_unknown_fields`: serde hands an internally
+ * tagged newtype variant its tag too, so `kind` would be refused.)
+ */
+export interface Location {
+  /**
+   * Degrees north, -90 to 90.
+   */
+  latitude: number;
+  /**
+   * Degrees east, -180 to 180.
+   */
+  longitude: number;
+  /**
+   * The place's name.
+   */
+  name?: string | null;
+  /**
+   * The place's address.
+   */
+  address?: string | null;
 }
 /**
  * A shared contact card (the Cloud API's `contacts[]` object, trimmed to

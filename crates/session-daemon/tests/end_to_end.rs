@@ -25,8 +25,8 @@ use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use support::{
-    connect_database, demo_bot_definition, free_port, random_phone_number, stack, wait_for, Daemon,
-    DaemonOptions, TestNumber, DAEMON_TOKEN,
+    connect_database, demo_bot_definition, free_port, media_store, random_phone_number, stack,
+    wait_for, Daemon, DaemonOptions, TestNumber, DAEMON_TOKEN,
 };
 
 /// The name the test contacts give.
@@ -738,4 +738,166 @@ async fn an_inbound_message_is_stored_with_its_outbox_row() {
         .expect("count the events")
         .get(0);
     assert_eq!(connected_events, 1);
+}
+
+/// Posts a simulated contact's message of any kind; returns its WhatsApp id.
+async fn contact_sends_content(daemon: &Daemon, body: Value) -> String {
+    let (status, answer) = daemon.post("/simulator/inbound", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    answer["wa_message_id"]
+        .as_str()
+        .expect("the simulator names the message")
+        .to_owned()
+}
+
+/// The content of each reply to an inbound message, once all are sent.
+async fn sent_reply_contents(database: &tokio_postgres::Client, inbound_id: Uuid) -> Vec<Value> {
+    wait_until_replies_sent(database, inbound_id).await;
+    database
+        .query(
+            "select content from public.messages
+             where in_reply_to = $1 and direction = 'outbound' order by reply_index",
+            &[&inbound_id],
+        )
+        .await
+        .expect("read the replies' content")
+        .into_iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the local stack and its S3 server: run by scripts/test.sh"]
+async fn rich_messages_travel_through_the_whole_stack() {
+    use base64::Engine as _;
+
+    let stack = stack();
+    let _shared = OUTBOX_RELAYS.read().await;
+    let database = connect_database(&stack.database_url).await;
+    let number = create_bot_and_number(&database).await;
+    let contact = random_phone_number('6');
+    let mut daemon = Daemon::spawn(&stack, daemon_options(true, None, &number.phone_number));
+    daemon.wait_until_answering().await;
+    wait_until_connected(&database, number.number_id).await;
+    let to = number.phone_number.as_str();
+
+    // A picture with its bytes: stored whole (content, the bucket's bytes,
+    // media_objects), and the demo bot's `kind: media` trigger answers it.
+    let mut picture = b"\x89PNG\r\n\x1a\n".to_vec();
+    picture.extend(Uuid::new_v4().as_bytes().repeat(2_000));
+    let picture_id = contact_sends_content(
+        &daemon,
+        json!({"to": to, "from": contact, "name": CONTACT_NAME,
+               "content": {"kind": "image", "mime_type": "image/png", "caption": "my receipt"},
+               "media_base64": base64::engine::general_purpose::STANDARD.encode(&picture)}),
+    )
+    .await;
+    let picture_row = inbound_message_id(&database, number.number_id, &picture_id).await;
+    let stored: Value = wait_for("the picture to reach the bucket", || async {
+        let row = database
+            .query_one(
+                "select content from public.messages where id = $1",
+                &[&picture_row],
+            )
+            .await
+            .expect("read the picture's content");
+        let content: Value = row.get(0);
+        assert!(content.get("storage_error").is_none(), "{content}");
+        content.get("storage_key").is_some().then_some(content)
+    })
+    .await;
+    assert_eq!(stored["kind"], "image");
+    assert_eq!(stored["caption"], "my receipt");
+    let key = stored["storage_key"].as_str().expect("a storage key");
+    let in_bucket = media_store()
+        .get(key, 1 << 20)
+        .await
+        .expect("the object is in the bucket");
+    assert_eq!(
+        &*in_bucket,
+        picture.as_slice(),
+        "the bucket holds the very bytes sent"
+    );
+    let (n_objects, size): (i64, i64) = database
+        .query_one(
+            "select count(*), coalesce(max(size_bytes), 0) from public.media_objects where message_id = $1",
+            &[&picture_row],
+        )
+        .await
+        .map(|row| (row.get(0), row.get(1)))
+        .expect("read media_objects");
+    assert_eq!((n_objects, size), (1, picture.len() as i64));
+    let replies = sent_reply_contents(&database, picture_row).await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(
+        replies[0]["text"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("Thanks for the file, Ada!")),
+        "{replies:?}"
+    );
+
+    // A location: the bot answers with the shop's pin, sent as a location.
+    let location_id = contact_sends_content(
+        &daemon,
+        json!({"to": to, "from": contact,
+               "content": {"kind": "location", "latitude": 38.7223, "longitude": -9.1393}}),
+    )
+    .await;
+    let location_row = inbound_message_id(&database, number.number_id, &location_id).await;
+    let replies = sent_reply_contents(&database, location_row).await;
+    assert_eq!(
+        replies,
+        vec![
+            json!({"kind": "location", "latitude": 38.7104, "longitude": -9.1368,
+                    "name": "Demo shop", "address": "1 Demo Street, Springfield"})
+        ]
+    );
+    let sent = transcript(&daemon, to, &contact).await;
+    assert!(
+        sent.iter().any(|entry| entry["direction"] == "outbound"
+            && entry["content"]["kind"] == "location"
+            && entry["content"]["name"] == "Demo shop"),
+        "the contact received a location, not text: {sent:?}"
+    );
+
+    // A reaction is kept and routed, and gets no reply at all.
+    let reaction_id = contact_sends_content(
+        &daemon,
+        json!({"to": to, "from": contact,
+               "content": {"kind": "reaction", "message_id": location_id, "emoji": "\u{1f44d}"}}),
+    )
+    .await;
+    let reaction_row = inbound_message_id(&database, number.number_id, &reaction_id).await;
+    wait_for("the reaction to be routed", || async {
+        let row = database
+            .query_one(
+                "select routed_at is not null from public.messages where id = $1",
+                &[&reaction_row],
+            )
+            .await
+            .expect("read the reaction");
+        row.get::<_, bool>(0).then_some(())
+    })
+    .await;
+    assert!(replies_to(&database, reaction_row).await.is_empty());
+
+    // "hi" shows the menu; a list pick whose title is no menu key routes by
+    // its id.
+    let hi_id =
+        contact_sends_content(&daemon, json!({"to": to, "from": contact, "text": "hi"})).await;
+    let hi_row = inbound_message_id(&database, number.number_id, &hi_id).await;
+    wait_until_replies_sent(&database, hi_row).await;
+    let pick_id = contact_sends_content(
+        &daemon,
+        json!({"to": to, "from": contact,
+               "content": {"kind": "list_reply", "id": "2", "title": "Where is the shop?"}}),
+    )
+    .await;
+    let pick_row = inbound_message_id(&database, number.number_id, &pick_id).await;
+    let replies = sent_reply_contents(&database, pick_row).await;
+    assert_eq!(
+        replies,
+        vec![json!({"kind": "text", "text": "You can find us at 1 Demo Street, Springfield."})]
+    );
+    daemon.terminate(Duration::from_secs(10)).await;
 }

@@ -26,35 +26,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use session_daemon::media_store::{MediaStore, MediaStoreArguments, MediaStoreConfig};
+use session_daemon::media_store::MediaStore;
 use session_daemon::transport::simulator_media::sha256_hex;
 use support::*;
 use uuid::Uuid;
-
-fn media_store_config(bucket: Option<&str>) -> MediaStoreConfig {
-    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let endpoint = variable("WABOT_MEDIA_S3_ENDPOINT").unwrap_or_else(|| {
-        panic!(
-            "WABOT_MEDIA_S3_ENDPOINT is not set: these tests need the stack's S3 server; run them \
-             through scripts/test.sh, which starts it and exports WABOT_MEDIA_S3_*"
-        )
-    });
-    MediaStoreConfig::resolve(&MediaStoreArguments {
-        endpoint: Some(endpoint),
-        region: variable("WABOT_MEDIA_S3_REGION"),
-        bucket: bucket
-            .map(str::to_owned)
-            .or_else(|| variable("WABOT_MEDIA_S3_BUCKET")),
-        access_key_id: variable("WABOT_MEDIA_S3_ACCESS_KEY_ID"),
-        secret_access_key: variable("WABOT_MEDIA_S3_SECRET_ACCESS_KEY"),
-    })
-    .expect("valid media settings")
-    .expect("media storage on")
-}
-
-fn media_store() -> MediaStore {
-    MediaStore::new(&media_store_config(None)).expect("the media bucket's client")
-}
 
 /// Bytes that look like a PNG (the header) and differ each run.
 fn picture(size: usize) -> Vec<u8> {

@@ -64,6 +64,10 @@ function codeForStatus(status: number): string {
       return "not_found";
     case 409:
       return "conflict";
+    case 413:
+      return "payload_too_large";
+    case 415:
+      return "unsupported_media_type";
     default:
       return status >= 500 ? "internal" : "error";
   }

@@ -433,10 +433,27 @@ function insertMessages(conversationId, rows, startOffsetSeconds = 0) {
   return ids;
 }
 
+/** A conversation of its own (not the daemon's), with one inbound message a minute ago, taken over in the UI. */
+async function conversationTakenOver(label, minutesAgo = 1) {
+  const contact = `+1555${String(Date.now() + Math.floor(Math.random() * 1000)).slice(-7)}`;
+  const conversationId = psql(`insert into public.conversations (number_id, contact_wa_id, contact_name, mode, last_activity_at)
+    values ('${DEMO_NUMBER_ID}', '${contact}', '${label} ${RUN}', 'bot', now() - interval '${minutesAgo} minutes') returning id`);
+  psql(`insert into public.messages (number_id, conversation_id, direction, contact_wa_id, wa_message_id, content, status, created_at, routed_at)
+    values ('${DEMO_NUMBER_ID}', '${conversationId}', 'inbound', '${contact}', ${sqlString(waId(`first-${conversationId}`))},
+            '{"kind": "text", "text": "Hello, I have a question"}', 'received', now() - interval '${minutesAgo} minutes', now())`);
+  await visit(`/conversations/${conversationId}`);
+  await page.getByRole("button", { name: "Take over" }).click();
+  await toast(/took the conversation over/);
+  await page.getByRole("button", { name: "Release to bot" }).waitFor();
+  return conversationId;
+}
+
+let kindsConversationUrl = "";
+
 await test("the inbox draws every kind of message, with screenshots", async () => {
-  assert(conversationUrl !== "", "no conversation from the earlier test");
-  const conversationId = conversationUrl.split("/").pop();
-  const numberId = psql(`select number_id from public.conversations where id = '${conversationId}'`);
+  const conversationId = await conversationTakenOver("Every kind");
+  kindsConversationUrl = `/conversations/${conversationId}`;
+  const numberId = DEMO_NUMBER_ID;
   const key = (name) => `inbound/${numberId}/${RUN}-${name}`;
   const rows = [
     { name: "image", content: { kind: "image", storage_key: key("image"), mime_type: "image/png", size_bytes: PICTURE.length, caption: "The broken lamp" } },
@@ -473,7 +490,7 @@ await test("the inbox draws every kind of message, with screenshots", async () =
   };
   page.on("request", onRequest);
   try {
-    await visit(conversationUrl);
+    await visit(kindsConversationUrl);
     const thread = page.getByRole("log", { name: "Messages" });
     const bubble = (name) => thread.locator(`li[data-message-id="${ids[name]}"]`);
     await bubble("unknown").waitFor();
@@ -545,14 +562,15 @@ await test("the inbox draws every kind of message, with screenshots", async () =
       shots.push(path);
     }
     await screenshot("25-conversation-every-kind");
-    await axe(`${conversationUrl} with every kind`);
+    await axe("/conversations/{id} with every kind");
   } finally {
     page.off("request", onRequest);
   }
 });
 
 await test("an agent sends a picture, and replies quoting a message", async () => {
-  await visit(conversationUrl);
+  assert(kindsConversationUrl !== "", "no conversation from the earlier test");
+  await visit(kindsConversationUrl);
   await page.getByRole("button", { name: "Release to bot" }).waitFor();
   const caption = `Here is the new lamp ${RUN}`;
   await page.getByLabel("Attach a picture or a document").setInputFiles({ name: "new-lamp.png", mimeType: "image/png", buffer: PICTURE });
@@ -565,7 +583,7 @@ await test("an agent sends a picture, and replies quoting a message", async () =
   await sent.waitFor();
   await page.waitForFunction((alt) => [...document.querySelectorAll("img")].some((img) => img.alt === alt && img.naturalWidth === 96), caption);
   await sent.getByText("You (agent)").waitFor();
-  const stored = JSON.parse(psql(`select content from public.messages where conversation_id = '${conversationUrl.split("/").pop()}'
+  const stored = JSON.parse(psql(`select content from public.messages where conversation_id = '${kindsConversationUrl.split("/").pop()}'
     and direction = 'outbound' and content->>'caption' = ${sqlString(caption)}`));
   assert(stored.kind === "image" && /^uploads\//.test(stored.storage_key) && stored.mime_type === "image/png" && stored.filename === "new-lamp.png",
     `the stored content is ${JSON.stringify(stored)}`);
@@ -576,7 +594,7 @@ await test("an agent sends a picture, and replies quoting a message", async () =
   // Reply to the location, quoting it.
   const location = thread.locator('li[data-kind="location"]').first();
   await location.getByRole("button", { name: "Reply to this message" }).click();
-  await page.getByText("Replying to:").waitFor();
+  await page.locator(".ns-composer__quote").getByText("Our shop, Dam 1, Amsterdam").waitFor();
   const answer = `Yes, come by the shop ${RUN}`;
   await page.getByLabel("Reply as an agent").fill(answer);
   await page.getByRole("button", { name: "Send", exact: true }).click();
@@ -587,15 +605,8 @@ await test("an agent sends a picture, and replies quoting a message", async () =
 });
 
 await test("an agent sends an approved template when the 24-hour window is closed", async () => {
-  const contact = `+1555${String(Date.now() + 11).slice(-7)}`;
-  const conversationId = psql(`insert into public.conversations (number_id, contact_wa_id, contact_name, mode, last_activity_at)
-    values ('${DEMO_NUMBER_ID}', '${contact}', 'Window closed ${RUN}', 'bot', now() - interval '2 days') returning id`);
-  psql(`insert into public.messages (number_id, conversation_id, direction, contact_wa_id, wa_message_id, content, status, created_at, routed_at)
-    values ('${DEMO_NUMBER_ID}', '${conversationId}', 'inbound', '${contact}', ${sqlString(waId("old"))},
-            '{"kind": "text", "text": "Where is my order?"}', 'received', now() - interval '2 days', now() - interval '2 days')`);
-  await visit(`/conversations/${conversationId}`);
-  await page.getByRole("button", { name: "Take over" }).click();
-  await toast(/took the conversation over/);
+  // The contact last wrote two days ago.
+  const conversationId = await conversationTakenOver("Window closed", 48 * 60);
   await page.getByText("The 24-hour window is closed").waitFor();
   assert(await page.getByLabel("Reply as an agent").count() === 0, "free-form text is offered outside the window");
   const picker = page.getByLabel("Template", { exact: true });
@@ -868,6 +879,7 @@ await test("usable at 375 px wide", async () => {
     ["/numbers", "21-mobile-numbers"],
     [botUrl || "/bots", "22-mobile-bot-editor"],
     [conversationUrl || "/conversations", "23-mobile-conversation"],
+    [kindsConversationUrl || "/conversations", "23b-mobile-conversation-every-kind"],
     ["/alerts", "24-mobile-alerts"],
   ]) {
     await visit(path);

@@ -79,7 +79,7 @@ describe("MessageContentView", () => {
       kind: "template",
       name: "order_update",
       language: "en_US",
-      components: [{ type: "body", parameters: [{ type: "text", text: "Ann" }, { type: "currency", currency: { fallback_value: "€10", code: "EUR", amount_1000: 10000 } }] }],
+      components: [{ type: "body", parameters: [{ type: "text", text: "Ann" }, { type: "currency", fallback_value: "€10", code: "EUR", amount_1000: 10000 }] }],
     }, [/order_update/, /en_US/, /^Ann$/, /€10/]],
     ["a system notice", { kind: "system", system_type: "user_changed_number", text: "User A changed from +1 to +2", new_wa_id: "2" }, [
       /System notice/,

@@ -70,7 +70,7 @@ export function MessageContentView({ content, loadMedia = null, onChoose, disabl
                   </span>
                 ))}
                 {(contact.emails ?? []).map((email, emailIndex) => (
-                  <span key={`e${emailIndex}`}>{typeof email === "string" ? email : email.email}</span>
+                  <span key={`e${emailIndex}`}>{email}</span>
                 ))}
               </li>
             ))}

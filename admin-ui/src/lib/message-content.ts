@@ -31,16 +31,16 @@ export interface Media {
 export interface SharedContact {
   name: { formatted_name: string; first_name?: string | null; last_name?: string | null };
   phones?: Array<{ phone: string; wa_id?: string | null; type?: string | null }>;
-  emails?: Array<{ email: string; type?: string | null } | string>;
-  organization?: unknown;
+  emails?: string[];
+  organization?: string | null;
   vcard?: string | null;
 }
 
 export type TemplateParameter =
   | { type: "text"; text: string }
-  | { type: "currency"; currency: { fallback_value: string; code: string; amount_1000: number } }
-  | { type: "date_time"; date_time: { fallback_value: string } }
-  | { type: "image" | "video" | "document"; image?: Media; video?: Media; document?: Media; media?: Media }
+  | { type: "currency"; fallback_value: string; code: string; amount_1000: number }
+  | { type: "date_time"; fallback_value: string }
+  | { type: "image" | "video" | "document"; media: Media }
   | { type: "payload"; payload: string };
 
 export interface TemplateComponent {
@@ -300,15 +300,12 @@ export function parameterText(parameter: TemplateParameter): string {
     case "text":
       return parameter.text;
     case "currency":
-      return parameter.currency.fallback_value;
     case "date_time":
-      return parameter.date_time.fallback_value;
+      return parameter.fallback_value;
     case "payload":
       return parameter.payload;
-    default: {
-      const media = parameter.media ?? parameter.image ?? parameter.video ?? parameter.document;
-      return `[${parameter.type}${media?.filename ? `: ${media.filename}` : ""}]`;
-    }
+    default:
+      return `[${parameter.type}${parameter.media?.filename ? `: ${parameter.media.filename}` : ""}]`;
   }
 }
 

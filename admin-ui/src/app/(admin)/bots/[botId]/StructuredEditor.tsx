@@ -30,7 +30,7 @@ import { fieldIdFor, formatPath, type PathSegment } from "@/lib/json-path";
 import { describeError } from "@/lib/api";
 import { MEDIA_KINDS } from "@/lib/message-content";
 import type { DefinitionProblem, MediaUpload } from "@/lib/types";
-import { addIdFor, extrasIdFor, nodeFields, TOP_FIELDS } from "./fields";
+import { addIdFor, extrasIdFor, nodeFields, TEMPLATE_PARAMETER_FIELDS, TOP_FIELDS } from "./fields";
 
 export interface StructuredEditorProps {
   definition: Json;
@@ -771,32 +771,107 @@ function ListEditor({ base, node, update, problems }: { base: PathSegment[]; nod
   );
 }
 
-/** A template node's body parameters, in order ({{1}}, {{2}}, …), each a text template. */
+/**
+ * A template node's parameters: the values of the body's and the header's
+ * placeholders in order ({{1}}, {{2}}, …; each a text template), the
+ * payloads of its quick-reply buttons, and anything else (`header_media`)
+ * as JSON.
+ */
 function TemplateParameters({ base, node, update, problems }: { base: PathSegment[]; node: JsonObject; update: Update; problems: Map<string, DefinitionProblem[]> }) {
-  const path: PathSegment[] = [...base, "parameters", "body"];
+  const path: PathSegment[] = [...base, "parameters"];
   const parameters = isObject(node.parameters) ? node.parameters : {};
-  const body = Array.isArray(parameters.body) ? parameters.body : [];
-  const addId = addIdFor(formatPath(path));
   return (
     <div className="ns-options">
-      <h3>Body parameters</h3>
-      {body.length === 0 ? <p className="ns-muted">None: the template's body has no {"{{1}}"} placeholders.</p> : null}
-      {body.map((value, index) => (
+      <h3>Template parameters</h3>
+      <StringList
+        title="Body parameters"
+        empty={"None: the template's body has no {{1}} placeholders."}
+        itemLabel={(index) => `Body parameter {{${index + 1}}}`}
+        hint="A text template, such as {{vars.order_id}}."
+        addLabel="Add body parameter"
+        path={[...path, "body"]}
+        values={parameters.body}
+        update={update}
+        problems={problems}
+      />
+      <StringList
+        title="Header parameters"
+        empty="None (a text header without placeholders, or none)."
+        itemLabel={(index) => `Header parameter {{${index + 1}}}`}
+        addLabel="Add header parameter"
+        path={[...path, "header"]}
+        values={parameters.header}
+        update={update}
+        problems={problems}
+      />
+      <StringList
+        title="Quick-reply payloads"
+        empty="None."
+        itemLabel={(index) => `Quick reply ${index + 1}: payload`}
+        hint="Comes back as a button reply with this id."
+        addLabel="Add quick-reply payload"
+        path={[...path, "quick_replies"]}
+        values={parameters.quick_replies}
+        update={update}
+        problems={problems}
+      />
+      <ExtrasControl
+        label="More parameters (JSON): header_media"
+        objectPath={path}
+        object={parameters}
+        handled={TEMPLATE_PARAMETER_FIELDS}
+        update={(value) => update(path, value)}
+        problems={problems}
+      />
+    </div>
+  );
+}
+
+/** An ordered list of strings, one input each; emptied, the list leaves the JSON. */
+function StringList({
+  title,
+  empty,
+  itemLabel,
+  hint,
+  addLabel,
+  path,
+  values,
+  update,
+  problems,
+}: {
+  title: string;
+  empty: string;
+  itemLabel: (index: number) => string;
+  hint?: string;
+  addLabel: string;
+  path: PathSegment[];
+  values: unknown;
+  update: Update;
+  problems: Map<string, DefinitionProblem[]>;
+}) {
+  const list = Array.isArray(values) ? values : [];
+  const addId = addIdFor(formatPath(path));
+  return (
+    <div className="ns-string-list">
+      <h4>{title}</h4>
+      {list.length === 0 ? <p className="ns-muted">{empty}</p> : null}
+      {list.map((value, index) => (
         <div className="ns-form-grid ns-option" key={index}>
-          <TextControl
-            label={`Parameter {{${index + 1}}}`}
-            hint="A text template, such as {{vars.order_id}}."
-            path={[...path, index]}
-            value={value}
-            update={update}
-            problems={problems}
-          />
-          <Button variant="ghost" size="sm" icon="trash" onClick={() => update(path, body.filter((_item, other) => other !== index))}>
-            Remove parameter {index + 1}
+          <TextControl label={itemLabel(index)} hint={hint} path={[...path, index]} value={value} update={update} problems={problems} />
+          <Button
+            variant="ghost"
+            size="sm"
+            icon="trash"
+            onClick={() => {
+              const rest = list.filter((_item, other) => other !== index);
+              update(path, rest.length === 0 && values === undefined ? undefined : rest);
+            }}
+          >
+            Remove {itemLabel(index).toLowerCase()}
           </Button>
         </div>
       ))}
-      <Button id={addId} variant="secondary" size="sm" icon="plus" onClick={() => update(path, [...body, ""])}>Add parameter</Button>
+      <Button id={addId} variant="secondary" size="sm" icon="plus" onClick={() => update(path, [...list, ""])}>{addLabel}</Button>
       <ProblemList problems={problems} id={addId} />
     </div>
   );

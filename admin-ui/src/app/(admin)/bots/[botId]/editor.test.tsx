@@ -120,7 +120,19 @@ function richDefinition(): JsonObject {
         },
         next: "remind",
       },
-      { id: "remind", type: "template", name: "order_update", language: "en_US", parameters: { body: ["{{contact.name}}", "{{vars.order}}"], header: [] }, next: "done" },
+      {
+        id: "remind",
+        type: "template",
+        name: "order_update",
+        language: "en_US",
+        parameters: {
+          body: ["{{contact.name}}", "{{vars.order}}"],
+          header: [],
+          header_media: { kind: "image", url: "https://example.com/box.jpg" },
+          quick_replies: ["track"],
+        },
+        next: "done",
+      },
       { id: "done", type: "end" },
     ],
   };
@@ -154,6 +166,14 @@ describe("StructuredEditor: media, buttons, lists and templates", () => {
     const expectedTemplate = richDefinition();
     ((expectedTemplate.nodes as JsonObject[])[3]!.parameters as JsonObject).body = ["{{vars.name}}", "{{vars.order}}"];
     expect(changes.at(-1)).toEqual(expectedTemplate);
+
+    // Quick replies have inputs; header_media, without one, is kept in the parameters' JSON box.
+    expect((document.getElementById("def-nodes-3-parameters-quick_replies-0") as HTMLInputElement).value).toBe("track");
+    expect((document.getElementById("def-nodes-3-parameters--extras") as HTMLTextAreaElement).value).toContain('"header_media"');
+    fireEvent.change(document.getElementById("def-nodes-3-parameters-quick_replies-0")!, { target: { value: "track_order" } });
+    const expectedReplies = richDefinition();
+    ((expectedReplies.nodes as JsonObject[])[3]!.parameters as JsonObject).quick_replies = ["track_order"];
+    expect(changes.at(-1)).toEqual(expectedReplies);
   });
 
   it("counts title characters live and stops at three buttons", () => {

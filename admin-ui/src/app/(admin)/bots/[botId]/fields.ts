@@ -35,6 +35,9 @@ export function nodeFields(node: Record<string, unknown>): string[] {
 /** Media fields with a control of their own (`storage_key` is set by an upload). */
 export const MEDIA_FIELDS = ["kind", "url", "media_id", "storage_key", "mime_type", "caption", "filename"] as const;
 
+/** Template parameters with controls of their own (the rest, such as `header_media`, as JSON). */
+export const TEMPLATE_PARAMETER_FIELDS = ["body", "header", "quick_replies"] as const;
+
 /** The id of a list's "add" button (buttons, sections, rows, parameters). */
 export function addIdFor(path: string): string {
   return `${fieldIdFor(path)}--add`;
@@ -113,10 +116,18 @@ export function structuredControls(definition: unknown): Map<string, string> {
       }
       if (own.includes("parameters")) {
         const parametersPath: PathSegment[] = [...nodePath, "parameters"];
+        const parameters = isObject(node.parameters) ? node.parameters : {};
         add(parametersPath, addIdFor(formatPath([...parametersPath, "body"])));
-        add([...parametersPath, "body"], addIdFor(formatPath([...parametersPath, "body"])));
-        const body = isObject(node.parameters) && Array.isArray(node.parameters.body) ? node.parameters.body : [];
-        body.forEach((_value, valueIndex) => add([...parametersPath, "body", valueIndex]));
+        for (const field of TEMPLATE_PARAMETER_FIELDS) {
+          add([...parametersPath, field], addIdFor(formatPath([...parametersPath, field])));
+          const values = Array.isArray(parameters[field]) ? parameters[field] : [];
+          values.forEach((_value, valueIndex) => add([...parametersPath, field, valueIndex]));
+        }
+        for (const key of Object.keys(parameters)) {
+          if (!(TEMPLATE_PARAMETER_FIELDS as readonly string[]).includes(key)) {
+            add([...parametersPath, key], extrasIdFor(formatPath(parametersPath)));
+          }
+        }
       }
       if (own.includes("options") && Array.isArray(node.options)) {
         add([...nodePath, "options"], `${fieldIdFor(formatPath([...nodePath, "options"]))}--add`);

@@ -6,7 +6,7 @@
 //   GET  /conversations/{id}/messages  rows without `content` get it (and
 //        `wa_message_id`, `context_wa_message_id`) from the real Postgres row,
 //        which has had the column since 20261204000100_message_content.sql;
-//   GET  /conversations/{id}           without `window_open`, it is computed
+//   GET  /conversations[/{id}]         without `window_open`, it is computed
 //        from the real rows: the contact's last inbound message within 24 h;
 //   GET  /messages/{id}/media          "no route": the bytes the test stored
 //        for the row's `content.storage_key` (the bearer token is required);
@@ -163,6 +163,24 @@ export async function installAdminApiDouble(page, { psql, templates = [] }) {
         select max(created_at) + interval '24 hours' > now() as window_open, max(created_at) + interval '24 hours' as window_closes_at
           from public.messages where conversation_id = '${match[1]}' and direction = 'inbound') w`));
       return route.fulfill({ response: real, json: { ...body, window_open: window.window_open === true, window_closes_at: window.window_closes_at } });
+    }
+
+    // GET /conversations: the window of each listed conversation
+    if (method === "GET" && path === "/conversations") {
+      const real = await route.fetch();
+      const body = await real.json().catch(() => null);
+      if (real.status() !== 200 || !Array.isArray(body?.data) || body.data.every((row) => "window_open" in row)) {
+        return route.fulfill({ response: real, json: body });
+      }
+      used.add("GET /conversations: window_open");
+      const ids = body.data.map((row) => `'${row.id}'`).join(",");
+      const windows = ids === "" ? [] : JSON.parse(psql(`select coalesce(json_agg(w), '[]') from (
+        select c.id, coalesce(max(m.created_at) + interval '24 hours' > now(), false) as window_open,
+               max(m.created_at) + interval '24 hours' as window_closes_at
+          from public.conversations c left join public.messages m on m.conversation_id = c.id and m.direction = 'inbound'
+         where c.id in (${ids}) group by c.id) w`));
+      const byId = new Map(windows.map((row) => [row.id, row]));
+      return route.fulfill({ response: real, json: { ...body, data: body.data.map((row) => ({ ...row, ...byId.get(row.id) })) } });
     }
 
     return route.fallback();

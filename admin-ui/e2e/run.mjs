@@ -608,6 +608,8 @@ await test("an agent sends an approved template when the 24-hour window is close
   // The contact last wrote two days ago.
   const conversationId = await conversationTakenOver("Window closed", 48 * 60);
   await page.getByText("The 24-hour window is closed").waitFor();
+  // The inbox marks the conversation too.
+  await page.getByRole("link", { name: new RegExp(`Window closed ${RUN}`) }).getByText("Window closed", { exact: true }).waitFor();
   assert(await page.getByLabel("Reply as an agent").count() === 0, "free-form text is offered outside the window");
   const picker = page.getByLabel("Template", { exact: true });
   await picker.waitFor();

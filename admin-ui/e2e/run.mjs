@@ -568,7 +568,7 @@ await test("the inbox draws every kind of message, with screenshots", async () =
   }
 });
 
-await test("an agent sends a picture, and replies quoting a message", async () => {
+await test("an agent sends a picture, replies quoting a message and shares a location", async () => {
   assert(kindsConversationUrl !== "", "no conversation from the earlier test");
   await visit(kindsConversationUrl);
   await page.getByRole("button", { name: "Release to bot" }).waitFor();
@@ -601,7 +601,18 @@ await test("an agent sends a picture, and replies quoting a message", async () =
   await toast(/Reply queued/);
   const reply = thread.locator("li").filter({ hasText: answer });
   await reply.locator("blockquote").getByText("Our shop, Dam 1, Amsterdam").waitFor();
-  await screenshot("26-conversation-sent-picture-and-quote");
+
+  // Share a location.
+  await page.getByText("Share a location").click();
+  await page.getByLabel("Latitude (−90 to 90)").fill("48.8584");
+  await page.getByLabel("Longitude (−180 to 180)").fill("2.2945");
+  await page.getByLabel("Place name (optional)").fill(`Pick-up point ${RUN}`);
+  await page.getByRole("button", { name: "Send location" }).click();
+  await toast(/Location queued/);
+  const place = thread.locator('li[data-kind="location"]').filter({ hasText: `Pick-up point ${RUN}` });
+  assert((await place.getByRole("link", { name: /Open in OpenStreetMap/ }).getAttribute("href")).startsWith("https://www.openstreetmap.org/?mlat=48.8584&mlon=2.2945"),
+    "the sent location has no map link");
+  await screenshot("26-conversation-sent-picture-quote-location");
 });
 
 await test("an agent sends an approved template when the 24-hour window is closed", async () => {
@@ -645,6 +656,7 @@ await test("the bot editor edits a buttons node: live counter, the core's error 
   await page.getByRole("button", { name: /Go to \$\.nodes\[0\]\.buttons\[0\]\.title/ }).waitFor();
   assert(await title.getAttribute("aria-invalid") === "true", "the too-long title is not marked invalid");
   await page.locator("#def-nodes-0-buttons-0-title-error").getByText("title_too_long").waitFor();
+  await title.evaluate((element) => element.scrollIntoView({ block: "center" }));
   await screenshot("29-bot-editor-buttons-error", { fullPage: false });
   await title.fill("Opening hours");
   await page.locator("#def-nodes-0-buttons-0-id").fill("hours");
@@ -659,7 +671,7 @@ await test("the bot editor edits a buttons node: live counter, the core's error 
     `the buttons are ${JSON.stringify(welcome.buttons)}`);
   assert(welcome.next === "menu" && typeof welcome.text === "string", "the node lost its text or next");
   await page.getByRole("tab", { name: "Form" }).click();
-  await page.locator("#def-nodes-0-buttons-1-title").scrollIntoViewIfNeeded();
+  await page.locator("#def-nodes-0-buttons-1-title").evaluate((element) => element.scrollIntoView({ block: "center" }));
   await screenshot("30-bot-editor-buttons", { fullPage: false });
   // The test chat draws the buttons and a tap answers with the id.
   const chat = page.locator("#test-chat");

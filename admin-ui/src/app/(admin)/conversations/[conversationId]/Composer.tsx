@@ -1,7 +1,8 @@
 "use client";
 /**
  * The agent's composer: a text reply, a picture or a document (uploaded to
- * `POST /media`, then sent as `{content: {kind, storage_key, …}}`), a quote
+ * `POST /media`, then sent as `{content: {kind, storage_key, …}}`), a
+ * location (coordinates, name, address), a quote
  * of an earlier message (`reply_to`), and, when WhatsApp's 24-hour window
  * is closed, a template picker over the number's approved templates with an
  * input for each body parameter. An error from the API is shown next to the
@@ -17,6 +18,7 @@ import { Select } from "@/components/ui/Select";
 import { Textarea } from "@/components/ui/Textarea";
 import type { AdminApi } from "@/lib/admin-api";
 import { ApiError, describeError, errorField } from "@/lib/api";
+import { dateTime } from "@/lib/format";
 import {
   approvedTemplates,
   attachmentKind,
@@ -45,14 +47,24 @@ export interface ComposerProps {
 }
 
 /** Where an API error belongs in the composer. */
-export type ComposerSlot = "text" | "attachment" | "template" | { parameter: number } | "general";
+export type ComposerSlot =
+  | "text"
+  | "attachment"
+  | "template"
+  | { parameter: number }
+  | { location: "latitude" | "longitude" | "name" | "address" }
+  | "general";
 
-/** The composer control a failed send's `details.field` points at. */
-export function slotForError(error: unknown): ComposerSlot {
+/** The composer control a failed send's `details.field` points at (`kind`: what was sent, as `name` is a template's or a place's). */
+export function slotForError(error: unknown, kind?: string): ComposerSlot {
   const field = errorField(error);
   if (field === null) return "general";
   const parameter = parameterIndexOfPath(field);
   if (parameter !== null) return { parameter };
+  const location = /^(\$\.)?content\.(latitude|longitude|name|address)$/.exec(field);
+  if (location && (kind === "location" || location[2] === "latitude" || location[2] === "longitude")) {
+    return { location: location[2] as "latitude" | "longitude" | "name" | "address" };
+  }
   if (/^(\$\.)?(content\.)?(name|language|components)/.test(field) || /template/.test(field)) return "template";
   if (/^(\$\.)?(body|content\.(text|caption))$/.test(field)) return "text";
   if (/^(\$\.)?(file|filename|content-type|content_type|mime_type|size_bytes|content\.(storage_key|mime_type|filename|kind|size_bytes))$/.test(field)) {
@@ -73,13 +85,14 @@ export function Composer({ api, conversation, replyTo, onClearReply, onSent, dis
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ slot: ComposerSlot; message: string } | null>(null);
   const [refusedFreeForm, setRefusedFreeForm] = useState(false);
+  const [place, setPlace] = useState({ latitude: "", longitude: "", name: "", address: "" });
   const fileInput = useRef<HTMLInputElement>(null);
   const windowClosed = conversation.window_open === false || refusedFreeForm;
 
   const errorAt = (slot: ComposerSlot) => {
     if (error === null) return undefined;
     if (typeof slot === "object" && typeof error.slot === "object") {
-      return slot.parameter === error.slot.parameter ? error.message : undefined;
+      return JSON.stringify(slot) === JSON.stringify(error.slot) ? error.message : undefined;
     }
     return slot === error.slot ? error.message : undefined;
   };
@@ -87,8 +100,9 @@ export function Composer({ api, conversation, replyTo, onClearReply, onSent, dis
   async function send(build: () => Promise<Content | null>, what: string) {
     setBusy(true);
     setError(null);
+    let content: Content | null = null;
     try {
-      const content = await build();
+      content = await build();
       if (content === null) return;
       if (content.kind === "text" && replyTo === null) {
         // Plain text keeps the route's original `{body}` shape.
@@ -98,12 +112,13 @@ export function Composer({ api, conversation, replyTo, onClearReply, onSent, dis
       }
       setText("");
       setFile(null);
+      if (content.kind === "location") setPlace({ latitude: "", longitude: "", name: "", address: "" });
       if (fileInput.current) fileInput.current.value = "";
       onClearReply();
       await onSent(what);
     } catch (failure) {
       if (isWindowClosed(failure)) setRefusedFreeForm(true);
-      setError({ slot: isWindowClosed(failure) ? "general" : slotForError(failure), message: describeError(failure) });
+      setError({ slot: isWindowClosed(failure) ? "general" : slotForError(failure, content?.kind), message: describeError(failure) });
     } finally {
       setBusy(false);
     }
@@ -130,7 +145,7 @@ export function Composer({ api, conversation, replyTo, onClearReply, onSent, dis
       <div className="ns-composer">
         <Notice tone="warning" title="The 24-hour window is closed">
           WhatsApp allows free-form messages only within 24 hours of the contact's last message
-          {conversation.window_closes_at ? ` (it closed ${new Date(conversation.window_closes_at).toLocaleString()})` : ""}. Send an
+          {conversation.window_closes_at ? ` (it closed ${dateTime(conversation.window_closes_at)})` : ""}. Send an
           approved template to start again.
         </Notice>
         {general}
@@ -236,6 +251,57 @@ export function Composer({ api, conversation, replyTo, onClearReply, onSent, dis
           </p>
         )
         : null}
+      <details className="ns-composer__location">
+        <summary>Share a location</summary>
+        <div className="ns-form-grid">
+          {(["latitude", "longitude", "name", "address"] as const).map((field) => (
+            <Field
+              key={field}
+              label={field === "latitude" ? "Latitude (−90 to 90)" : field === "longitude" ? "Longitude (−180 to 180)" : field === "name" ? "Place name (optional)" : "Address (optional)"}
+              error={errorAt({ location: field })}
+              id={`composer-location-${field}`}
+            >
+              {(control) => (
+                <Input
+                  {...control}
+                  inputMode={field === "latitude" || field === "longitude" ? "decimal" : undefined}
+                  value={place[field]}
+                  disabled={disabled}
+                  onChange={(event) => setPlace({ ...place, [field]: event.target.value })}
+                />
+              )}
+            </Field>
+          ))}
+        </div>
+        <Button
+          variant="secondary"
+          icon="flag"
+          loading={busy}
+          disabled={disabled || place.latitude.trim() === "" || place.longitude.trim() === ""}
+          onClick={() =>
+            void send(async () => {
+              const latitude = Number(place.latitude.replace(",", "."));
+              const longitude = Number(place.longitude.replace(",", "."));
+              if (!Number.isFinite(latitude) || latitude < -90 || latitude > 90) {
+                setError({ slot: { location: "latitude" }, message: "A latitude is a number from -90 to 90." });
+                return null;
+              }
+              if (!Number.isFinite(longitude) || longitude < -180 || longitude > 180) {
+                setError({ slot: { location: "longitude" }, message: "A longitude is a number from -180 to 180." });
+                return null;
+              }
+              return {
+                kind: "location",
+                latitude,
+                longitude,
+                ...(place.name.trim() ? { name: place.name.trim() } : {}),
+                ...(place.address.trim() ? { address: place.address.trim() } : {}),
+              };
+            }, "Location queued: the daemon sends it.")}
+        >
+          Send location
+        </Button>
+      </details>
     </form>
   );
 }

@@ -145,6 +145,33 @@ describe("Composer", () => {
     expect(await screen.findByLabelText("Template")).toBeTruthy();
   });
 
+  it("shares a location, refusing coordinates out of range before sending", async () => {
+    const { api, requests } = fakeAdminApi({
+      "POST /conversations/c1/messages": (body) =>
+        (body as { content: { name?: string } }).content.name === "Nowhere"
+          ? { status: 422, body: { error: { code: "invalid_request", message: "content.longitude: must be a number", details: { field: "$.content.longitude" } } } }
+          : { status: 201, body: { id: "m9" } },
+    });
+    const sent = vi.fn();
+    render(<Composer api={api} conversation={conversation()} replyTo={null} onClearReply={() => {}} onSent={sent} />);
+    fireEvent.change(screen.getByLabelText("Latitude (−90 to 90)"), { target: { value: "95" } });
+    fireEvent.change(screen.getByLabelText("Longitude (−180 to 180)"), { target: { value: "4.9" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send location" }));
+    await waitFor(() => expect(document.getElementById("composer-location-latitude-error")?.textContent).toContain("from -90 to 90"));
+    expect(requests).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText("Latitude (−90 to 90)"), { target: { value: "52,3676" } });
+    fireEvent.change(screen.getByLabelText("Place name (optional)"), { target: { value: "Our shop" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send location" }));
+    await waitFor(() => expect(sent).toHaveBeenCalledWith("Location queued: the daemon sends it."));
+    expect(requests[0]!.body).toEqual({ content: { kind: "location", latitude: 52.3676, longitude: 4.9, name: "Our shop" } });
+    // The API's error lands beside the field its path names.
+    fireEvent.change(screen.getByLabelText("Latitude (−90 to 90)"), { target: { value: "1" } });
+    fireEvent.change(screen.getByLabelText("Longitude (−180 to 180)"), { target: { value: "2" } });
+    fireEvent.change(screen.getByLabelText("Place name (optional)"), { target: { value: "Nowhere" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send location" }));
+    await waitFor(() => expect(document.getElementById("composer-location-longitude-error")?.textContent).toContain("must be a number"));
+  });
+
   it("maps error paths to the composer's controls", () => {
     const at = (field: string) => slotForError(errorFromBody(422, { error: { code: "invalid_request", message: "x", details: { field } } }));
     expect(at("body")).toBe("text");
@@ -153,5 +180,9 @@ describe("Composer", () => {
     expect(at("$.content.components[0].parameters[3].text")).toEqual({ parameter: 3 });
     expect(at("$.content.name")).toBe("template");
     expect(at("$.reply_to")).toBe("general");
+    expect(at("$.content.latitude")).toEqual({ location: "latitude" });
+    const named = errorFromBody(422, { error: { code: "invalid_request", message: "x", details: { field: "$.content.name" } } });
+    expect(slotForError(named, "location")).toEqual({ location: "name" });
+    expect(slotForError(named, "template")).toBe("template");
   });
 });

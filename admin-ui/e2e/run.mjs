@@ -517,6 +517,10 @@ await test("the inbox draws every kind of message, with screenshots", async () =
     await bubble("video_too_big").getByText("The file was not stored: the file is over 16 MB").waitFor();
     // Every file was fetched with the member's token; none from a public URL.
     assert(mediaRequests.length >= 5 && mediaRequests.every((header) => /^Bearer ey/.test(header)), `media requests: ${JSON.stringify(mediaRequests)}`);
+    // The thread's 3-second refresh does not download them again.
+    const fetched = mediaRequests.length;
+    await page.waitForTimeout(3500);
+    assert(mediaRequests.length === fetched, `the refresh fetched media again (${fetched} → ${mediaRequests.length})`);
 
     // A document downloads under its name.
     await bubble("document").getByText("application/pdf · ").waitFor();

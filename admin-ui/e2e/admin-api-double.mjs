@@ -188,10 +188,6 @@ export async function installAdminApiDouble(page, { psql, templates = [] }) {
 
   return {
     used,
-    /** Stores bytes as the object `storageKey` of the private bucket (for inbound media rows the test inserts). */
-    store(storageKey, bytes, mimeType) {
-      objects.set(storageKey, { bytes, mimeType });
-    },
     /** The bytes stored under `storageKey`, if any. */
     object(storageKey) {
       return objects.get(storageKey);

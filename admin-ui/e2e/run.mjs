@@ -75,6 +75,11 @@ const TEMPLATES = [
   { name: "spring_sale", language: "en_US", status: "PENDING", category: "MARKETING", components: [{ type: "BODY", text: "Sale!" }] },
 ];
 const apiDouble = await installAdminApiDouble(page, { psql: (sql) => psql(sql), templates: TEMPLATES });
+let adminApiBase = "";
+page.on("request", (request) => {
+  const match = /^(.*\/functions\/v1\/admin-api)\//.exec(request.url());
+  if (match) adminApiBase = match[1];
+});
 
 // ---------------------------------------------------------------------------
 // A tiny runner: tests run in order; a failure is reported and the run goes on.
@@ -433,6 +438,28 @@ function insertMessages(conversationId, rows, startOffsetSeconds = 0) {
   return ids;
 }
 
+/**
+ * Uploads a file as the signed-in member would (`POST /media` from the page,
+ * with the session's token): the real route when the admin API has it, else
+ * the double. Returns the answer ({storage_key, mime_type, size_bytes, sha256, filename}).
+ */
+async function uploadThroughApi(bytes, mimeType, filename) {
+  assert(adminApiBase !== "", "no admin API request seen yet");
+  const answer = await page.evaluate(async ({ base, data, mimeType, filename }) => {
+    // src/lib/supabase.ts keeps the session under this key.
+    const token = JSON.parse(localStorage.getItem("wabot-admin-auth") ?? "{}").access_token ?? null;
+    const body = Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
+    const response = await fetch(`${base}/media?filename=${encodeURIComponent(filename)}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": mimeType },
+      body,
+    });
+    return { status: response.status, body: await response.text() };
+  }, { base: adminApiBase, data: bytes.toString("base64"), mimeType, filename });
+  assert(answer.status === 201 || answer.status === 200, `POST /media answered ${answer.status}: ${answer.body}`);
+  return JSON.parse(answer.body);
+}
+
 /** A conversation of its own (not the daemon's), with one inbound message a minute ago, taken over in the UI. */
 async function conversationTakenOver(label, minutesAgo = 1) {
   const contact = `+1555${String(Date.now() + Math.floor(Math.random() * 1000)).slice(-7)}`;
@@ -453,8 +480,20 @@ let kindsConversationUrl = "";
 await test("the inbox draws every kind of message, with screenshots", async () => {
   const conversationId = await conversationTakenOver("Every kind");
   kindsConversationUrl = `/conversations/${conversationId}`;
-  const numberId = DEMO_NUMBER_ID;
-  const key = (name) => `inbound/${numberId}/${RUN}-${name}`;
+  // The files go through POST /media (the real route once it exists, else the double), so the
+  // rows name objects GET /messages/{id}/media can serve either way.
+  const uploaded = {};
+  for (const [name, bytes, type, filename] of [
+    ["image", PICTURE, "image/png", "lamp.png"],
+    ["sticker", STICKER, "image/webp", "sticker.webp"],
+    ["voice", SOUND, "audio/ogg", "voice.ogg"],
+    ["audio", SOUND, "audio/mpeg", "song.mp3"],
+    ["video", Buffer.alloc(1024), "video/mp4", "unboxing.mp4"],
+    ["document", PDF, "application/pdf", "invoice-42.pdf"],
+  ]) {
+    uploaded[name] = await uploadThroughApi(bytes, type, filename);
+  }
+  const key = (name) => uploaded[name].storage_key;
   const rows = [
     { name: "image", content: { kind: "image", storage_key: key("image"), mime_type: "image/png", size_bytes: PICTURE.length, caption: "The broken lamp" } },
     { name: "sticker", content: { kind: "sticker", storage_key: key("sticker"), mime_type: "image/webp", size_bytes: STICKER.length } },
@@ -476,9 +515,6 @@ await test("the inbox draws every kind of message, with screenshots", async () =
     { name: "system", content: { kind: "system", system_type: "user_changed_number", text: "Ann changed their number", new_wa_id: "31612345679" } },
     { name: "unknown", content: { kind: "unknown", original_type: "poll", reason: "polls are not mapped yet" } },
   ];
-  for (const [name, bytes, type] of [["image", PICTURE, "image/png"], ["sticker", STICKER, "image/png"], ["voice", SOUND, "audio/wav"], ["audio", SOUND, "audio/wav"], ["video", Buffer.alloc(1024), "video/mp4"], ["document", PDF, "application/pdf"]]) {
-    apiDouble.store(key(name), bytes, type);
-  }
   const ids = insertMessages(conversationId, rows);
   // The content check and the trigger kept each kind, and filled type and body.
   assert(psql(`select string_agg(type, ',' order by created_at) from public.messages where id in (${Object.values(ids).map((id) => `'${id}'`).join(",")})`)

@@ -3,6 +3,7 @@
  * the console uses; paths and bodies follow `functions/admin-api/routes/`.
  */
 import type { ApiClient } from "./api";
+import type { Content, MessageTemplate } from "./message-content";
 import type {
   Alert,
   AlertChannel,
@@ -17,6 +18,7 @@ import type {
   Conversation,
   ConversationMode,
   Dashboard,
+  MediaUpload,
   Me,
   Member,
   Message,
@@ -160,6 +162,34 @@ export class AdminApi {
   }
   sendAsAgent(conversationId: string, body: string): Promise<Message> {
     return this.client.post(`/conversations/${id(conversationId)}/messages`, { body });
+  }
+  /** Sends any kind as the agent; `replyTo` quotes a message (its id in this conversation). */
+  sendContent(conversationId: string, content: Content, replyTo?: string | null): Promise<Message> {
+    return this.client.post(
+      `/conversations/${id(conversationId)}/messages`,
+      replyTo ? { content, reply_to: replyTo } : { content },
+    );
+  }
+  /** A message's stored media file, downloaded with the member's token. */
+  messageMedia(messageId: string, signal?: AbortSignal): Promise<Blob> {
+    return this.client.blob(`/messages/${id(messageId)}/media`, signal);
+  }
+  /** Uploads a file to the private media bucket; the body is the file itself. */
+  uploadMedia(file: Blob, filename?: string): Promise<MediaUpload> {
+    return this.client.request("POST", "/media", {
+      raw: file,
+      contentType: file.type || "application/octet-stream",
+      query: { filename: filename ?? (file instanceof File ? file.name : undefined) },
+    });
+  }
+  /** The number's message templates, synced from the Graph API. */
+  async templates(numberId: string, signal?: AbortSignal): Promise<MessageTemplate[]> {
+    const answer = await this.client.get<MessageTemplate[] | Page<MessageTemplate>>(
+      `/numbers/${id(numberId)}/templates`,
+      undefined,
+      signal,
+    );
+    return Array.isArray(answer) ? answer : answer.data;
   }
 
   // Alerts.

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { AdminApi } from "./admin-api";
-import { ApiClient, ApiError, buildUrl, describeError, errorFromBody } from "./api";
+import { ApiClient, ApiError, buildUrl, describeError, errorField, errorFromBody } from "./api";
 
 describe("errorFromBody", () => {
   it("reads the admin API's error shape", () => {
@@ -83,5 +83,38 @@ describe("ApiClient", () => {
       "POST /bots/b1/rollback",
       "GET /conversations?assigned_to=me&mode=human",
     ]);
+  });
+
+  it("uploads a file as the raw body with its type and name, and downloads media with the token", async () => {
+    const seen: Array<{ url: string; init: RequestInit }> = [];
+    const fetchMock = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
+      seen.push({ url: String(url), init: init ?? {} });
+      if (String(url).endsWith("/media")) return new Response(new Uint8Array([1, 2, 3]), { status: 200 });
+      return new Response(JSON.stringify({ storage_key: "uploads/u1", mime_type: "image/png", size_bytes: 3, sha256: "ab", filename: "a b.png" }), {
+        status: 201,
+      });
+    });
+    const api = new AdminApi(new ApiClient("https://x", async () => "token-2", fetchMock as typeof fetch));
+    const file = new File([new Uint8Array([1, 2, 3])], "a b.png", { type: "image/png" });
+    await expect(api.uploadMedia(file)).resolves.toMatchObject({ storage_key: "uploads/u1" });
+    expect(seen[0]!.url).toBe("https://x/media?filename=a+b.png");
+    expect((seen[0]!.init.headers as Record<string, string>)["content-type"]).toBe("image/png");
+    expect(seen[0]!.init.body).toBe(file);
+    const blob = await api.messageMedia("m1");
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    expect(seen[1]!.url).toBe("https://x/messages/m1/media");
+    expect((seen[1]!.init.headers as Record<string, string>).authorization).toBe("Bearer token-2");
+  });
+
+  it("keeps the field an error names, in either error shape", async () => {
+    const tooLarge = errorFromBody(413, { error: "the file is over 5 MB, WhatsApp's limit for a picture", details: { field: "file" } });
+    expect([tooLarge.code, errorField(tooLarge)]).toEqual(["payload_too_large", "file"]);
+    const closed = errorFromBody(422, {
+      error: { code: "window_closed", message: "the 24-hour window is closed", details: { field: "$.content" } },
+    });
+    expect([closed.code, errorField(closed)]).toEqual(["window_closed", "$.content"]);
+    const failing = new ApiClient("https://x", async () => "t", async () =>
+      new Response(JSON.stringify({ error: { code: "not_found", message: "media not found", details: null } }), { status: 404 }));
+    await expect(failing.blob("/messages/m1/media")).rejects.toMatchObject({ status: 404, message: "media not found" });
   });
 });

@@ -39,7 +39,14 @@ export function errorFromBody(status: number, body: unknown): ApiError {
         details,
       );
     }
-    if (typeof error === "string") return new ApiError(status, codeForStatus(status), error);
+    if (typeof error === "string") {
+      // `{"error": "...", "details": {"field": "..."}}` (the media upload's shape) keeps its details.
+      const details = typeof record.details === "object" && record.details !== null && !Array.isArray(record.details)
+        ? record.details as Record<string, unknown>
+        : null;
+      const code = typeof record.code === "string" ? record.code : codeForStatus(status);
+      return new ApiError(status, code, error, details);
+    }
     if (typeof record.message === "string") return new ApiError(status, codeForStatus(status), record.message);
   }
   return new ApiError(status, codeForStatus(status), `request failed with status ${status}`);
@@ -57,6 +64,10 @@ function codeForStatus(status: number): string {
       return "not_found";
     case 409:
       return "conflict";
+    case 413:
+      return "payload_too_large";
+    case 415:
+      return "unsupported_media_type";
     default:
       return status >= 500 ? "internal" : "error";
   }
@@ -85,6 +96,9 @@ export function buildUrl(base: string, path: string, query?: Query): string {
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /** A raw body (a file) sent as is with `contentType`, instead of JSON. */
+  raw?: Blob;
+  contentType?: string;
   signal?: AbortSignal;
 }
 
@@ -102,24 +116,15 @@ export class ApiClient {
     const token = await this.getToken();
     if (token === null) throw new ApiError(401, "unauthorized", "You are signed out. Sign in again.");
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Blob | undefined;
+    if (options.raw !== undefined) {
+      headers["content-type"] = options.contentType || options.raw.type || "application/octet-stream";
+      body = options.raw;
+    } else if (options.body !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(options.body);
     }
-    let response: Response;
-    try {
-      response = await this.fetchImpl(buildUrl(this.baseUrl, path, options.query), {
-        method,
-        headers,
-        body,
-        signal: options.signal,
-        cache: "no-store",
-      });
-    } catch (error) {
-      if (error instanceof DOMException && error.name === "AbortError") throw error;
-      throw new ApiError(0, "network", `Cannot reach the admin API (${this.baseUrl}). Is the stack running?`);
-    }
+    const response = await this.send(method, path, { ...options, headers, body });
     const text = await response.text();
     let parsed: unknown = null;
     if (text !== "") {
@@ -131,6 +136,47 @@ export class ApiClient {
     }
     if (!response.ok) throw errorFromBody(response.status, parsed);
     return parsed as T;
+  }
+
+  /** Fetches `path` with the bearer token; a network failure becomes an {@link ApiError}. */
+  private async send(
+    method: Method,
+    path: string,
+    options: RequestOptions & { headers: Record<string, string>; body: string | Blob | undefined },
+  ): Promise<Response> {
+    try {
+      return await this.fetchImpl(buildUrl(this.baseUrl, path, options.query), {
+        method,
+        headers: options.headers,
+        body: options.body,
+        signal: options.signal,
+        cache: "no-store",
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      throw new ApiError(0, "network", `Cannot reach the admin API (${this.baseUrl}). Is the stack running?`);
+    }
+  }
+
+  /**
+   * Downloads a file (a message's media) with the bearer token, as a Blob:
+   * the console shows it through an object URL, never a public link.
+   */
+  async blob(path: string, signal?: AbortSignal): Promise<Blob> {
+    const token = await this.getToken();
+    if (token === null) throw new ApiError(401, "unauthorized", "You are signed out. Sign in again.");
+    const response = await this.send("GET", path, { headers: { authorization: `Bearer ${token}` }, body: undefined, signal });
+    if (!response.ok) {
+      const text = await response.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text === "" ? null : JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+      throw errorFromBody(response.status, parsed);
+    }
+    return await response.blob();
   }
 
   get<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
@@ -152,6 +198,15 @@ export class ApiClient {
   delete<T>(path: string): Promise<T> {
     return this.request<T>("DELETE", path);
   }
+}
+
+/** The JSON path or field an API error names (`details.field` or `details.path`), if any. */
+export function errorField(error: unknown): string | null {
+  if (!(error instanceof ApiError) || error.details === null) return null;
+  const { field, path } = error.details;
+  if (typeof field === "string" && field !== "") return field;
+  if (typeof path === "string" && path !== "") return path;
+  return null;
 }
 
 /** A human sentence for an error, for toasts and error states. */

@@ -23,7 +23,7 @@ describe("structured editor controls", () => {
     ...starterDefinition("Bot"),
     commands: { restart: ["again"] },
     nodes: [
-      { id: "welcome", type: "message", text: "Hi", next: "menu", buttons: [{ id: "x", title: "X" }] },
+      { id: "welcome", type: "message", text: "Hi", next: "menu", buttons: [{ id: "x", title: "X" }], variants: ["Hello"] },
       { id: "menu", type: "menu", text: "?", options: [{ key: "1", next: "welcome" }], nxt: "typo" },
     ],
   };
@@ -34,10 +34,13 @@ describe("structured editor controls", () => {
     expect(controlForPath("$.nodes[1].options[0].next", controls)).toBe("def-nodes-1-options-0-next");
     expect(controlForPath("$.triggers[0].start", controls)).toBe("def-triggers-0-start");
     expect(controlForPath("$.name", controls)).toBe("def-name");
+    expect(controlForPath("$.nodes[0].buttons[0].title", controls)).toBe("def-nodes-0-buttons-0-title");
+    expect(controlForPath("$.nodes[0].buttons[0]", controls)).toBe("def-nodes-0-buttons-0-title");
+    expect(controlForPath("$.nodes[0].buttons", controls)).toBe("def-nodes-0-buttons--add");
   });
 
   it("send problems in fields without a control to the nearest JSON box or parent", () => {
-    expect(controlForPath("$.nodes[0].buttons[0].title", controls)).toBe("def-nodes-0--extras");
+    expect(controlForPath("$.nodes[0].variants[0]", controls)).toBe("def-nodes-0--extras");
     expect(controlForPath("$.nodes[1].nxt", controls)).toBe("def-nodes-1--extras");
     expect(controlForPath("$.commands.restart[0]", controls)).toBe("def--extras");
     expect(controlForPath("$.nodes[1].options[5]", controls)).toBe("def-nodes-1-options--add");

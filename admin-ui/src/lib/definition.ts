@@ -8,7 +8,7 @@ import type { PathSegment } from "./json-path";
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export const NODE_TYPES = ["message", "menu", "input", "condition", "set", "notify", "handoff", "end"] as const;
+export const NODE_TYPES = ["message", "menu", "input", "condition", "set", "notify", "handoff", "template", "end"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export const TRIGGER_MATCHES = ["keyword", "exact", "regex", "any"] as const;
@@ -16,7 +16,66 @@ export const TRIGGER_MATCHES = ["keyword", "exact", "regex", "any"] as const;
 /** Node types that send a `text`. */
 export const TYPES_WITH_TEXT: ReadonlySet<string> = new Set(["message", "menu", "input", "notify", "handoff"]);
 /** Node types that continue to a `next` node. */
-export const TYPES_WITH_NEXT: ReadonlySet<string> = new Set(["message", "input", "set", "notify"]);
+export const TYPES_WITH_NEXT: ReadonlySet<string> = new Set(["message", "input", "set", "notify", "template"]);
+
+/** WhatsApp's limits the editor counts against (message_model::limits). */
+export const LIMITS = {
+  buttons: 3,
+  buttonTitle: 20,
+  listButton: 20,
+  rows: 10,
+  sectionTitle: 24,
+  rowTitle: 24,
+  rowDescription: 72,
+  caption: 1024,
+} as const;
+
+/** What a message node sends, by the fields it has. */
+export type MessageContentMode = "text" | "media" | "buttons" | "list";
+
+/** The content a message node sends: media, buttons or a list when it has them, else text. */
+export function messageMode(node: JsonObject): MessageContentMode {
+  if (node.media !== undefined) return "media";
+  if (node.list !== undefined) return "list";
+  if (node.buttons !== undefined) return "buttons";
+  return "text";
+}
+
+/**
+ * A message node switched to another content: keeps its id, next and text
+ * (media has no text: its caption takes the text over), drops the other
+ * contents, and starts the new one with one empty entry.
+ */
+export function withMessageMode(node: JsonObject, mode: MessageContentMode): JsonObject {
+  const { media, buttons, list, ...rest } = node;
+  const text = typeof rest.text === "string" ? rest.text : "";
+  const caption = isObject(media) && typeof media.caption === "string" ? media.caption : "";
+  switch (mode) {
+    case "text":
+      return { ...rest, text: text || caption };
+    case "media": {
+      const { text: _dropped, ...withoutText } = rest;
+      void _dropped;
+      return { ...withoutText, media: isObject(media)
+          ? media
+          : { url: "https://example.com/picture.jpg", mime_type: "image/jpeg", ...(text ? { caption: text } : {}) },
+      };
+    }
+    case "buttons":
+      return { ...rest, text: text || caption, buttons: Array.isArray(buttons) ? buttons : [{ id: "yes", title: "Yes" }] };
+    case "list":
+      return {
+        ...rest,
+        text: text || caption,
+        list: isObject(list) ? list : { button: "Choose", sections: [{ rows: [{ id: "row_1", title: "First choice" }] }] },
+      };
+  }
+}
+
+/** The number of characters as WhatsApp counts them (Unicode code points, as Rust's `chars().count()`). */
+export function characterCount(text: unknown): number {
+  return typeof text === "string" ? Array.from(text).length : 0;
+}
 
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -161,6 +161,10 @@ export interface Conversation {
   opted_out: boolean;
   tags: string[];
   flow_state: Record<string, unknown>;
+  /** Whether WhatsApp's 24-hour customer-service window is open (free-form sends allowed); absent from an older API. */
+  window_open?: boolean;
+  /** When the window closes (or closed); null when it never opened. */
+  window_closes_at?: string | null;
   last_activity_at: string;
   created_at: string;
   updated_at: string;
@@ -171,8 +175,16 @@ export interface Message {
   number_id: string;
   conversation_id: string | null;
   direction: "inbound" | "outbound";
+  /** The content's kind (`content.kind`). */
   type: string;
+  /** A one-line summary of the content. */
   body: string;
+  /** The message's content by kind (src/lib/message-content.ts); absent from an older API. */
+  content?: unknown;
+  /** The WhatsApp id of this message (reactions and replies refer to it). */
+  wa_message_id?: string | null;
+  /** The WhatsApp id of the message this one quotes. */
+  context_wa_message_id?: string | null;
   payload: Record<string, unknown>;
   status: string;
   author_id: string | null;
@@ -292,4 +304,13 @@ export interface DeadLetter {
   last_error: string | null;
   created_at: string;
   dead_at: string;
+}
+
+/** A file uploaded to the private media bucket (`POST /media`). */
+export interface MediaUpload {
+  storage_key: string;
+  mime_type: string;
+  size_bytes: number;
+  sha256: string;
+  filename: string | null;
 }

@@ -107,6 +107,9 @@ export function Inbox({ selectedId }: { selectedId: string | null }) {
                   <span className="ns-inbox__meta">
                     <ModeBadge mode={conversation.mode} />
                     {conversation.opted_out ? <Badge tone="danger" icon="ban">Opted out</Badge> : null}
+                    {conversation.window_open === false
+                      ? <Badge tone="warning" icon="clock" title="Only an approved template can be sent">Window closed</Badge>
+                      : null}
                     <span className="ns-muted">
                       to <span className="ns-mono">{phone(conversation.number_id)}</span> · {relativeTime(conversation.last_activity_at)}
                     </span>

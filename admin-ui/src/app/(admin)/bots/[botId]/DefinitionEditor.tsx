@@ -13,7 +13,7 @@ import { Tabs } from "@/components/ui/Tabs";
 import { Textarea } from "@/components/ui/Textarea";
 import type { Json } from "@/lib/definition";
 import { lineAndColumn, locatePath } from "@/lib/json-path";
-import type { DefinitionProblem } from "@/lib/types";
+import type { DefinitionProblem, MediaUpload } from "@/lib/types";
 import { controlForPath, structuredControls } from "./fields";
 import { StructuredEditor } from "./StructuredEditor";
 
@@ -34,6 +34,8 @@ export interface DefinitionEditorProps {
   /** True while the routing module loads. */
   checking: boolean;
   disabled?: boolean;
+  /** Uploads a file for a media node (`POST /media`). */
+  uploadMedia?: (file: File) => Promise<MediaUpload>;
 }
 
 export function DefinitionEditor(props: DefinitionEditorProps) {
@@ -109,6 +111,7 @@ export function DefinitionEditor(props: DefinitionEditorProps) {
                   problems={errorsByControl}
                   warnings={warningsByControl}
                   disabled={props.disabled}
+                  uploadMedia={props.uploadMedia}
                 />
               )
           )

@@ -13,17 +13,24 @@ import { Input } from "@/components/ui/Input";
 import { Select } from "@/components/ui/Select";
 import { Textarea } from "@/components/ui/Textarea";
 import {
+  characterCount,
   isObject,
   type Json,
   type JsonObject,
+  LIMITS,
+  type MessageContentMode,
+  messageMode,
   NODE_TYPES,
   nodeIds,
   setIn,
   TRIGGER_MATCHES,
+  withMessageMode,
 } from "@/lib/definition";
 import { fieldIdFor, formatPath, type PathSegment } from "@/lib/json-path";
-import type { DefinitionProblem } from "@/lib/types";
-import { extrasIdFor, nodeFields, TOP_FIELDS } from "./fields";
+import { describeError } from "@/lib/api";
+import { MEDIA_KINDS } from "@/lib/message-content";
+import type { DefinitionProblem, MediaUpload } from "@/lib/types";
+import { addIdFor, extrasIdFor, nodeFields, TEMPLATE_PARAMETER_FIELDS, TOP_FIELDS } from "./fields";
 
 export interface StructuredEditorProps {
   definition: Json;
@@ -33,7 +40,12 @@ export interface StructuredEditorProps {
   /** Warnings, likewise. */
   warnings?: Map<string, DefinitionProblem[]>;
   disabled?: boolean;
+  /** Uploads a file for a media node (`POST /media`); without it, media is by URL or WhatsApp id only. */
+  uploadMedia?: (file: File) => Promise<MediaUpload>;
 }
+
+/** The media upload, for the media controls below. */
+const UploadContext = createContext<StructuredEditorProps["uploadMedia"]>(undefined);
 
 /** Warnings by control, for the controls below (set by the editor for each render). */
 const WarningsContext = createContext<Map<string, DefinitionProblem[]>>(new Map());
@@ -47,7 +59,9 @@ function messages(problems: Map<string, DefinitionProblem[]>, id: string): strin
 
 const asString = (value: unknown): string => (typeof value === "string" ? value : value == null ? "" : String(value));
 
-export function StructuredEditor({ definition, onChange, problems, warnings = new Map(), disabled = false }: StructuredEditorProps) {
+export function StructuredEditor(
+  { definition, onChange, problems, warnings = new Map(), disabled = false, uploadMedia }: StructuredEditorProps,
+) {
   if (!isObject(definition)) {
     return <p>The definition is not a JSON object, so it can only be edited as JSON.</p>;
   }
@@ -58,6 +72,7 @@ export function StructuredEditor({ definition, onChange, problems, warnings = ne
 
   return (
     <WarningsContext.Provider value={warnings}>
+    <UploadContext.Provider value={uploadMedia}>
     <div className="ns-structured">
       <fieldset className="ns-fieldset" disabled={disabled}>
         <legend>Basics</legend>
@@ -189,6 +204,7 @@ export function StructuredEditor({ definition, onChange, problems, warnings = ne
         <ProblemList problems={problems} id="def-add-node" />
       </fieldset>
     </div>
+    </UploadContext.Provider>
     </WarningsContext.Provider>
   );
 }
@@ -261,6 +277,33 @@ function NodeEditor({
           ? <TextControl label="Handoff reason" path={[...base, "reason"]} value={node.reason} update={update} problems={problems} />
           : null}
       </div>
+      {type === "message"
+        ? (
+          <Field label="Message content" id={`${fieldIdFor(formatPath(base))}--content`} hint="What the node sends: text, a media file, text with reply buttons, or a list.">
+            {(control) => (
+              <Select
+                {...control}
+                value={messageMode(node)}
+                onChange={(event) => onReplace(withMessageMode(node, event.target.value as MessageContentMode))}
+              >
+                <option value="text">Text</option>
+                <option value="media">Media (picture, video, audio, document, sticker)</option>
+                <option value="buttons">Text with reply buttons</option>
+                <option value="list">Text with a list</option>
+              </Select>
+            )}
+          </Field>
+        )
+        : null}
+      {type === "template"
+        ? (
+          <div className="ns-form-grid">
+            <TextControl label="Template name" hint="As approved in WhatsApp Manager." path={[...base, "name"]} value={node.name} update={update} problems={problems} />
+            <TextControl label="Language" hint="Such as en_US." path={[...base, "language"]} value={node.language} update={update} problems={problems} />
+          </div>
+        )
+        : null}
+      {own.includes("parameters") ? <TemplateParameters base={base} node={node} update={update} problems={problems} /> : null}
       {own.includes("text")
         ? (
           <TextControl
@@ -274,6 +317,9 @@ function NodeEditor({
           />
         )
         : null}
+      {own.includes("media") ? <MediaEditor base={base} media={isObject(node.media) ? node.media : {}} update={update} problems={problems} /> : null}
+      {own.includes("buttons") ? <ButtonsEditor base={base} node={node} update={update} problems={problems} /> : null}
+      {own.includes("list") ? <ListEditor base={base} node={node} update={update} problems={problems} /> : null}
       {own.includes("options")
         ? (
           <div className="ns-options">
@@ -342,11 +388,19 @@ function controlId(path: PathSegment[]): string {
   return fieldIdFor(formatPath(path));
 }
 
-function TextControl({ label, hint, path, value, update, problems, multiline = false }: ControlProps & { multiline?: boolean }) {
+function TextControl(
+  { label, hint, path, value, update, problems, multiline = false, maxLength }: ControlProps & { multiline?: boolean; maxLength?: number },
+) {
   const id = controlId(path);
   const warning = messages(useContext(WarningsContext), id);
+  const count = characterCount(value);
+  const counter = maxLength === undefined ? null : (
+    <span className={count > maxLength ? "ns-char-count ns-char-count--over" : "ns-char-count"} data-testid="char-count">
+      {count}/{maxLength} characters{count > maxLength ? `: ${count - maxLength} too many` : ""}
+    </span>
+  );
   return (
-    <Field label={label} hint={hint} id={id} error={messages(problems, id)} warning={warning}>
+    <Field label={label} hint={counter ? <>{hint ? <>{hint} </> : null}{counter}</> : hint} id={id} error={messages(problems, id)} warning={warning}>
       {(control: FieldControlProps) =>
         multiline
           ? (
@@ -409,16 +463,22 @@ function ListControl({ label, hint, path, value, update, problems }: ControlProp
   );
 }
 
-function SelectControl({ label, hint, path, value, options, update, problems }: ControlProps & { options: readonly string[] }) {
+function SelectControl(
+  { label, hint, path, value, options, update, problems, optionLabels = {}, onValue }: ControlProps & {
+    options: readonly string[];
+    optionLabels?: Record<string, string>;
+    onValue?: (value: string) => void;
+  },
+) {
   const id = controlId(path);
   const warning = messages(useContext(WarningsContext), id);
   const current = asString(value);
   return (
     <Field label={label} hint={hint} id={id} error={messages(problems, id)} warning={warning}>
       {(control) => (
-        <Select {...control} value={current} onChange={(event) => update(path, event.target.value)}>
+        <Select {...control} value={current} onChange={(event) => (onValue ? onValue(event.target.value) : update(path, event.target.value))}>
           {!options.includes(current) ? <option value={current}>{current === "" ? "(choose)" : `${current} (unknown)`}</option> : null}
-          {options.map((option) => <option key={option} value={option}>{option}</option>)}
+          {options.map((option) => <option key={option} value={option}>{optionLabels[option] ?? option}</option>)}
         </Select>
       )}
     </Field>
@@ -514,5 +574,305 @@ function ExtrasControl({
       )}
     </Field>
     </details>
+  );
+}
+
+/** A node's media: its kind, where it comes from (a URL, a WhatsApp id, or a file uploaded here), MIME type, caption and file name. */
+function MediaEditor({ base, media, update, problems }: { base: PathSegment[]; media: JsonObject; update: Update; problems: Map<string, DefinitionProblem[]> }) {
+  const path: PathSegment[] = [...base, "media"];
+  const upload = useContext(UploadContext);
+  const [uploading, setUploading] = useState(false);
+  const [uploadError, setUploadError] = useState<string | null>(null);
+  const stored = typeof media.storage_key === "string" ? media.storage_key : null;
+  const fileId = `${controlId([...path, "storage_key"])}--file`;
+  // Optional fields leave the JSON when emptied, so "" never stands for "absent".
+  const optional: Update = (segments, value) => update(segments, value === "" ? undefined : value);
+  return (
+    <div className="ns-options">
+      <h3>Media</h3>
+      <div className="ns-form-grid">
+        <SelectControl
+          label="Kind"
+          hint="Leave it to the MIME type, or choose (a voice note or a sticker needs it)."
+          path={[...path, "kind"]}
+          value={media.kind ?? ""}
+          options={["", ...MEDIA_KINDS]}
+          optionLabels={{ "": "(from the MIME type)" }}
+          onValue={(value) => update([...path, "kind"], value === "" ? undefined : value)}
+          update={update}
+          problems={problems}
+        />
+        <TextControl label="MIME type" hint="Such as image/jpeg or application/pdf." path={[...path, "mime_type"]} value={media.mime_type} update={update} problems={problems} />
+        <TextControl label="File name" hint="Shown for documents." path={[...path, "filename"]} value={media.filename} update={optional} problems={problems} />
+      </div>
+      <div className="ns-form-grid">
+        <TextControl label="URL" hint="A public https URL WhatsApp downloads; or use a WhatsApp media id or an uploaded file." path={[...path, "url"]} value={media.url} update={optional} problems={problems} />
+        <TextControl label="WhatsApp media id" path={[...path, "media_id"]} value={media.media_id} update={optional} problems={problems} />
+      </div>
+      {stored
+        ? (
+          <p className="ns-composer__file" id={controlId([...path, "storage_key"])} tabIndex={-1}>
+            Uploaded file: <code>{stored}</code>
+            <Button variant="ghost" size="sm" icon="x" onClick={() => update([...path, "storage_key"], undefined)}>Remove the uploaded file</Button>
+          </p>
+        )
+        : null}
+      {!stored ? <ProblemList problems={problems} id={controlId([...path, "storage_key"])} /> : null}
+      {upload
+        ? (
+          <Field label="Or upload a file" id={fileId} error={uploadError ?? undefined} hint={uploading ? "Uploading…" : "Stored in the private media bucket; the node then sends it."}>
+            {(control) => (
+              <input
+                {...control}
+                type="file"
+                className="ns-input ns-file-input"
+                disabled={uploading}
+                onChange={async (event) => {
+                  const file = event.target.files?.[0];
+                  if (!file) return;
+                  setUploading(true);
+                  setUploadError(null);
+                  try {
+                    const uploaded = await upload(file);
+                    const next: JsonObject = { ...media, storage_key: uploaded.storage_key, mime_type: uploaded.mime_type };
+                    delete next.url;
+                    delete next.media_id;
+                    next.filename = uploaded.filename ?? file.name;
+                    update(path, next);
+                  } catch (error) {
+                    setUploadError(describeError(error));
+                  } finally {
+                    setUploading(false);
+                    event.target.value = "";
+                  }
+                }}
+              />
+            )}
+          </Field>
+        )
+        : null}
+      <TextControl label="Caption" hint="A template, like the text." path={[...path, "caption"]} value={media.caption} update={optional} problems={problems} multiline maxLength={LIMITS.caption} />
+    </div>
+  );
+}
+
+/** Up to three reply buttons, each an id and a title of at most 20 characters. */
+function ButtonsEditor({ base, node, update, problems }: { base: PathSegment[]; node: JsonObject; update: Update; problems: Map<string, DefinitionProblem[]> }) {
+  const path: PathSegment[] = [...base, "buttons"];
+  const buttons = Array.isArray(node.buttons) ? node.buttons : [];
+  const addId = addIdFor(formatPath(path));
+  return (
+    <div className="ns-options">
+      <h3>Reply buttons ({buttons.length}/{LIMITS.buttons})</h3>
+      {buttons.map((button, index) => {
+        const item = isObject(button) ? button : {};
+        const buttonPath: PathSegment[] = [...path, index];
+        return (
+          <div className="ns-form-grid ns-option" key={index}>
+            <TextControl label={`Button ${index + 1}: title`} path={[...buttonPath, "title"]} value={item.title} update={update} problems={problems} maxLength={LIMITS.buttonTitle} />
+            <TextControl label="Id (sent back on a tap)" path={[...buttonPath, "id"]} value={item.id} update={update} problems={problems} />
+            <Button variant="ghost" size="sm" icon="trash" onClick={() => update(buttonPath, undefined)}>Remove button {index + 1}</Button>
+          </div>
+        );
+      })}
+      <Button
+        id={addId}
+        variant="secondary"
+        size="sm"
+        icon="plus"
+        disabled={buttons.length >= LIMITS.buttons}
+        onClick={() => update(path, [...buttons, { id: `button_${buttons.length + 1}`, title: "" }])}
+      >
+        Add button
+      </Button>
+      {buttons.length >= LIMITS.buttons ? <span className="ns-field__hint"> WhatsApp allows at most {LIMITS.buttons} buttons.</span> : null}
+      <ProblemList problems={problems} id={addId} />
+    </div>
+  );
+}
+
+/** A list: the label of the button that opens it, and sections of rows (at most 10 rows in all). */
+function ListEditor({ base, node, update, problems }: { base: PathSegment[]; node: JsonObject; update: Update; problems: Map<string, DefinitionProblem[]> }) {
+  const path: PathSegment[] = [...base, "list"];
+  const list = isObject(node.list) ? node.list : {};
+  const sections = Array.isArray(list.sections) ? list.sections : [];
+  const totalRows = sections.reduce<number>((sum, section) => sum + (isObject(section) && Array.isArray(section.rows) ? section.rows.length : 0), 0);
+  const sectionsAddId = addIdFor(formatPath([...path, "sections"]));
+  return (
+    <div className="ns-options">
+      <h3>List ({totalRows}/{LIMITS.rows} rows)</h3>
+      <TextControl label="List button label" path={[...path, "button"]} value={list.button} update={update} problems={problems} maxLength={LIMITS.listButton} />
+      {sections.map((section, sectionIndex) => {
+        const item = isObject(section) ? section : {};
+        const sectionPath: PathSegment[] = [...path, "sections", sectionIndex];
+        const rows = Array.isArray(item.rows) ? item.rows : [];
+        const rowsAddId = addIdFor(formatPath([...sectionPath, "rows"]));
+        return (
+          <fieldset className="ns-row-card" key={sectionIndex}>
+            <legend>Section {sectionIndex + 1}</legend>
+            <TextControl
+              label={`Section ${sectionIndex + 1}: title`}
+              hint="Needed when there are several sections."
+              path={[...sectionPath, "title"]}
+              value={item.title}
+              update={update}
+              problems={problems}
+              maxLength={LIMITS.sectionTitle}
+            />
+            {rows.map((row, rowIndex) => {
+              const rowItem = isObject(row) ? row : {};
+              const rowPath: PathSegment[] = [...sectionPath, "rows", rowIndex];
+              return (
+                <div className="ns-form-grid ns-option" key={rowIndex}>
+                  <TextControl label={`Row ${rowIndex + 1}: title`} path={[...rowPath, "title"]} value={rowItem.title} update={update} problems={problems} maxLength={LIMITS.rowTitle} />
+                  <TextControl label="Id (sent back on a pick)" path={[...rowPath, "id"]} value={rowItem.id} update={update} problems={problems} />
+                  <TextControl
+                    label="Description"
+                    path={[...rowPath, "description"]}
+                    value={rowItem.description}
+                    update={(segments, value) => update(segments, value === "" ? undefined : value)}
+                    problems={problems}
+                    maxLength={LIMITS.rowDescription}
+                  />
+                  <Button variant="ghost" size="sm" icon="trash" onClick={() => update(rowPath, undefined)}>
+                    Remove row {rowIndex + 1} of section {sectionIndex + 1}
+                  </Button>
+                </div>
+              );
+            })}
+            <Button
+              id={rowsAddId}
+              variant="secondary"
+              size="sm"
+              icon="plus"
+              disabled={totalRows >= LIMITS.rows}
+              onClick={() => update([...sectionPath, "rows"], [...rows, { id: `row_${totalRows + 1}`, title: "" }])}
+            >
+              Add row to section {sectionIndex + 1}
+            </Button>
+            <ProblemList problems={problems} id={rowsAddId} />
+            <Button variant="ghost" size="sm" icon="trash" onClick={() => update(sectionPath, undefined)}>Remove section {sectionIndex + 1}</Button>
+          </fieldset>
+        );
+      })}
+      <Button
+        id={sectionsAddId}
+        variant="secondary"
+        size="sm"
+        icon="plus"
+        disabled={totalRows >= LIMITS.rows}
+        onClick={() => update([...path, "sections"], [...sections, { title: "", rows: [{ id: `row_${totalRows + 1}`, title: "" }] }])}
+      >
+        Add section
+      </Button>
+      {totalRows >= LIMITS.rows ? <span className="ns-field__hint"> WhatsApp allows at most {LIMITS.rows} rows in a list.</span> : null}
+      <ProblemList problems={problems} id={sectionsAddId} />
+    </div>
+  );
+}
+
+/**
+ * A template node's parameters: the values of the body's and the header's
+ * placeholders in order ({{1}}, {{2}}, …; each a text template), the
+ * payloads of its quick-reply buttons, and anything else (`header_media`)
+ * as JSON.
+ */
+function TemplateParameters({ base, node, update, problems }: { base: PathSegment[]; node: JsonObject; update: Update; problems: Map<string, DefinitionProblem[]> }) {
+  const path: PathSegment[] = [...base, "parameters"];
+  const parameters = isObject(node.parameters) ? node.parameters : {};
+  return (
+    <div className="ns-options">
+      <h3>Template parameters</h3>
+      <StringList
+        title="Body parameters"
+        empty={"None: the template's body has no {{1}} placeholders."}
+        itemLabel={(index) => `Body parameter {{${index + 1}}}`}
+        hint="A text template, such as {{vars.order_id}}."
+        addLabel="Add body parameter"
+        path={[...path, "body"]}
+        values={parameters.body}
+        update={update}
+        problems={problems}
+      />
+      <StringList
+        title="Header parameters"
+        empty="None (a text header without placeholders, or none)."
+        itemLabel={(index) => `Header parameter {{${index + 1}}}`}
+        addLabel="Add header parameter"
+        path={[...path, "header"]}
+        values={parameters.header}
+        update={update}
+        problems={problems}
+      />
+      <StringList
+        title="Quick-reply payloads"
+        empty="None."
+        itemLabel={(index) => `Quick reply ${index + 1}: payload`}
+        hint="Comes back as a button reply with this id."
+        addLabel="Add quick-reply payload"
+        path={[...path, "quick_replies"]}
+        values={parameters.quick_replies}
+        update={update}
+        problems={problems}
+      />
+      <ExtrasControl
+        label="More parameters (JSON): header_media"
+        objectPath={path}
+        object={parameters}
+        handled={TEMPLATE_PARAMETER_FIELDS}
+        update={(value) => update(path, value)}
+        problems={problems}
+      />
+    </div>
+  );
+}
+
+/** An ordered list of strings, one input each; emptied, the list leaves the JSON. */
+function StringList({
+  title,
+  empty,
+  itemLabel,
+  hint,
+  addLabel,
+  path,
+  values,
+  update,
+  problems,
+}: {
+  title: string;
+  empty: string;
+  itemLabel: (index: number) => string;
+  hint?: string;
+  addLabel: string;
+  path: PathSegment[];
+  values: unknown;
+  update: Update;
+  problems: Map<string, DefinitionProblem[]>;
+}) {
+  const list = Array.isArray(values) ? values : [];
+  const addId = addIdFor(formatPath(path));
+  return (
+    <div className="ns-string-list">
+      <h4>{title}</h4>
+      {list.length === 0 ? <p className="ns-muted">{empty}</p> : null}
+      {list.map((value, index) => (
+        <div className="ns-form-grid ns-option" key={index}>
+          <TextControl label={itemLabel(index)} hint={hint} path={[...path, index]} value={value} update={update} problems={problems} />
+          <Button
+            variant="ghost"
+            size="sm"
+            icon="trash"
+            onClick={() => {
+              const rest = list.filter((_item, other) => other !== index);
+              update(path, rest.length === 0 && values === undefined ? undefined : rest);
+            }}
+          >
+            Remove {itemLabel(index).toLowerCase()}
+          </Button>
+        </div>
+      ))}
+      <Button id={addId} variant="secondary" size="sm" icon="plus" onClick={() => update(path, [...list, ""])}>{addLabel}</Button>
+      <ProblemList problems={problems} id={addId} />
+    </div>
   );
 }

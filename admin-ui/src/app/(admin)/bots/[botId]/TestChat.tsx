@@ -3,7 +3,9 @@
  * The test chat: talk to the draft as a contact would, in the browser. Each
  * message goes through the same routing Wasm the `route-message` function
  * runs (src/lib/routing.ts), against the draft in the editor, with no server
- * round trip and nothing stored.
+ * round trip and nothing stored. The bot's messages are drawn by kind, as
+ * in the inbox (src/components/MessageContent.tsx); its buttons and list
+ * rows answer with their id, as a tap would.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Button } from "@/components/ui/Button";
@@ -12,7 +14,9 @@ import { Field } from "@/components/ui/Field";
 import { Icon } from "@/components/ui/Icon";
 import { Input } from "@/components/ui/Input";
 import { Notice } from "@/components/ui/Notice";
+import { MessageContentView } from "@/components/MessageContent";
 import type { Json } from "@/lib/definition";
+import { contentFromRouting } from "@/lib/message-content";
 import { type Action, type ConversationState, getRouting, type OutboundMessage, type Routing } from "@/lib/routing";
 
 type Entry =
@@ -189,38 +193,10 @@ function ChatEntry({ entry, onReply, disabled }: { entry: Entry; onReply: (text:
       </li>
     );
   }
-  const message = entry.message;
   return (
-    <li className="ns-bubble ns-bubble--in">
+    <li className="ns-bubble ns-bubble--in" data-kind={contentFromRouting(entry.message).kind}>
       <span className="ns-visually-hidden">Bot: </span>
-      {"text" in message
-        ? <span className="ns-bubble__text">{message.text}</span>
-        : <span>[{message.kind}{"mime_type" in message && message.mime_type ? ` ${message.mime_type}` : ""}{"filename" in message && message.filename ? ` ${message.filename}` : ""}] {"caption" in message ? message.caption ?? "" : ""}</span>}
-      {message.kind === "buttons"
-        ? (
-          <span className="ns-bubble__choices">
-            {message.buttons.map((button) => (
-              <Button key={button.id} variant="secondary" size="sm" disabled={disabled} onClick={() => onReply(button.title, button.id)}>
-                {button.title}
-              </Button>
-            ))}
-          </span>
-        )
-        : null}
-      {message.kind === "list"
-        ? (
-          <span className="ns-bubble__choices" role="group" aria-label={message.button}>
-            {message.sections.flatMap((section) =>
-              section.rows.map((row) => (
-                <Button key={row.id} variant="secondary" size="sm" disabled={disabled} onClick={() => onReply(row.title, row.id)}>
-                  {section.title ? `${section.title}: ` : ""}
-                  {row.title}
-                </Button>
-              ))
-            )}
-          </span>
-        )
-        : null}
+      <MessageContentView content={contentFromRouting(entry.message)} onChoose={onReply} disabled={disabled} />
     </li>
   );
 }

@@ -236,6 +236,7 @@ export default function BotPage() {
                 warnings={report.warnings}
                 checking={routing === null}
                 disabled={!canEdit}
+                uploadMedia={(file) => api.uploadMedia(file, file.name)}
               />
             )}
         </Card>

@@ -1,28 +1,31 @@
 "use client";
 /**
- * One conversation: the thread with each message's delivery status, take
- * over and release, close, and replying as an agent; refreshed every 3 s.
+ * One conversation: the thread with every kind of message drawn (reactions
+ * on their message, quoted replies above the reply) and each one's delivery
+ * status, take over and release, close, and replying as an agent (text, a
+ * picture or document, a quote, a template when the 24-hour window is
+ * closed); refreshed every 3 s.
  */
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { DeliveryStatus, ModeBadge } from "@/components/StatusBadges";
+import { ModeBadge } from "@/components/StatusBadges";
 import { Badge } from "@/components/ui/Badge";
 import { Button } from "@/components/ui/Button";
 import { Card } from "@/components/ui/Card";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { ErrorState } from "@/components/ui/ErrorState";
-import { Field } from "@/components/ui/Field";
 import { Loading } from "@/components/ui/Loading";
 import { Notice } from "@/components/ui/Notice";
-import { Textarea } from "@/components/ui/Textarea";
 import { useToast } from "@/components/ui/Toast";
 import { describeError } from "@/lib/api";
 import { useApi, useAuth } from "@/lib/auth";
-import { dateTime, timeOfDay } from "@/lib/format";
+import { layoutThread } from "@/lib/message-content";
 import { type Message, roleAtLeast } from "@/lib/types";
 import { threadOrder } from "@/lib/thread";
 import { usePoll } from "@/lib/use-poll";
+import { Composer } from "./Composer";
+import { ThreadMessage } from "./ThreadMessage";
 
 export default function ThreadPage() {
   const { conversationId } = useParams<{ conversationId: string }>();
@@ -31,7 +34,7 @@ export default function ThreadPage() {
   const toast = useToast();
   const conversation = usePoll((signal) => api.getConversation(conversationId, signal), [api, conversationId], 3000);
   const messages = usePoll((signal) => api.messages(conversationId, { limit: 100 }, signal), [api, conversationId], 3000);
-  const [reply, setReply] = useState("");
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [confirmClose, setConfirmClose] = useState(false);
   const log = useRef<HTMLDivElement>(null);
@@ -60,7 +63,7 @@ export default function ThreadPage() {
   const data = conversation.data;
   const canOperate = roleAtLeast(me?.role, "operator");
   const mine = data.mode === "human" && data.assigned_to === me?.user_id;
-  const thread = threadOrder(messages.data?.data ?? []);
+  const thread = layoutThread(threadOrder(messages.data?.data ?? []));
 
   return (
     <>
@@ -110,7 +113,15 @@ export default function ThreadPage() {
               ? <p className="ns-chat__hint">No messages yet.</p>
               : (
                 <ol className="ns-chat__list">
-                  {thread.map((message) => <ThreadMessage key={message.id} message={message} myId={me?.user_id ?? null} />)}
+                  {thread.map((item) => (
+                    <ThreadMessage
+                      key={item.message.id}
+                      item={item}
+                      myId={me?.user_id ?? null}
+                      api={api}
+                      onReply={canOperate && mine && !data.opted_out ? setReplyTo : undefined}
+                    />
+                  ))}
                 </ol>
               )}
           </div>
@@ -119,32 +130,17 @@ export default function ThreadPage() {
         ? (
           mine
             ? (
-              <form
-                className="ns-chat__composer"
-                onSubmit={async (event) => {
-                  event.preventDefault();
-                  const body = reply.trim();
-                  if (body === "") return;
-                  await act("send", () => api.sendAsAgent(conversationId, body), "Reply queued: the daemon sends it.");
-                  setReply("");
+              <Composer
+                api={api}
+                conversation={data}
+                replyTo={replyTo}
+                onClearReply={() => setReplyTo(null)}
+                disabled={data.opted_out}
+                onSent={async (what) => {
+                  toast.show({ message: what });
+                  await Promise.all([conversation.reload(), messages.reload()]);
                 }}
-              >
-                <Field label="Reply as an agent">
-                  {(control) => (
-                    <Textarea
-                      {...control}
-                      rows={2}
-                      value={reply}
-                      disabled={data.opted_out}
-                      onChange={(event) => setReply(event.target.value)}
-                      onKeyDown={(event) => {
-                        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) event.currentTarget.form?.requestSubmit();
-                      }}
-                    />
-                  )}
-                </Field>
-                <Button type="submit" icon="send" loading={busy === "send"} disabled={reply.trim() === "" || data.opted_out}>Send</Button>
-              </form>
+              />
             )
             : <Notice tone="info">Take the conversation over to reply; the bot stays silent until you release it.</Notice>
         )
@@ -164,28 +160,5 @@ export default function ThreadPage() {
       </ConfirmDialog>
     </Card>
     </>
-  );
-}
-
-function ThreadMessage({ message, myId }: { message: Message; myId: string | null }) {
-  const inbound = message.direction === "inbound";
-  const author = inbound ? "Contact" : message.author_id ? (message.author_id === myId ? "You (agent)" : "Agent") : "Bot";
-  const className = inbound ? "ns-bubble ns-bubble--in" : message.author_id ? "ns-bubble ns-bubble--agent" : "ns-bubble ns-bubble--out";
-  return (
-    <li className={className}>
-      <span className="ns-bubble__meta">
-        <strong>{author}</strong>
-        <time dateTime={message.created_at} title={dateTime(message.created_at)}>{timeOfDay(message.created_at)}</time>
-      </span>
-      <span className="ns-bubble__text">{message.body || <em>[{message.type}]</em>}</span>
-      {!inbound
-        ? (
-          <span className="ns-bubble__meta" title={message.error ?? undefined}>
-            <DeliveryStatus status={message.status} />
-            {message.error ? <span>{message.error}</span> : null}
-          </span>
-        )
-        : null}
-    </li>
   );
 }

@@ -157,15 +157,15 @@ export function MessageContentView({ content, loadMedia = null, onChoose, disabl
             <strong className="ns-mono">{content.name}</strong>
             <span className="ns-muted">({content.language})</span>
           </span>
-          {content.components.length === 0 ? <span className="ns-muted">No parameters.</span> : null}
-          {content.components.map((component, index) => (
+          {(content.components ?? []).length === 0 ? <span className="ns-muted">No parameters.</span> : null}
+          {(content.components ?? []).map((component, index) => (
             <span key={index}>
               <span className="ns-content__section-title">
                 {component.type}
                 {component.sub_type ? ` (${component.sub_type}${component.index != null ? ` ${component.index}` : ""})` : ""}
               </span>
               {": "}
-              {component.parameters.map((parameter, parameterIndex) => (
+              {(component.parameters ?? []).map((parameter, parameterIndex) => (
                 <span key={parameterIndex} className="ns-template-parameter">
                   <span className="ns-visually-hidden">parameter {parameterIndex + 1}: </span>
                   {parameterText(parameter)}

@@ -6,95 +6,47 @@
  * `Content::summary` in Rust), sizes, map links, and the thread's reactions
  * and quoted replies.
  *
- * The shapes follow the model's JSON Schema; when the generated
- * `src/generated/message-content.ts` lands, these types give way to it.
+ * The types are the generated `src/generated/message-content.ts` (from the
+ * Rust model's JSON Schema, copied from functions/_shared by
+ * scripts/sync-routing-wasm.mjs); nothing here restates them.
  */
+
+import type {
+  Content,
+  ContentKind,
+  Media,
+  ReplyButton,
+  Template,
+  TemplateComponent,
+  TemplateParameter,
+} from "@/generated/message-content";
+
+export type {
+  ContactName,
+  ContactPhone,
+  Content,
+  ContentKind,
+  ListRow,
+  ListSection,
+  Media,
+  ReplyButton,
+  SharedContact,
+  Template,
+  TemplateComponent,
+  TemplateParameter,
+} from "@/generated/message-content";
 
 /** The media kinds: a file with a MIME type, stored or referenced. */
 export const MEDIA_KINDS = ["image", "video", "audio", "voice", "document", "sticker"] as const;
 export type MediaKind = (typeof MEDIA_KINDS)[number];
 
-/** A media file: where it is and what it is (model `Media`). */
-export interface Media {
-  url?: string | null;
-  media_id?: string | null;
-  storage_key?: string | null;
-  mime_type?: string | null;
-  size_bytes?: number | null;
-  sha256?: string | null;
-  caption?: string | null;
-  filename?: string | null;
-  animated?: boolean | null;
-  storage_error?: string | null;
-}
+/** A template's name, language and parameters (the model's `Template`). */
+export type TemplateContent = Template;
 
-export interface SharedContact {
-  name: { formatted_name: string; first_name?: string | null; last_name?: string | null };
-  phones?: Array<{ phone: string; wa_id?: string | null; type?: string | null }>;
-  emails?: string[];
-  organization?: string | null;
-  vcard?: string | null;
-}
+/** A reply button (the model's `ReplyButton`). */
+export type ChoiceButton = ReplyButton;
 
-export type TemplateParameter =
-  | { type: "text"; text: string }
-  | { type: "currency"; fallback_value: string; code: string; amount_1000: number }
-  | { type: "date_time"; fallback_value: string }
-  | { type: "image" | "video" | "document"; media: Media }
-  | { type: "payload"; payload: string };
-
-export interface TemplateComponent {
-  type: "header" | "body" | "button";
-  sub_type?: string | null;
-  index?: number | null;
-  parameters: TemplateParameter[];
-}
-
-export interface TemplateContent {
-  name: string;
-  language: string;
-  components: TemplateComponent[];
-}
-
-export interface ChoiceButton {
-  id: string;
-  title: string;
-}
-
-export interface ListRow {
-  id: string;
-  title: string;
-  description?: string | null;
-}
-
-export interface ListSection {
-  title?: string | null;
-  rows: ListRow[];
-}
-
-/** One message's content, by kind. */
-export type Content =
-  | { kind: "text"; text: string; preview_url?: boolean | null }
-  | ({ kind: MediaKind } & Media)
-  | { kind: "location"; latitude: number; longitude: number; name?: string | null; address?: string | null }
-  | { kind: "contacts"; contacts: SharedContact[] }
-  | { kind: "reaction"; message_id: string; emoji: string }
-  | { kind: "button_reply"; id: string; title: string }
-  | { kind: "list_reply"; id: string; title: string; description?: string | null }
-  | { kind: "buttons"; text: string; header?: string | null; footer?: string | null; buttons: ChoiceButton[] }
-  | {
-    kind: "list";
-    text: string;
-    header?: string | null;
-    footer?: string | null;
-    button: string;
-    sections: ListSection[];
-  }
-  | ({ kind: "template" } & TemplateContent)
-  | { kind: "system"; system_type: string; text: string; new_wa_id?: string | null }
-  | { kind: "unknown"; original_type: string; reason: string };
-
-export type ContentKind = Content["kind"];
+/** Content of one of the media kinds. */
 export type MediaContent = Extract<Content, { kind: MediaKind }>;
 
 /** Whether `kind` is one of the media kinds. */
@@ -178,7 +130,7 @@ export function summary(content: Content): string {
     case "template":
       return content.name;
     case "system":
-      return content.text;
+      return content.text ?? "";
     case "unknown":
       return "";
   }

@@ -1153,6 +1153,11 @@ async fn the_cloud_api_transport_talks_to_the_graph_api_and_takes_signed_webhook
         (pair_contact.to_owned(), vec![131056]),
         (busy_contact.to_owned(), vec![130429]),
     ]);
+    // Each contact wrote first (a free-form send needs the 24-hour window
+    // open on the platform's side; Meta may still say 131047).
+    for contact in [stale_contact, pair_contact, busy_contact] {
+        contact_wrote(&database, number.number_id, contact).await;
+    }
     let stale = queue_outbound(&database, number.number_id, stale_contact, "too late").await;
     wait_for("the re-engagement error to fail the message", || async {
         let row = database

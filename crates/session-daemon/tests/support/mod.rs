@@ -156,6 +156,24 @@ pub async fn queue_outbound(
         .get(0)
 }
 
+/// Stores an inbound text from the contact, as a transport would: on a
+/// Cloud API number it opens the 24-hour window that free-form sends need
+/// (the database refuses them otherwise, SQLSTATE WA024).
+pub async fn contact_wrote(
+    database: &tokio_postgres::Client,
+    number_id: Uuid,
+    contact_wa_id: &str,
+) {
+    database
+        .execute(
+            "insert into public.messages (number_id, direction, status, contact_wa_id, wa_message_id, body, routed_at)
+             values ($1, 'inbound', 'received', $2, $3, 'hello', now())",
+            &[&number_id, &contact_wa_id, &format!("wamid.TEST-{}", Uuid::new_v4())],
+        )
+        .await
+        .expect("store the contact's message");
+}
+
 /// How a test daemon is started.
 #[derive(Debug, Clone)]
 pub struct DaemonOptions {

@@ -391,6 +391,39 @@ pub fn check_outbound_media_file(
     }
 }
 
+/// Checks a file a contact sent before it is stored. A document may be of
+/// any type (a contact may send any file, and one the platform cannot show
+/// is still the contact's message); the other kinds must be of their family
+/// (`image/*` for images and stickers, `video/*`, `audio/*` for audio and
+/// voice notes), so an executable sent as a "picture" is not kept as one.
+/// Every kind is bounded by the largest file WhatsApp delivers for it.
+pub fn check_inbound_media_file(
+    kind: &str,
+    mime_type: &str,
+    size: u64,
+    animated: bool,
+) -> Result<(), String> {
+    if media_limit(kind).is_none() {
+        return Err(format!("{kind} is not a media kind"));
+    }
+    let family = match kind {
+        "image" | "sticker" => Some("image/"),
+        "video" => Some("video/"),
+        "audio" | "voice" => Some("audio/"),
+        _ => None,
+    };
+    let essence = mime_essence(mime_type);
+    if let Some(family) = family {
+        if !essence.starts_with(family) {
+            return Err(format!("a {kind} must be a {family}* file, not {essence}"));
+        }
+    }
+    match size_problem(kind, size, animated) {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
+}
+
 fn check_template(problems: &mut Problems, template: &Template) {
     let name_ok = !template.name.is_empty()
         && chars(&template.name) <= limits::MAX_TEMPLATE_NAME_CHARS
@@ -542,6 +575,14 @@ mod tests {
             check_outbound_media_file("document", "application/pdf", 101 * 1024 * 1024, false)
                 .unwrap_err();
         assert!(error.contains("at most 104857600"), "{error}");
+        // A received document keeps any type; other kinds keep their family.
+        assert!(check_inbound_media_file("document", "application/x-rar", 2048, false).is_ok());
+        assert!(check_inbound_media_file("image", "image/heic", 2048, false).is_ok());
+        let error =
+            check_inbound_media_file("image", "application/x-msdownload", 20, false).unwrap_err();
+        assert!(error.contains("image/*"), "{error}");
+        assert!(check_inbound_media_file("sticker", "image/webp", 400 * 1024, true).is_ok());
+        assert!(check_inbound_media_file("image", "image/png", 6 * 1024 * 1024, false).is_err());
     }
 
     #[test]

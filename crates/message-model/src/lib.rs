@@ -30,7 +30,9 @@ use serde::{Deserialize, Serialize};
 pub mod check;
 pub mod limits;
 
-pub use check::{check_outbound, check_outbound_media_file, ContentProblem};
+pub use check::{
+    check_inbound_media_file, check_outbound, check_outbound_media_file, ContentProblem,
+};
 
 /// What a message says, tagged by `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,10 +11,10 @@
 //!
 //! 1. downloads the file through the number's transport
 //!    ([`crate::transport::Transport::download_media`]);
-//! 2. checks it against WhatsApp's limits for its kind
-//!    ([`message_model::check_outbound_media_file`]: MIME type and size); a
-//!    file that breaks them is not stored, content.storage_error says why and
-//!    the message stays as it was;
+//! 2. checks it for its kind ([`message_model::check_inbound_media_file`]:
+//!    a document of any type, the other kinds of their family, each within
+//!    the largest file WhatsApp delivers); a file that fails is not stored,
+//!    content.storage_error says why and the message stays as it was;
 //! 3. computes its SHA-256 and puts it in the bucket at
 //!    `inbound/<number_id>/<message_id>`;
 //! 4. records it in one transaction (`private.complete_media_download`):
@@ -402,13 +402,16 @@ impl MediaDownloader {
                 ))
             }
         };
-        let mime_type = if downloaded.mime_type.trim().is_empty() {
-            media.mime_type.clone().unwrap_or_default()
-        } else {
-            downloaded.mime_type.clone()
-        };
+        let mime_type = [
+            downloaded.mime_type.trim(),
+            media.mime_type.as_deref().unwrap_or("").trim(),
+        ]
+        .into_iter()
+        .find(|mime| mime.len() >= 3)
+        .unwrap_or("application/octet-stream")
+        .to_owned();
         let size = downloaded.bytes.len() as u64;
-        if let Err(problem) = message_model::check_outbound_media_file(
+        if let Err(problem) = message_model::check_inbound_media_file(
             kind,
             &mime_type,
             size,

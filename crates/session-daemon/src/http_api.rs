@@ -679,15 +679,18 @@ async fn post_simulator_inbound(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<SimulatedSendOutcome>), ApiError> {
     let body = body.map_err(body_rejection)?;
-    let message = parse_inbound_request(&body)
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
-    // Only inline media earns the larger limit; any other body keeps the
-    // API's.
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large");
+    // Only a well-formed message with inline media earns the larger limit;
+    // any other body, readable or not, keeps the API's.
+    let message = parse_inbound_request(&body).map_err(|error| {
+        if body.len() > MAXIMUM_REQUEST_BODY_BYTES {
+            too_large()
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, error.to_string())
+        }
+    })?;
     if message.media_bytes.is_none() && body.len() > MAXIMUM_REQUEST_BODY_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body is too large",
-        ));
+        return Err(too_large());
     }
     let outcome = state.simulator.contact_sends(message).await?;
     Ok((StatusCode::ACCEPTED, Json(outcome)))

@@ -250,6 +250,42 @@ export type Database = {
         };
         Relationships: [];
       };
+      bot_version_media: {
+        Row: {
+          bot_version_id: string;
+          imported_at: string;
+          storage_key: string;
+          url: string;
+        };
+        Insert: {
+          bot_version_id: string;
+          imported_at?: string;
+          storage_key: string;
+          url: string;
+        };
+        Update: {
+          bot_version_id?: string;
+          imported_at?: string;
+          storage_key?: string;
+          url?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "bot_version_media_bot_version_id_fkey";
+            columns: ["bot_version_id"];
+            isOneToOne: false;
+            referencedRelation: "bot_versions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "bot_version_media_storage_key_fkey";
+            columns: ["storage_key"];
+            isOneToOne: false;
+            referencedRelation: "media_objects";
+            referencedColumns: ["storage_key"];
+          },
+        ];
+      };
       bot_versions: {
         Row: {
           bot_id: string;

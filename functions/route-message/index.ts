@@ -43,6 +43,9 @@ import {
   selectVersion,
 } from "../_shared/routing.ts";
 import type { WorkerOutcome } from "../_shared/worker.ts";
+import { fetchMediaUrl, MediaFetchError } from "../_shared/media-fetch.ts";
+import { mediaStore, sha256Hex } from "../_shared/media.ts";
+import { isMediaKind, mimeProblem } from "../_shared/whatsapp-limits.ts";
 
 /** The largest request body accepted; the real payload is under 200 bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -95,6 +98,78 @@ function changedNumber(content: Content | null): string | null {
   return typeof newWaId === "string" && /^[0-9]{5,20}$/.test(newWaId) ? newWaId : null;
 }
 
+/** How long route-message waits for a bot's media URL (WhatsApp Web copies). */
+const BOT_MEDIA_FETCH_TIMEOUT_MS = 10_000;
+
+/**
+ * A WhatsApp Web session uploads a file's bytes itself, and the daemon
+ * reads only the media bucket, never a user's URL: a bot's media named by
+ * URL is fetched once per version through the outbound-URL guard, checked,
+ * stored at `bots/<bot id>/<sha256>` and recorded in `bot_version_media`;
+ * the reply then names the stored copy. A URL that cannot be used leaves the
+ * reply with `storage_error` saying why (the daemon then fails it, unsent).
+ */
+async function webCopyOf(
+  tx: Tx,
+  botId: string,
+  versionId: string,
+  content: OutboundMessage,
+): Promise<OutboundMessage> {
+  if (!isMediaKind(content.kind)) return content;
+  const media = content as OutboundMessage & {
+    url?: string | null;
+    storage_key?: string | null;
+    media_id?: string | null;
+    mime_type?: string | null;
+    filename?: string | null;
+  };
+  if (typeof media.url !== "string" || media.storage_key || media.media_id) return content;
+  const kind = content.kind;
+  const [known] = await tx`
+    select o.storage_key, o.mime_type, o.size_bytes, o.sha256
+    from public.bot_version_media b join public.media_objects o using (storage_key)
+    where b.bot_version_id = ${versionId} and b.url = ${media.url}`;
+  if (known !== undefined) {
+    return {
+      ...media,
+      storage_key: known.storage_key as string,
+      mime_type: known.mime_type as string,
+      size_bytes: Number(known.size_bytes),
+      sha256: known.sha256 as string,
+    } as OutboundMessage;
+  }
+  try {
+    const fetched = await fetchMediaUrl(media.url, kind, media.mime_type ?? null, BOT_MEDIA_FETCH_TIMEOUT_MS);
+    const problem = mimeProblem(kind, fetched.mimeType);
+    if (problem !== null) throw new MediaFetchError(problem, 422);
+    const sha256 = await sha256Hex(fetched.bytes);
+    const storageKey = `bots/${botId}/${sha256}`;
+    await mediaStore().put(storageKey, fetched.bytes, fetched.mimeType, sha256);
+    await tx`
+      insert into public.media_objects (storage_key, kind, mime_type, size_bytes, sha256, filename, source)
+      values (${storageKey}, ${kind}, ${fetched.mimeType}, ${fetched.bytes.byteLength}, ${sha256},
+              ${media.filename ?? null}, 'import')
+      on conflict (storage_key) do nothing`;
+    await tx`
+      insert into public.bot_version_media (bot_version_id, url, storage_key)
+      values (${versionId}, ${media.url}, ${storageKey})
+      on conflict do nothing`;
+    return {
+      ...media,
+      storage_key: storageKey,
+      mime_type: fetched.mimeType,
+      size_bytes: fetched.bytes.byteLength,
+      sha256,
+    } as OutboundMessage;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      ...media,
+      storage_error: `the file at the url cannot be sent on WhatsApp Web: ${reason.slice(0, 300)}`,
+    } as OutboundMessage;
+  }
+}
+
 /** Routes one inbound message inside the caller's service-role transaction. */
 async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   // The message (locked), its number, the number's bot and its published
@@ -102,7 +177,7 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   // foreign key.
   const [inbound] = await tx`
     select m.id, m.number_id, m.contact_wa_id, m.contact_name, m.body, m.payload, m.routed_at, m.type,
-           m.content,
+           m.content, n.transport,
            n.bot_id, b.canary_version_id, b.canary_share_percent,
            p.id as published_id, p.version as published_version
     from public.messages m
@@ -261,9 +336,13 @@ async function routeInbound(tx: Tx, messageId: string): Promise<Outcome> {
   for (const action of decision.actions) {
     switch (action.type) {
       case "send_message": {
-        // The content is stored as the routing wrote it; the messages
-        // trigger derives `type` and the `body` summary from it.
-        replies.push({ content: action.message, reply_index: nReplies });
+        // The content is stored as the routing wrote it (a WhatsApp Web
+        // number's media by URL with its bucket copy); the messages trigger
+        // derives `type` and the `body` summary from it.
+        const content = inbound.transport === "web"
+          ? await webCopyOf(tx, number.bot_id, version.id, action.message)
+          : action.message;
+        replies.push({ content, reply_index: nReplies });
         nReplies++;
         break;
       }

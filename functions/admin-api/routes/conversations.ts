@@ -25,11 +25,11 @@ import {
 import { ApiError, conflict, invalid, notFound } from "../errors.ts";
 import { pageOf, ref } from "../schemas.ts";
 import { checkOutbound } from "../../_shared/content-check.ts";
-import { guardedFetch, OutboundUrlError } from "../../_shared/outbound-url.ts";
-import { BodyTooLargeError, mediaStore, readBounded } from "../../_shared/media.ts";
+import { type FetchedMedia, fetchMediaUrl, MediaFetchError } from "../../_shared/media-fetch.ts";
+import { mediaStore } from "../../_shared/media.ts";
 import { checkTemplateParameters, type ParameterSpec } from "../../_shared/templates.ts";
 import { serviceWindow, windowClosedMessage } from "../../_shared/window.ts";
-import { isMediaKind, type MediaKind, mediaLimit, mimeEssence } from "../../_shared/whatsapp-limits.ts";
+import { isMediaKind, type MediaKind } from "../../_shared/whatsapp-limits.ts";
 import { storeUpload } from "./media.ts";
 
 const MODES = ["bot", "human", "closed"] as const;
@@ -444,64 +444,25 @@ async function settleMedia(
     };
   }
   if (typeof content.url !== "string") return content;
-  const max = mediaLimit(kind)!.maxBytes;
-  let response: Response;
+  let fetched: FetchedMedia;
   try {
-    response = await guardedFetch(content.url, { signal: AbortSignal.timeout(20_000) });
+    fetched = await fetchMediaUrl(
+      content.url,
+      kind,
+      typeof content.mime_type === "string" ? content.mime_type : null,
+    );
   } catch (error) {
-    if (error instanceof OutboundUrlError) {
-      throw new ApiError(422, "invalid_content", `content.url: ${error.message}`, { field: "content.url" });
-    }
-    throw new ApiError(
-      422,
-      "invalid_content",
-      `content.url could not be fetched: ${String(error).slice(0, 200)}`,
-      {
+    if (!(error instanceof MediaFetchError)) throw error;
+    throw error.status === 413
+      ? new ApiError(413, "payload_too_large", `content.url: ${error.message}`, {
         field: "content.url",
-      },
-    );
+        max_bytes: error.maxBytes,
+      })
+      : new ApiError(422, "invalid_content", `content.url: ${error.message}`, { field: "content.url" });
   }
-  if (response.status !== 200 || response.body === null) {
-    await response.body?.cancel();
-    throw new ApiError(
-      422,
-      "invalid_content",
-      `content.url answered ${response.status}, not 200 with the file`,
-      {
-        field: "content.url",
-      },
-    );
-  }
-  const declared = typeof content.mime_type === "string"
-    ? content.mime_type
-    : response.headers.get("content-type") ?? "application/octet-stream";
-  const length = response.headers.get("content-length");
-  if (length !== null && Number(length) > max) {
-    await response.body.cancel();
-    throw new ApiError(
-      413,
-      "payload_too_large",
-      `the ${kind} at content.url is ${length} bytes; WhatsApp accepts at most ${max}`,
-      {
-        field: "content.url",
-        max_bytes: max,
-      },
-    );
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readBounded(response.body, max, length === null ? undefined : Number(length));
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      throw new ApiError(413, "payload_too_large", `the ${kind} at content.url is larger than ${max} bytes`, {
-        field: "content.url",
-        max_bytes: max,
-      });
-    }
-    throw error;
-  }
+  const { bytes } = fetched;
   const filename = typeof content.filename === "string" ? content.filename : null;
-  const stored = await storeUpload(context, { bytes, mimeType: mimeEssence(declared), kind, filename }, {
+  const stored = await storeUpload(context, { bytes, mimeType: fetched.mimeType, kind, filename }, {
     type: "content.mime_type",
     size: "content.url",
   });

@@ -60,6 +60,7 @@ select set_eq($$ select table_name, privilege_type from privilege_matrix where r
         ('alerts', 'SELECT'),
         ('audit_log_entries', 'SELECT'),
         ('bot_versions', 'DELETE'), ('bot_versions', 'SELECT'),
+        ('bot_version_media', 'SELECT'),
         ('bots', 'DELETE'), ('bots', 'SELECT'),
         ('contacts', 'SELECT'),
         ('conversations', 'SELECT'),

@@ -554,6 +554,27 @@ export interface Media3 {
   storage_error?: string | null;
 }
 
+/** Every kind, in the model's order. */
+export const CONTENT_KINDS = [
+  "text",
+  "image",
+  "video",
+  "audio",
+  "voice",
+  "document",
+  "sticker",
+  "location",
+  "contacts",
+  "reaction",
+  "button_reply",
+  "list_reply",
+  "buttons",
+  "list",
+  "template",
+  "system",
+  "unknown",
+] as const;
+
 /** WhatsApp's limits, as crates/message-model/src/limits.rs states them. */
 export const MESSAGE_LIMITS = {
   "max_text_chars": 4096,

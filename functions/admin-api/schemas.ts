@@ -6,6 +6,8 @@
  */
 
 import type { Schema } from "./api.ts";
+import { CONTENT_KINDS } from "../_shared/message-content.ts";
+import { MEDIA_KINDS } from "../_shared/whatsapp-limits.ts";
 
 /** A reference to a component schema. */
 export function ref(name: string): Schema {
@@ -285,30 +287,12 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
     properties: {
       kind: {
         type: "string",
-        enum: [
-          "text",
-          "image",
-          "video",
-          "audio",
-          "voice",
-          "document",
-          "sticker",
-          "location",
-          "contacts",
-          "reaction",
-          "buttons",
-          "list",
-          "template",
-          "button_reply",
-          "list_reply",
-          "system",
-          "unknown",
-        ],
+        enum: [...CONTENT_KINDS],
       },
     },
   },
   MediaUpload: object({
-    kind: { type: "string", enum: ["image", "video", "audio", "voice", "document", "sticker"] },
+    kind: { type: "string", enum: [...MEDIA_KINDS] },
     storage_key: { type: "string", description: "The object's key in the media bucket (`uploads/<uuid>`)." },
     mime_type: { type: "string" },
     size_bytes: { type: "integer" },

@@ -400,7 +400,22 @@ await test("takes the conversation over and answers as an agent", async () => {
 
 const waId = (name) => `wamid.e2e-${RUN}-${name}`;
 const PICTURE = pngBytes(96, 64, [116, 192, 252]);
-const STICKER = pngBytes(64, 64, [255, 212, 59]);
+// A real WebP (the upload route checks a file's first bytes), encoded by
+// Chromium itself on the first use.
+let STICKER = Buffer.alloc(0);
+async function webpSticker() {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64;
+    canvas.height = 64;
+    const context = canvas.getContext("2d");
+    context.fillStyle = "rgb(255, 212, 59)";
+    context.fillRect(0, 0, 64, 64);
+    return canvas.toDataURL("image/webp");
+  });
+  assert(dataUrl.startsWith("data:image/webp;base64,"), `Chromium encoded ${dataUrl.slice(0, 30)}`);
+  return Buffer.from(dataUrl.slice("data:image/webp;base64,".length), "base64");
+}
 const SOUND = wavBytes();
 const PDF = Buffer.from(`%PDF-1.4\n% e2e invoice ${RUN}\n%%EOF\n`);
 
@@ -467,6 +482,7 @@ await test("the inbox draws every kind of message, with screenshots", async () =
   kindsConversationUrl = `/conversations/${conversationId}`;
   // The files go through POST /media, so the rows name objects GET /messages/{id}/media serves.
   const uploaded = {};
+  STICKER = await webpSticker();
   for (const [name, bytes, type, filename] of [
     ["image", PICTURE, "image/png", "lamp.png"],
     ["sticker", STICKER, "image/webp", "sticker.webp"],

@@ -854,7 +854,7 @@ async fn rich_messages_travel_through_the_whole_stack() {
     );
     let sent = transcript(&daemon, to, &contact).await;
     assert!(
-        sent.iter().any(|entry| entry["direction"] == "outbound"
+        sent.iter().any(|entry| entry["direction"] == "to_contact"
             && entry["content"]["kind"] == "location"
             && entry["content"]["name"] == "Demo shop"),
         "the contact received a location, not text: {sent:?}"

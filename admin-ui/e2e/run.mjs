@@ -218,6 +218,65 @@ function wavBytes() {
   return Buffer.concat([header, data]);
 }
 
+/** The Ogg page checksum: CRC-32 with polynomial 0x04c11db7, no reflection (RFC 3533). */
+function oggCrc(bytes) {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte << 24;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x80000000 ? ((crc << 1) ^ 0x04c11db7) >>> 0 : (crc << 1) >>> 0;
+  }
+  return crc >>> 0;
+}
+
+/** One Ogg page holding whole packets (each under 255 bytes). */
+function oggPage(packets, { granule, sequence, flags }) {
+  const header = Buffer.alloc(27);
+  header.write("OggS", 0, "ascii");
+  header.writeUInt8(flags, 5);
+  header.writeBigInt64LE(BigInt(granule), 6);
+  header.writeUInt32LE(0x7761626f, 14);
+  header.writeUInt32LE(sequence, 18);
+  header.writeUInt8(packets.length, 26);
+  const page = Buffer.concat([header, Buffer.from(packets.map((packet) => packet.length)), ...packets]);
+  page.writeUInt32LE(oggCrc(page), 22);
+  return page;
+}
+
+/**
+ * A one-second Ogg Opus voice note (RFC 7845): the identification and
+ * comment headers, then fifty 20 ms packets (a TOC byte each, CELT
+ * full-band, mono: frames the decoder conceals as silence).
+ */
+function oggOpusBytes() {
+  const head = Buffer.alloc(19);
+  head.write("OpusHead", 0, "ascii");
+  head.writeUInt8(1, 8);
+  head.writeUInt8(1, 9);
+  head.writeUInt16LE(312, 10);
+  head.writeUInt32LE(48000, 12);
+  const vendor = Buffer.from("wabot e2e");
+  const tags = Buffer.alloc(8 + 4 + vendor.length + 4);
+  tags.write("OpusTags", 0, "ascii");
+  tags.writeUInt32LE(vendor.length, 8);
+  vendor.copy(tags, 12);
+  const audio = Array.from({ length: 50 }, () => Buffer.from([0xf8]));
+  return Buffer.concat([
+    oggPage([head], { granule: 0, sequence: 0, flags: 0x02 }),
+    oggPage([tags], { granule: 0, sequence: 1, flags: 0 }),
+    oggPage(audio, { granule: 312 + 48000, sequence: 2, flags: 0x04 }),
+  ]);
+}
+
+/** An MP4 file's opening `ftyp` box (an upload's signature; not a playable video). */
+function mp4Bytes(size) {
+  const bytes = Buffer.alloc(size);
+  bytes.writeUInt32BE(24, 0);
+  bytes.write("ftypisom", 4, "ascii");
+  bytes.writeUInt32BE(0x200, 12);
+  bytes.write("isomiso2", 16, "ascii");
+  return bytes;
+}
+
 /** A SQL string literal. */
 function sqlString(value) {
   return value === null || value === undefined ? "null" : `'${String(value).replaceAll("'", "''")}'`;
@@ -417,6 +476,8 @@ async function webpSticker() {
   return Buffer.from(dataUrl.slice("data:image/webp;base64,".length), "base64");
 }
 const SOUND = wavBytes();
+const VOICE = oggOpusBytes();
+const VIDEO = mp4Bytes(1024);
 const PDF = Buffer.from(`%PDF-1.4\n% e2e invoice ${RUN}\n%%EOF\n`);
 
 /** Inserts rows into a conversation, a second apart, already routed; returns their ids by name. */
@@ -486,9 +547,9 @@ await test("the inbox draws every kind of message, with screenshots", async () =
   for (const [name, bytes, type, filename] of [
     ["image", PICTURE, "image/png", "lamp.png"],
     ["sticker", STICKER, "image/webp", "sticker.webp"],
-    ["voice", SOUND, "audio/ogg", "voice.ogg"],
+    ["voice", VOICE, "audio/ogg", "voice.ogg"],
     ["audio", SOUND, "audio/mpeg", "song.mp3"],
-    ["video", Buffer.alloc(1024), "video/mp4", "unboxing.mp4"],
+    ["video", VIDEO, "video/mp4", "unboxing.mp4"],
     ["document", PDF, "application/pdf", "invoice-42.pdf"],
   ]) {
     uploaded[name] = await uploadThroughApi(bytes, type, filename);
@@ -497,7 +558,7 @@ await test("the inbox draws every kind of message, with screenshots", async () =
   const rows = [
     { name: "image", content: { kind: "image", storage_key: key("image"), mime_type: "image/png", size_bytes: PICTURE.length, caption: "The broken lamp" } },
     { name: "sticker", content: { kind: "sticker", storage_key: key("sticker"), mime_type: "image/webp", size_bytes: STICKER.length } },
-    { name: "voice", content: { kind: "voice", storage_key: key("voice"), mime_type: "audio/ogg", size_bytes: SOUND.length } },
+    { name: "voice", content: { kind: "voice", storage_key: key("voice"), mime_type: "audio/ogg", size_bytes: VOICE.length } },
     { name: "audio", content: { kind: "audio", storage_key: key("audio"), mime_type: "audio/mpeg", size_bytes: SOUND.length, filename: "song.mp3" } },
     { name: "video", content: { kind: "video", storage_key: key("video"), mime_type: "video/mp4", size_bytes: 1024, caption: "Unboxing" } },
     { name: "video_too_big", content: { kind: "video", media_id: "1234567890", mime_type: "video/mp4", storage_error: "the file is over 16 MB, WhatsApp's limit for a video" } },

@@ -94,10 +94,13 @@ Talk to the demo bot on the demo number $DEMO_NUMBER as a simulated contact:
 
   ./scripts/contact.sh "hi"
   ./scripts/contact.sh "1"
+  ./scripts/contact.sh --location 38.7223,-9.1393         # the bot answers with the shop's pin
+  ./scripts/contact.sh --picture photo.jpg "my order"      # a JPEG or PNG of yours: stored in the media bucket, thanked for
+  ./scripts/contact.sh --button-reply 2 "Where are you?"   # a tap routes by its id
 
-See the rows it wrote:
+See the rows it wrote (docs/messages.md explains content):
 
-  psql postgresql://postgres:postgres@127.0.0.1:$DB_PORT/postgres -c "select direction, body, status from messages order by created_at"
+  psql postgresql://postgres:postgres@127.0.0.1:$DB_PORT/postgres -c "select direction, type, body, status, content from messages order by created_at"
 
 Stop everything with ./scripts/dev.sh stop
 MSG

@@ -93,10 +93,9 @@ The local stack is up ($(( $(date +%s) - started_at )) s).
 Talk to the demo bot on the demo number $DEMO_NUMBER as a simulated contact:
 
   ./scripts/contact.sh "hi"
-  ./scripts/contact.sh "1"
+  ./scripts/contact.sh --button-reply 1 "Opening hours"   # a tap on the menu routes by its id
   ./scripts/contact.sh --location 38.7223,-9.1393         # the bot answers with the shop's pin
   ./scripts/contact.sh --picture photo.jpg "my order"      # a JPEG or PNG of yours: stored in the media bucket, thanked for
-  ./scripts/contact.sh --button-reply 2 "Where are you?"   # a tap routes by its id
 
 See the rows it wrote (docs/messages.md explains content):
 

@@ -260,6 +260,10 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
     number_id: uuid,
     conversation_id: nullableUuid,
     direction: { type: "string", enum: ["inbound", "outbound"] },
+    wa_message_id: {
+      type: ["string", "null"],
+      description: "WhatsApp's id of the message (what a quote or a reaction names); null until sent.",
+    },
     type: { type: "string", description: "The content's kind." },
     body: { type: "string", description: "The words a person reads (the content's summary)." },
     content: ref("Content"),

@@ -60,6 +60,7 @@ const MESSAGE_COLUMNS = [
   "number_id",
   "conversation_id",
   "direction",
+  "wa_message_id",
   "type",
   "body",
   "content",

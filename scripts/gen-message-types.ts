@@ -59,7 +59,7 @@ const kindsInOrder = (JSON.parse(await Deno.readTextFile(schemaPath)).oneOf as S
 const limitsSource = `
 /** Every kind, in the model's order. */
 export const CONTENT_KINDS = ${JSON.stringify(kindsInOrder)} as const;
-`+`
+` + `
 /** WhatsApp's limits, as crates/message-model/src/limits.rs states them. */
 export const MESSAGE_LIMITS = ${JSON.stringify(limits, null, 2)} as const;
 

@@ -59,6 +59,11 @@ const kindsInOrder = (JSON.parse(await Deno.readTextFile(schemaPath)).oneOf as S
 const limitsSource = `
 /** Every kind, in the model's order. */
 export const CONTENT_KINDS = ${JSON.stringify(kindsInOrder)} as const;
+
+/** The media kinds (a file with a MIME type), as limits.rs lists them. */
+export const MEDIA_KINDS = ${
+  JSON.stringify(limits.media.map((limit: { kind: string }) => limit.kind))
+} as const;
 ` + `
 /** WhatsApp's limits, as crates/message-model/src/limits.rs states them. */
 export const MESSAGE_LIMITS = ${JSON.stringify(limits, null, 2)} as const;

@@ -18,21 +18,15 @@
 
 import * as validators from "./generated/message-content-validate.ts";
 import { checkContent, type ContentProblem } from "./routing.ts";
-import { MEDIA_KINDS } from "./whatsapp-limits.ts";
+import { CONTENT_KINDS } from "./message-content.ts";
 
 export type { ContentProblem } from "./routing.ts";
 
-/** The kinds a member may send. */
-export const OUTBOUND_KINDS = [
-  "text",
-  ...MEDIA_KINDS,
-  "location",
-  "contacts",
-  "reaction",
-  "buttons",
-  "list",
-  "template",
-] as const;
+/** The kinds only ever received (`check_outbound` refuses them as `inbound_only`). */
+const INBOUND_ONLY: readonly string[] = ["button_reply", "list_reply", "system", "unknown"];
+
+/** The kinds a member may send: the model's kinds but those only received. */
+export const OUTBOUND_KINDS = CONTENT_KINDS.filter((kind) => !INBOUND_ONLY.includes(kind));
 
 /** One error of an Ajv validator (the fields this module reads). */
 interface SchemaError {

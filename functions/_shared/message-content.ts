@@ -575,6 +575,9 @@ export const CONTENT_KINDS = [
   "unknown",
 ] as const;
 
+/** The media kinds (a file with a MIME type), as limits.rs lists them. */
+export const MEDIA_KINDS = ["image", "video", "audio", "voice", "document", "sticker"] as const;
+
 /** WhatsApp's limits, as crates/message-model/src/limits.rs states them. */
 export const MESSAGE_LIMITS = {
   "max_text_chars": 4096,

@@ -9,10 +9,9 @@
  * @module
  */
 
-import { MESSAGE_LIMITS } from "./message-content.ts";
+import { MEDIA_KINDS, MESSAGE_LIMITS } from "./message-content.ts";
 
-/** The media kinds. */
-export const MEDIA_KINDS = ["image", "video", "audio", "voice", "document", "sticker"] as const;
+export { MEDIA_KINDS } from "./message-content.ts";
 
 /** A media kind. */
 export type MediaKind = typeof MEDIA_KINDS[number];

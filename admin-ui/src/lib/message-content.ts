@@ -36,8 +36,10 @@ export type {
   TemplateParameter,
 } from "@/generated/message-content";
 
-/** The media kinds: a file with a MIME type, stored or referenced. */
-export const MEDIA_KINDS = ["image", "video", "audio", "voice", "document", "sticker"] as const;
+import { CONTENT_KINDS, MEDIA_KINDS } from "@/generated/message-content";
+
+/** The media kinds: a file with a MIME type, stored or referenced (generated from limits.rs). */
+export { MEDIA_KINDS };
 export type MediaKind = (typeof MEDIA_KINDS)[number];
 
 /** A template's name, language and parameters (the model's `Template`). */
@@ -59,20 +61,7 @@ export function isMedia(content: Content): content is MediaContent {
   return isMediaKind(content.kind);
 }
 
-const KNOWN_KINDS: ReadonlySet<string> = new Set([
-  "text",
-  ...MEDIA_KINDS,
-  "location",
-  "contacts",
-  "reaction",
-  "button_reply",
-  "list_reply",
-  "buttons",
-  "list",
-  "template",
-  "system",
-  "unknown",
-]);
+const KNOWN_KINDS: ReadonlySet<string> = new Set(CONTENT_KINDS);
 
 /** The fields of a message the helpers read (the admin API's `Message`). */
 export interface MessageLike {

@@ -25,25 +25,38 @@
  * @module
  */
 
-/** The machine-readable error codes. */
-export type ErrorCode =
-  | "invalid_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "method_not_allowed"
-  | "conflict"
-  | "payload_too_large"
-  | "invalid_definition"
-  | "unsupported_media_type"
-  | "invalid_content"
-  | "window_closed"
-  | "template_not_approved"
-  | "template_parameters"
-  | "storage_unavailable"
-  | "upstream_error"
-  | "daemon_unreachable"
-  | "internal";
+/** The machine-readable error codes (the admin API's and the messaging API's). */
+export const ERROR_CODES = [
+  "invalid_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "conflict",
+  "payload_too_large",
+  "invalid_definition",
+  "unsupported_media_type",
+  "invalid_content",
+  "window_closed",
+  "template_not_approved",
+  "template_parameters",
+  "storage_unavailable",
+  "upstream_error",
+  "daemon_unreachable",
+  "internal",
+  // The messaging API's own (functions/messages-api, docs/integration.md).
+  "insufficient_scope",
+  "number_not_allowed",
+  "rate_limited",
+  "opted_out",
+  "idempotency_key_reused",
+  "unknown_number",
+  "number_not_connected",
+  "conversation_taken_over",
+] as const;
+
+/** A machine-readable error code. */
+export type ErrorCode = typeof ERROR_CODES[number];
 
 /** An error answered as `{"error": {"code", "message", "details"}}`. */
 export class ApiError extends Error {

@@ -10,6 +10,7 @@ import { adminRoutes } from "./routes/admin.ts";
 import { alertRoutes } from "./routes/alerts.ts";
 import { botRoutes } from "./routes/bots.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
+import { integrationRoutes } from "./routes/integrations.ts";
 import { mediaRoutes } from "./routes/media.ts";
 import { numberRoutes } from "./routes/numbers.ts";
 import { templateRoutes } from "./routes/templates.ts";
@@ -23,4 +24,5 @@ export const ROUTES: RouteDefinition[] = [
   ...mediaRoutes,
   ...alertRoutes,
   ...adminRoutes,
+  ...integrationRoutes,
 ];

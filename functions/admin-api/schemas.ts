@@ -6,6 +6,7 @@
  */
 
 import type { Schema } from "./api.ts";
+import { ERROR_CODES } from "./errors.ts";
 import { CONTENT_KINDS } from "../_shared/message-content.ts";
 import { MEDIA_KINDS } from "../_shared/whatsapp-limits.ts";
 
@@ -51,30 +52,119 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
     error: object({
       code: {
         type: "string",
-        enum: [
-          "invalid_request",
-          "unauthorized",
-          "forbidden",
-          "not_found",
-          "method_not_allowed",
-          "conflict",
-          "payload_too_large",
-          "invalid_definition",
-          "unsupported_media_type",
-          "invalid_content",
-          "window_closed",
-          "template_not_approved",
-          "template_parameters",
-          "storage_unavailable",
-          "upstream_error",
-          "daemon_unreachable",
-          "internal",
-        ],
+        enum: [...ERROR_CODES],
       },
       message: { type: "string" },
       details: { type: ["object", "null"], additionalProperties: true },
     }),
   }),
+  ApiKey: object({
+    id: uuid,
+    name: { type: "string" },
+    prefix: { type: "string", pattern: "^wbk_[0-9a-f]{8}$", description: "The key's public part." },
+    scopes: {
+      type: "array",
+      items: {
+        type: "string",
+        enum: [
+          "messages:send",
+          "messages:read",
+          "contacts:read",
+          "webhooks:manage",
+          "conversations:override_handoff",
+        ],
+      },
+    },
+    number_ids: {
+      type: ["array", "null"],
+      items: uuid,
+      description: "The numbers it may use; null for all.",
+    },
+    rate_limit_per_minute: { type: "integer" },
+    expires_at: nullableTimestamp,
+    revoked_at: nullableTimestamp,
+    revoked_by: nullableUuid,
+    created_by: nullableUuid,
+    created_at: timestamp,
+    last_used_at: nullableTimestamp,
+    status: { type: "string", enum: ["active", "expired", "revoked"] },
+  }),
+  ApiKeyCreated: {
+    allOf: [
+      { $ref: "#/components/schemas/ApiKey" },
+      object({
+        key: {
+          type: "string",
+          pattern: "^wbk_[0-9a-f]{8}_[0-9a-f]{48}$",
+          description: "The whole key, shown this once; only its hash is stored.",
+        },
+      }),
+    ],
+  },
+  WebhookSubscription: object({
+    id: uuid,
+    name: { type: "string" },
+    url: { type: "string" },
+    events: { type: "array", items: { type: "string" } },
+    number_ids: { type: ["array", "null"], items: uuid },
+    status: { type: "string", enum: ["active", "paused"] },
+    paused_reason: { type: ["string", "null"] },
+    paused_at: nullableTimestamp,
+    consecutive_failures: { type: "integer" },
+    failing_since: nullableTimestamp,
+    api_key_id: nullableUuid,
+    created_by: nullableUuid,
+    created_at: timestamp,
+    updated_at: timestamp,
+  }),
+  WebhookSubscriptionWithSecret: {
+    allOf: [
+      { $ref: "#/components/schemas/WebhookSubscription" },
+      object({
+        secret: {
+          type: "string",
+          pattern: "^whsec_[A-Za-z0-9+/]{43}=$",
+          description: "The Standard Webhooks signing secret, shown this once.",
+        },
+      }),
+    ],
+  },
+  WebhookDelivery: object({
+    id: { type: "integer" },
+    subscription_id: uuid,
+    event_id: { type: "string" },
+    event_type: { type: "string" },
+    status: { type: "string", enum: ["pending", "delivered", "dead"] },
+    attempts: { type: "integer" },
+    next_attempt_at: timestamp,
+    last_response_status: { type: ["integer", "null"] },
+    last_error: { type: ["string", "null"] },
+    replay_of: { type: ["integer", "null"] },
+    created_at: timestamp,
+    delivered_at: nullableTimestamp,
+    dead_at: nullableTimestamp,
+  }, ["event_type"]),
+  WebhookDeliveryDetail: {
+    allOf: [
+      { $ref: "#/components/schemas/WebhookDelivery" },
+      object({
+        event: object({ id: { type: "string" }, type: { type: "string" }, created_at: timestamp, data: {} }),
+        attempts: {
+          type: "array",
+          items: object({
+            id: { type: "integer" },
+            attempt: { type: "integer" },
+            started_at: timestamp,
+            duration_ms: { type: "integer" },
+            response_status: { type: ["integer", "null"] },
+            error: { type: ["string", "null"] },
+            response_excerpt: { type: ["string", "null"] },
+          }),
+        },
+      }),
+    ],
+  },
+  ReplayResult: object({ replayed: { type: "integer", description: "How many deliveries were queued." } }),
   GatewayError: {
     ...object({ code: { type: "integer", enum: [401] }, message: { type: "string" } }),
     description:

@@ -19,7 +19,7 @@
  *    two relays (two calls of this function, or this function and a
  *    daemon) never hold the same row;
  * 2. each row goes to the topic handler its `target` names
- *    (`route-message`, `health-check`, `alert-dispatch`), imported from
+ *    (`route-message`, `health-check`, `alert-dispatch`, `webhook-dispatch`), imported from
  *    those functions and called directly with `{"outbox_id", ...payload}`,
  *    a few at a time;
  * 3. a 2xx outcome is recorded with `private.record_outbox_delivery`,
@@ -46,12 +46,14 @@ import type { TopicHandler, WorkerOutcome } from "../_shared/worker.ts";
 import { handleAlertDispatch } from "../alert-dispatch/index.ts";
 import { handleHealthCheck } from "../health-check/index.ts";
 import { handleRouteMessage } from "../route-message/index.ts";
+import { handleWebhookDispatch } from "../webhook-dispatch/index.ts";
 
 /** The handler for each delivery target. */
 export const TOPIC_HANDLERS: Readonly<Record<string, TopicHandler>> = {
   "route-message": handleRouteMessage,
   "health-check": handleHealthCheck,
   "alert-dispatch": handleAlertDispatch,
+  "webhook-dispatch": handleWebhookDispatch,
 };
 
 /** Rows claimed per round. */

@@ -41,6 +41,7 @@ function concretePath(template: string): string {
   return template
     .replace("{action}", "restart")
     .replace("{outbox_id}", "1")
+    .replace("{delivery_id}", "1")
     .replace(/\{[a-z_]+\}/g, () => crypto.randomUUID());
 }
 
@@ -1162,6 +1163,107 @@ Deno.test("admin API", async (t) => {
         );
       },
     );
+
+    await t.step("integrations: API keys and webhook subscriptions, admins only", async () => {
+      const numberId = await fixtures.number(null);
+      const created = await as("admin", "POST", "/api-keys", {
+        body: { name: "crm", scopes: ["messages:send", "messages:read"], number_ids: [numberId] },
+        operationId: "createApiKey",
+      });
+      expectStatus(created, 201);
+      const key = created.json as { id: string; key: string; prefix: string; status: string };
+      match(key.key, /^wbk_[0-9a-f]{8}_[0-9a-f]{48}$/);
+      ok(key.key.startsWith(`${key.prefix}_`), "the prefix is the key's start");
+      equal(key.status, "active");
+      const operatorTry = await as("operator", "POST", "/api-keys", {
+        body: { name: "x", scopes: ["messages:send"] },
+      });
+      expectStatus(operatorTry, 403);
+      const listed = await as("admin", "GET", "/api-keys", { operationId: "listApiKeys" });
+      expectStatus(listed, 200);
+      ok(!listed.text.includes(key.key.slice(13)), "a list never holds the key");
+      ok(!listed.text.includes("key_hash"), "nor its hash");
+      const read = await as("admin", "GET", `/api-keys/${key.id}`, { operationId: "getApiKey" });
+      expectStatus(read, 200);
+      const revoked = await as("admin", "POST", `/api-keys/${key.id}/revoke`, {
+        operationId: "revokeApiKey",
+      });
+      expectStatus(revoked, 200);
+      equal((revoked.json as { status: string }).status, "revoked");
+      const audit = await db`
+        select action from public.audit_log_entries where target_table = 'api_keys' and target_id = ${key.id}
+        order by id`;
+      deepStrictEqual(audit.map((row) => row.action), ["api_keys.insert", "api_keys.update"]);
+      const [auditRow] = await db`
+        select details::text as details from public.audit_log_entries
+        where target_table = 'api_keys' and target_id = ${key.id} order by id limit 1`;
+      ok(!String(auditRow.details).match(/[0-9a-f]{64}/), "the audit log holds no hash");
+
+      const receiver = startTestServer(() => new Response("ok"));
+      servers.push(receiver);
+      const badUrl = await as("admin", "POST", "/webhooks", {
+        body: { name: "metadata", url: "http://169.254.169.254/latest", events: ["message.received"] },
+      });
+      expectStatus(badUrl, 400);
+      equal((badUrl.json as { error: { details: { field: string } } }).error.details.field, "url");
+      const hook = await as("admin", "POST", "/webhooks", {
+        body: {
+          name: "crm",
+          url: `${receiver.url}/hook`,
+          events: ["message.received"],
+          number_ids: [numberId],
+        },
+        operationId: "createWebhook",
+      });
+      expectStatus(hook, 201);
+      const subscription = hook.json as { id: string; secret: string };
+      match(subscription.secret, /^whsec_/);
+      const webhookPath = `/webhooks/${subscription.id}`;
+      expectStatus(await as("admin", "GET", "/webhooks", { operationId: "listWebhooks" }), 200);
+      const got = await as("admin", "GET", webhookPath, { operationId: "getWebhook" });
+      ok(!got.text.includes(subscription.secret), "the secret is shown once");
+      const patched = await as("admin", "PATCH", webhookPath, {
+        body: { events: ["message.received", "message.sent"], status: "paused" },
+        operationId: "updateWebhook",
+      });
+      expectStatus(patched, 200);
+      equal((patched.json as { status: string }).status, "paused");
+      expectStatus(await as("admin", "PATCH", webhookPath, { body: { status: "active" } }), 200);
+      const rotated = await as("admin", "POST", `${webhookPath}/rotate-secret`, {
+        operationId: "rotateWebhookSecret",
+      });
+      expectStatus(rotated, 200);
+      notEqual((rotated.json as { secret: string }).secret, subscription.secret);
+      const tested = await as("admin", "POST", `${webhookPath}/test`, { operationId: "testWebhook" });
+      expectStatus(tested, 202);
+      const deliveryId = (tested.json as { id: number }).id;
+      const deliveries = await as("admin", "GET", `${webhookPath}/deliveries`, {
+        operationId: "listWebhookDeliveries",
+      });
+      expectStatus(deliveries, 200);
+      equal((deliveries.json as { data: unknown[] }).data.length, 1);
+      const delivery = await as("admin", "GET", `${webhookPath}/deliveries/${deliveryId}`, {
+        operationId: "getWebhookDelivery",
+      });
+      expectStatus(delivery, 200);
+      equal((delivery.json as { event: { type: string } }).event.type, "webhook.test");
+      const replayed = await as("admin", "POST", `${webhookPath}/deliveries/${deliveryId}/replay`, {
+        operationId: "replayWebhookDelivery",
+      });
+      expectStatus(replayed, 202);
+      equal((replayed.json as { replay_of: number }).replay_of, deliveryId);
+      const range = await as("admin", "POST", `${webhookPath}/replay`, {
+        body: { since: new Date(Date.now() - 3600_000).toISOString() },
+        operationId: "replayWebhookEvents",
+      });
+      expectStatus(range, 202);
+      equal((range.json as { replayed: number }).replayed, 1, "one event (the test event) in the range");
+      const viewerTry = await as("viewer", "GET", `${webhookPath}/deliveries`);
+      expectStatus(viewerTry, 403);
+      const removed = await as("admin", "DELETE", webhookPath, { operationId: "deleteWebhook" });
+      expectStatus(removed, 200);
+      expectStatus(await as("admin", "GET", webhookPath), 404);
+    });
 
     await t.step("me: the caller's identity and role", async () => {
       const me = await as("outsider", "GET", "/me", { operationId: "getMe" });

@@ -18,19 +18,22 @@ import {
   queryText,
   queryUuid,
   type RouteDefinition,
-  text,
   toPage,
   uuidParam,
 } from "../api.ts";
-import { ApiError, conflict, invalid, notFound } from "../errors.ts";
+import { conflict, notFound } from "../errors.ts";
 import { pageOf, ref } from "../schemas.ts";
-import { checkOutbound } from "../../_shared/content-check.ts";
-import { type FetchedMedia, fetchMediaUrl, MediaFetchError } from "../../_shared/media-fetch.ts";
-import { mediaStore } from "../../_shared/media.ts";
-import { checkTemplateParameters, type ParameterSpec } from "../../_shared/templates.ts";
-import { serviceWindow, windowClosedMessage } from "../../_shared/window.ts";
-import { isMediaKind, type MediaKind } from "../../_shared/whatsapp-limits.ts";
-import { storeUpload } from "./media.ts";
+import {
+  checkWindowAndTemplate,
+  insertMessage,
+  MAX_TEXT_CHARACTERS,
+  quotedWaMessageId,
+  readContent,
+  readReplyTo,
+  refuseProblems,
+  type SendScope,
+  settleContent,
+} from "../send.ts";
 
 const MODES = ["bot", "human", "closed"] as const;
 
@@ -79,7 +82,7 @@ const MESSAGE_COLUMNS = [
 ];
 
 /** The longest reply an agent may send (WhatsApp's limit for a text message). */
-const MAX_REPLY_CHARACTERS = 4096;
+const MAX_REPLY_CHARACTERS = MAX_TEXT_CHARACTERS;
 
 async function readConversation(context: Context, conversationId: string): Promise<Record<string, unknown>> {
   const [conversation] = await context.tx`
@@ -299,22 +302,8 @@ export const conversationRoutes: RouteDefinition[] = [
       const conversationId = uuidParam(context, "conversation_id");
       const body = await context.body();
       onlyFields(body, ["body", "content", "reply_to"]);
-      const replyTo = body.reply_to === undefined ? undefined : body.reply_to;
-      if (replyTo !== undefined && (typeof replyTo !== "string" || !/^[0-9a-f-]{36}$/i.test(replyTo))) {
-        throw invalid("reply_to must be a message's UUID", "reply_to");
-      }
-      let content: Record<string, unknown>;
-      if (body.content !== undefined) {
-        if (body.body !== undefined) throw invalid("send either body or content, not both", "body");
-        if (typeof body.content !== "object" || body.content === null || Array.isArray(body.content)) {
-          throw invalid('content must be a JSON object with a "kind"', "content");
-        }
-        content = { ...body.content as Record<string, unknown> };
-      } else {
-        const reply = text(body, "body", { min: 1, max: MAX_REPLY_CHARACTERS });
-        if (reply.trim() === "") throw invalid("body must not be blank", "body");
-        content = { kind: "text", text: reply };
-      }
+      const replyTo = readReplyTo(body);
+      let content = readContent(body, true);
       refuseProblems(content);
 
       const conversation = await readConversation(context, conversationId);
@@ -324,49 +313,16 @@ export const conversationRoutes: RouteDefinition[] = [
         });
       }
       if (conversation.opted_out) throw conflict("the contact opted out of messages");
-
-      const window = await serviceWindow(context.tx, conversationId);
-      if (content.kind === "template") {
-        // Templates are the Cloud API's: there they must be approved and
-        // synced; other transports render them as they can.
-        if (window?.applies) await checkTemplateSend(context, conversation.number_id as string, content);
-        await checkTemplateMedia(context, content);
-      } else if (window !== null && window.applies && !window.open) {
-        throw new ApiError(422, "window_closed", windowClosedMessage(window), {
-          field: "content",
-          window_closes_at: window.closesAt,
-        });
-      }
-
-      let contextWaMessageId: string | null = null;
-      if (replyTo !== undefined) {
-        const [quoted] = await context.tx`
-          select wa_message_id from public.messages
-          where id = ${replyTo as string}::uuid and conversation_id = ${conversationId}`;
-        if (quoted === undefined) {
-          throw new ApiError(422, "invalid_content", "reply_to names no message of this conversation", {
-            field: "reply_to",
-          });
-        }
-        if (quoted.wa_message_id === null) {
-          throw new ApiError(422, "invalid_content", "the quoted message has no WhatsApp id yet (not sent)", {
-            field: "reply_to",
-          });
-        }
-        contextWaMessageId = quoted.wa_message_id as string;
-      }
+      const scope: SendScope = { tx: context.tx, actorId: context.claims.sub };
+      await checkWindowAndTemplate(scope, conversationId, conversation.number_id as string, content, false);
+      const contextWaMessageId = await quotedWaMessageId(scope, conversationId, replyTo);
 
       // A file fetched from content.url is stored before the message is
       // written; it is deleted again when the message cannot be.
-      let fetchedKey: string | null = null;
-      if (isMediaKind(content.kind)) {
-        const hadUrl = typeof content.url === "string" && typeof content.storage_key !== "string";
-        content = await settleMedia(context, content.kind, content);
-        if (hadUrl) fetchedKey = content.storage_key as string;
-        refuseProblems(content);
-      }
+      const settled = await settleContent(scope, content);
+      content = settled.content;
 
-      const [message] = await insertMessage(fetchedKey, async () =>
+      const [message] = await insertMessage(settled.fetchedKey, async () =>
         await context.tx`
         insert into public.messages
           (number_id, conversation_id, direction, contact_wa_id, body, content, context_wa_message_id,
@@ -379,156 +335,3 @@ export const conversationRoutes: RouteDefinition[] = [
     },
   },
 ];
-
-/**
- * Runs the message's insert; when it fails after a file was fetched and
- * stored for it, the object is deleted (its media_objects row rolls back
- * with the transaction).
- */
-async function insertMessage<T>(
-  fetchedKey: string | null,
-  insert: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await insert();
-  } catch (error) {
-    if (fetchedKey !== null) await mediaStore().delete(fetchedKey).catch(() => {});
-    throw error;
-  }
-}
-
-/** 422 `invalid_content` when WhatsApp would refuse the content: the first problem's path as `details.field`. */
-function refuseProblems(content: Record<string, unknown>): void {
-  const problems = checkOutbound(content);
-  if (problems.length === 0) return;
-  const errors = problems.map((problem) => ({
-    ...problem,
-    path: problem.path === "" ? "content" : `content.${problem.path}`,
-  }));
-  throw new ApiError(422, "invalid_content", `${errors[0].path}: ${errors[0].message}`, {
-    field: errors[0].path,
-    errors,
-  });
-}
-
-/**
- * A media send's file: a stored object (`storage_key`, which must have a
- * `media_objects` row; its type, size and hash are filled from it) or a
- * `url`, fetched through the outbound-URL guard, checked and stored, so
- * the content names a storage key either way.
- */
-async function settleMedia(
-  context: Context,
-  kind: MediaKind,
-  content: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  if (typeof content.storage_key === "string") {
-    const [object] = await context.tx`
-      select storage_key, mime_type, size_bytes, sha256, filename from public.media_objects
-      where storage_key = ${content.storage_key}`;
-    if (object === undefined) {
-      throw new ApiError(
-        422,
-        "invalid_content",
-        `content.storage_key: no stored file ${content.storage_key}`,
-        {
-          field: "content.storage_key",
-        },
-      );
-    }
-    return {
-      ...content,
-      mime_type: object.mime_type,
-      size_bytes: Number(object.size_bytes),
-      sha256: object.sha256,
-      filename: content.filename ?? object.filename ?? undefined,
-    };
-  }
-  if (typeof content.url !== "string") return content;
-  let fetched: FetchedMedia;
-  try {
-    fetched = await fetchMediaUrl(
-      content.url,
-      kind,
-      typeof content.mime_type === "string" ? content.mime_type : null,
-    );
-  } catch (error) {
-    if (!(error instanceof MediaFetchError)) throw error;
-    throw error.status === 413
-      ? new ApiError(413, "payload_too_large", `content.url: ${error.message}`, {
-        field: "content.url",
-        max_bytes: error.maxBytes,
-      })
-      : new ApiError(422, "invalid_content", `content.url: ${error.message}`, { field: "content.url" });
-  }
-  const { bytes } = fetched;
-  const filename = typeof content.filename === "string" ? content.filename : null;
-  const stored = await storeUpload(context, { bytes, mimeType: fetched.mimeType, kind, filename }, {
-    type: "content.mime_type",
-    size: "content.url",
-  });
-  const { url: _, ...rest } = content;
-  return {
-    ...rest,
-    storage_key: stored.storage_key,
-    mime_type: stored.mime_type,
-    size_bytes: stored.size_bytes,
-    sha256: stored.sha256,
-  };
-}
-
-/**
- * A template's header media named by `storage_key` must be a stored file
- * (422 naming its path); its type and size are filled from the row and
- * checked again.
- */
-async function checkTemplateMedia(context: Context, content: Record<string, unknown>) {
-  const components = Array.isArray(content.components) ? content.components : [];
-  for (const [c, component] of components.entries()) {
-    const parameters = Array.isArray(component?.parameters) ? component.parameters : [];
-    for (const [p, parameter] of parameters.entries()) {
-      const media = parameter?.media as Record<string, unknown> | undefined;
-      if (typeof media?.storage_key !== "string") continue;
-      const path = `content.components[${c}].parameters[${p}].media.storage_key`;
-      const [object] = await context.tx`
-        select mime_type, size_bytes, sha256 from public.media_objects where storage_key = ${media.storage_key}`;
-      if (object === undefined) {
-        throw new ApiError(422, "invalid_content", `${path}: no stored file ${media.storage_key}`, {
-          field: path,
-        });
-      }
-      Object.assign(media, {
-        mime_type: object.mime_type,
-        size_bytes: Number(object.size_bytes),
-        sha256: object.sha256,
-      });
-    }
-  }
-  refuseProblems(content);
-}
-
-/**
- * A template send must name an APPROVED template of the number (422
- * `template_not_approved` naming `content.name`) and fill its parameters
- * (422 `template_parameters` naming the component).
- */
-async function checkTemplateSend(context: Context, numberId: string, content: Record<string, unknown>) {
-  const [template] = await context.tx`
-    select status, parameter_spec from public.message_templates
-    where number_id = ${numberId} and name = ${content.name as string} and language = ${content
-    .language as string}`;
-  if (template === undefined || template.status !== "APPROVED") {
-    throw new ApiError(
-      422,
-      "template_not_approved",
-      template === undefined
-        ? `content.name: the number has no template ${content.name} in ${content.language}; sync its templates (POST /numbers/{id}/templates/sync) or pick an approved one`
-        : `content.name: the template ${content.name} (${content.language}) is ${template.status}, not APPROVED`,
-      { field: "content.name", status: template?.status ?? null },
-    );
-  }
-  const problem = checkTemplateParameters(content, template.parameter_spec as ParameterSpec[]);
-  if (problem !== null) {
-    throw new ApiError(422, problem.code, `${problem.field}: ${problem.message}`, { field: problem.field });
-  }
-}

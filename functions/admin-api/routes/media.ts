@@ -27,6 +27,7 @@ import {
   mimeEssence,
   mimeProblem,
 } from "../../_shared/whatsapp-limits.ts";
+import type { Tx } from "../../_shared/db.ts";
 import type { Context, RouteDefinition } from "../api.ts";
 import { ApiError, invalid, notFound } from "../errors.ts";
 import { ref } from "../schemas.ts";
@@ -99,7 +100,7 @@ export interface StoredMedia {
  * fails; the object is deleted again when its row cannot be written.
  */
 export async function storeUpload(
-  context: Context,
+  context: { tx: Tx; actorId: string | null },
   file: { bytes: Uint8Array; mimeType: string; kind: MediaKind; filename: string | null },
   fields: { type: string; size: string },
 ): Promise<StoredMedia> {
@@ -142,13 +143,15 @@ export async function storeUpload(
   try {
     // media_objects is written by the service role only; the caller's
     // role was checked by the router.
+    const [{ role }] = await context.tx`select current_user as role`;
     await context.tx`set local role service_role`;
     await context.tx`
       insert into public.media_objects
         (storage_key, kind, mime_type, size_bytes, sha256, filename, source, created_by)
       values (${storageKey}, ${kind}, ${mimeType}, ${bytes.byteLength}, ${sha256}, ${filename},
-              'upload', ${context.claims.sub})`;
-    await context.tx`set local role authenticated`;
+              'upload', ${context.actorId})`;
+    // Back to the caller's role (authenticated in the admin API).
+    if (role !== "service_role") await context.tx`set local role authenticated`;
   } catch (error) {
     await mediaStore().delete(storageKey).catch(() => {});
     throw error;
@@ -300,7 +303,12 @@ export const mediaRoutes: RouteDefinition[] = [
         if (error instanceof BodyTooLargeError) throw tooLarge();
         throw error;
       }
-      const stored = await storeUpload(context, { bytes, mimeType, kind, filename }, {
+      const stored = await storeUpload({ tx: context.tx, actorId: context.claims.sub }, {
+        bytes,
+        mimeType,
+        kind,
+        filename,
+      }, {
         type: "content-type",
         size: "body",
       });

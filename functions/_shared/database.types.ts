@@ -217,6 +217,54 @@ export type Database = {
           },
         ];
       };
+      api_keys: {
+        Row: {
+          created_at: string;
+          created_by: string | null;
+          expires_at: string | null;
+          id: string;
+          key_hash: string;
+          last_used_at: string | null;
+          name: string;
+          number_ids: (string)[] | null;
+          prefix: string;
+          rate_limit_per_minute: number;
+          revoked_at: string | null;
+          revoked_by: string | null;
+          scopes: (string)[];
+        };
+        Insert: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at?: string | null;
+          id?: string;
+          key_hash: string;
+          last_used_at?: string | null;
+          name: string;
+          number_ids?: (string)[] | null;
+          prefix: string;
+          rate_limit_per_minute?: number;
+          revoked_at?: string | null;
+          revoked_by?: string | null;
+          scopes: (string)[];
+        };
+        Update: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at?: string | null;
+          id?: string;
+          key_hash?: string;
+          last_used_at?: string | null;
+          name?: string;
+          number_ids?: (string)[] | null;
+          prefix?: string;
+          rate_limit_per_minute?: number;
+          revoked_at?: string | null;
+          revoked_by?: string | null;
+          scopes?: (string)[];
+        };
+        Relationships: [];
+      };
       audit_log_entries: {
         Row: {
           action: string;
@@ -625,6 +673,7 @@ export type Database = {
       };
       messages: {
         Row: {
+          api_key_id: string | null;
           attempts: number;
           author_id: string | null;
           body: string;
@@ -654,6 +703,7 @@ export type Database = {
           wa_message_id: string | null;
         };
         Insert: {
+          api_key_id?: string | null;
           attempts?: number;
           author_id?: string | null;
           body?: string;
@@ -683,6 +733,7 @@ export type Database = {
           wa_message_id?: string | null;
         };
         Update: {
+          api_key_id?: string | null;
           attempts?: number;
           author_id?: string | null;
           body?: string;
@@ -712,6 +763,13 @@ export type Database = {
           wa_message_id?: string | null;
         };
         Relationships: [
+          {
+            foreignKeyName: "messages_api_key_id_fkey";
+            columns: ["api_key_id"];
+            isOneToOne: false;
+            referencedRelation: "api_keys";
+            referencedColumns: ["id"];
+          },
           {
             foreignKeyName: "messages_conversation_id_fkey";
             columns: ["conversation_id"];
@@ -1042,6 +1100,218 @@ export type Database = {
             columns: ["number_id"];
             isOneToOne: true;
             referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      webhook_deliveries: {
+        Row: {
+          attempts: number;
+          created_at: string;
+          dead_at: string | null;
+          delivered_at: string | null;
+          event_id: string;
+          id: number;
+          last_error: string | null;
+          last_response_status: number | null;
+          next_attempt_at: string;
+          ordering_key: string;
+          replay_of: number | null;
+          status: string;
+          subscription_id: string;
+        };
+        Insert: {
+          attempts?: number;
+          created_at?: string;
+          dead_at?: string | null;
+          delivered_at?: string | null;
+          event_id: string;
+          id?: never;
+          last_error?: string | null;
+          last_response_status?: number | null;
+          next_attempt_at?: string;
+          ordering_key: string;
+          replay_of?: number | null;
+          status?: string;
+          subscription_id: string;
+        };
+        Update: {
+          attempts?: number;
+          created_at?: string;
+          dead_at?: string | null;
+          delivered_at?: string | null;
+          event_id?: string;
+          id?: never;
+          last_error?: string | null;
+          last_response_status?: number | null;
+          next_attempt_at?: string;
+          ordering_key?: string;
+          replay_of?: number | null;
+          status?: string;
+          subscription_id?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "webhook_deliveries_event_id_fkey";
+            columns: ["event_id"];
+            isOneToOne: false;
+            referencedRelation: "webhook_events";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "webhook_deliveries_replay_of_fkey";
+            columns: ["replay_of"];
+            isOneToOne: false;
+            referencedRelation: "webhook_deliveries";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "webhook_deliveries_subscription_id_fkey";
+            columns: ["subscription_id"];
+            isOneToOne: false;
+            referencedRelation: "webhook_subscriptions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      webhook_delivery_attempts: {
+        Row: {
+          attempt: number;
+          delivery_id: number;
+          duration_ms: number;
+          error: string | null;
+          id: number;
+          response_excerpt: string | null;
+          response_status: number | null;
+          started_at: string;
+        };
+        Insert: {
+          attempt: number;
+          delivery_id: number;
+          duration_ms: number;
+          error?: string | null;
+          id?: never;
+          response_excerpt?: string | null;
+          response_status?: number | null;
+          started_at?: string;
+        };
+        Update: {
+          attempt?: number;
+          delivery_id?: number;
+          duration_ms?: number;
+          error?: string | null;
+          id?: never;
+          response_excerpt?: string | null;
+          response_status?: number | null;
+          started_at?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "webhook_delivery_attempts_delivery_id_fkey";
+            columns: ["delivery_id"];
+            isOneToOne: false;
+            referencedRelation: "webhook_deliveries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      webhook_events: {
+        Row: {
+          conversation_id: string | null;
+          created_at: string;
+          data: Json;
+          id: string;
+          number_id: string | null;
+          type: string;
+        };
+        Insert: {
+          conversation_id?: string | null;
+          created_at?: string;
+          data: Json;
+          id?: string;
+          number_id?: string | null;
+          type: string;
+        };
+        Update: {
+          conversation_id?: string | null;
+          created_at?: string;
+          data?: Json;
+          id?: string;
+          number_id?: string | null;
+          type?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "webhook_events_conversation_id_fkey";
+            columns: ["conversation_id"];
+            isOneToOne: false;
+            referencedRelation: "conversations";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "webhook_events_number_id_fkey";
+            columns: ["number_id"];
+            isOneToOne: false;
+            referencedRelation: "numbers";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      webhook_subscriptions: {
+        Row: {
+          api_key_id: string | null;
+          consecutive_failures: number;
+          created_at: string;
+          created_by: string | null;
+          events: (string)[];
+          failing_since: string | null;
+          id: string;
+          name: string;
+          number_ids: (string)[] | null;
+          paused_at: string | null;
+          paused_reason: string | null;
+          status: string;
+          updated_at: string;
+          url: string;
+        };
+        Insert: {
+          api_key_id?: string | null;
+          consecutive_failures?: number;
+          created_at?: string;
+          created_by?: string | null;
+          events: (string)[];
+          failing_since?: string | null;
+          id?: string;
+          name: string;
+          number_ids?: (string)[] | null;
+          paused_at?: string | null;
+          paused_reason?: string | null;
+          status?: string;
+          updated_at?: string;
+          url: string;
+        };
+        Update: {
+          api_key_id?: string | null;
+          consecutive_failures?: number;
+          created_at?: string;
+          created_by?: string | null;
+          events?: (string)[];
+          failing_since?: string | null;
+          id?: string;
+          name?: string;
+          number_ids?: (string)[] | null;
+          paused_at?: string | null;
+          paused_reason?: string | null;
+          status?: string;
+          updated_at?: string;
+          url?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "webhook_subscriptions_api_key_id_fkey";
+            columns: ["api_key_id"];
+            isOneToOne: false;
+            referencedRelation: "api_keys";
             referencedColumns: ["id"];
           },
         ];

@@ -73,7 +73,11 @@ select set_eq($$ select table_name, privilege_type from privilege_matrix where r
         ('number_pacing_states', 'SELECT'),
         ('numbers', 'DELETE'), ('numbers', 'SELECT'),
         ('runtime_instances', 'SELECT'),
-        ('session_commands', 'SELECT') $$,
+        ('session_commands', 'SELECT'),
+        ('webhook_deliveries', 'SELECT'),
+        ('webhook_delivery_attempts', 'SELECT'),
+        ('webhook_events', 'SELECT'),
+        ('webhook_subscriptions', 'DELETE'), ('webhook_subscriptions', 'SELECT') $$,
     'authenticated holds exactly the intended table-level privileges on every table in public');
 
 select * from finish();

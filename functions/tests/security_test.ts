@@ -77,6 +77,8 @@ function concretePath(template: string): string {
   return template
     .replace("{action}", "restart")
     .replace("{outbox_id}", "1")
+    .replace("{delivery_id}", "1")
+    .replace("{contact}", "15550001234")
     .replace(/\{[a-z_]+\}/g, () => crypto.randomUUID());
 }
 
@@ -362,6 +364,7 @@ Deno.test("security and bad input", async (t) => {
               [{ flush: true, outbox_id: "x" }, /outbox_id/],
             ],
           },
+          { name: "webhook-dispatch", token: RELAY_SECRET, limit: 256 * 1024, wrong: [] },
           {
             name: "outbox-relay",
             token: RELAY_SECRET,
@@ -391,6 +394,170 @@ Deno.test("security and bad input", async (t) => {
         const huge = await send(JSON.stringify({ padding: "x".repeat(1100 * 1024) }));
         equal(huge.status, 413, `${worker.name} over 1 MiB: ${huge.text}`);
       }
+      const after = await rowCounts(db);
+      for (const [table, n] of Object.entries(after)) equal(n, before[table], `nothing stored in ${table}`);
+    });
+
+    // ---------------------------------------------------------------------
+    // The messaging API (API keys, not JWTs)
+    // ---------------------------------------------------------------------
+
+    const { V1_ROUTES } = await import("../messages-api/routes.ts");
+    const { API_SCOPES, generateApiKey } = await import("../messages-api/auth.ts");
+    const messagesUrl = (path: string) => gateway!.functionUrl(`messages-api${path}`);
+    const keyWith = async (scopes: readonly string[]): Promise<string> => {
+      const made = await generateApiKey();
+      await db`
+        insert into public.api_keys (name, prefix, key_hash, scopes, rate_limit_per_minute)
+        values ('security test', ${made.prefix}, ${made.sha256}, ${scopes as string[]}::text[], 100000)`;
+      return made.key;
+    };
+    const allScopes = await keyWith(API_SCOPES);
+
+    await t.step(
+      "messages API scope matrix: every route without its scope is 403, with it passes",
+      async () => {
+        let cells = 0;
+        for (const route of V1_ROUTES) {
+          const path = concretePath(route.path);
+          const without = await keyWith(API_SCOPES.filter((scope) => scope !== route.scope));
+          const refused = await call(messagesUrl(path), {
+            method: route.method,
+            token: without,
+            body: route.method === "GET" ? undefined : {},
+          });
+          equal(refused.status, 403, `${route.method} ${path} without ${route.scope}: ${refused.text}`);
+          equal((refused.json as { error: { code: string } }).error.code, "insufficient_scope");
+          const only = await keyWith([route.scope]);
+          const passed = await call(messagesUrl(path), {
+            method: route.method,
+            token: only,
+            body: route.method === "GET" ? undefined : {},
+          });
+          ok(
+            ![401, 403, 500].includes(passed.status),
+            `${route.method} ${path} with only ${route.scope}: ${passed.text}`,
+          );
+          cells += 2;
+        }
+        equal(cells, V1_ROUTES.length * 2);
+      },
+    );
+
+    await t.step("the messages API refuses every JWT and forged key with 401", async () => {
+      const sub = users.owner.id;
+      const tokens: Array<[string, string]> = [
+        ["a signed-in owner's token", users.owner.token],
+        ["the service-role JWT", await mintJwt("service_role")],
+        ["the anon key", await mintJwt("anon")],
+        ["alg none", unsignedJwt({ role: "service_role", sub, exp: Math.floor(Date.now() / 1000) + 600 })],
+        ["a key of the right shape, never issued", `wbk_deadbeef_${"ab".repeat(24)}`],
+        ["a real key's prefix with another secret", `${allScopes.slice(0, 12)}_${"0".repeat(48)}`],
+        [
+          "a real key with a character changed",
+          allScopes.slice(0, -1) + (allScopes.endsWith("0") ? "1" : "0"),
+        ],
+        ["an injection", "wbk_' or 1=1 --"],
+      ];
+      for (const [what, token] of tokens) {
+        for (const route of V1_ROUTES) {
+          const path = concretePath(route.path);
+          const result = await call(messagesUrl(path), {
+            method: route.method,
+            token,
+            body: route.method === "GET" ? undefined : {},
+          });
+          equal(result.status, 401, `${route.method} ${path} with ${what}: ${result.text}`);
+          match(result.headers.get("www-authenticate") ?? "", /^Bearer/);
+        }
+      }
+    });
+
+    await t.step("messages API: SQL injection in every path, query and body field is a 4xx", async () => {
+      let tried = 0;
+      const before = await rowCounts(db);
+      for (const route of V1_ROUTES) {
+        for (const name of route.path.match(/\{[a-z_]+\}/g) ?? []) {
+          for (const injection of INJECTIONS) {
+            const path = concretePath(route.path.replace(name, encodeURIComponent(injection)));
+            const result = await call(messagesUrl(path), {
+              method: route.method,
+              token: allScopes,
+              body: route.method === "GET" ? undefined : {},
+            });
+            ok([400, 404].includes(result.status), `${route.method} ${path}: ${result.text}`);
+            tried++;
+          }
+        }
+        for (const parameter of route.query ?? []) {
+          for (const injection of INJECTIONS) {
+            const path = `${concretePath(route.path)}?${new URLSearchParams({
+              [parameter.name]: injection,
+            })}`;
+            const result = await call(messagesUrl(path), { method: route.method, token: allScopes });
+            ok([400, 404].includes(result.status), `${route.method} ${path}: ${result.text}`);
+            tried++;
+          }
+        }
+        const properties = (route.requestBody?.properties ?? {}) as Record<string, unknown>;
+        for (const field of Object.keys(properties)) {
+          for (const injection of INJECTIONS) {
+            const result = await call(messagesUrl(concretePath(route.path)), {
+              method: route.method,
+              token: allScopes,
+              body: { [field]: injection },
+            });
+            ok(
+              result.status >= 400 && result.status < 500,
+              `${route.method} ${route.path} {${field}: ${injection}}: ${result.text}`,
+            );
+            tried++;
+          }
+        }
+      }
+      ok(tried > 100, `${tried} injection attempts`);
+      const after = await rowCounts(db);
+      for (const [table, n] of Object.entries(after)) {
+        if (table === "api_keys") continue;
+        equal(n, before[table], `nothing stored in ${table}`);
+      }
+    });
+
+    await t.step("messages API: malformed bodies are a 4xx naming the field, nothing stored", async () => {
+      const before = await rowCounts(db);
+      let checked = 0;
+      for (const route of V1_ROUTES) {
+        if (route.requestBody === undefined) continue;
+        const path = concretePath(route.path);
+        const send = (body: unknown) =>
+          call(messagesUrl(path), { method: route.method, token: allScopes, body });
+        const truncated = await send('{"to": "+1');
+        ok([400, 404].includes(truncated.status), `${route.method} ${path} truncated: ${truncated.text}`);
+        const oversized = await send(JSON.stringify({ padding: "x".repeat(600 * 1024) }));
+        ok([404, 413].includes(oversized.status), `${route.method} ${path} oversized: ${oversized.text}`);
+        const deep = await send("[".repeat(40) + "]".repeat(40));
+        ok(deep.status >= 400 && deep.status < 500, `${route.method} ${path} deep: ${deep.text}`);
+        const properties = route.requestBody.properties as Record<string, Record<string, unknown>>;
+        for (const [field, schema] of Object.entries(properties)) {
+          const wrong = wronglyTyped(schema);
+          if (wrong === undefined) continue;
+          const result = await send({ [field]: wrong });
+          const where = `${route.method} ${route.path} {${field}: ${JSON.stringify(wrong)}}: ${result.text}`;
+          ok(result.status >= 400 && result.status < 500, where);
+          if (result.status === 400) {
+            // The error names this field, or a required one missing from the body (checked first).
+            const named = (result.json as { error: { details: { field?: string } | null } }).error.details
+              ?.field;
+            const required = (route.requestBody.required ?? []) as string[];
+            ok(
+              messageOf(result).includes(field) || (named !== undefined && required.includes(named)),
+              where,
+            );
+          }
+          checked++;
+        }
+      }
+      ok(checked >= 10, `${checked} wrongly typed fields`);
       const after = await rowCounts(db);
       for (const [table, n] of Object.entries(after)) equal(n, before[table], `nothing stored in ${table}`);
     });

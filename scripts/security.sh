@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Security and bad input, end to end (docs/reliability.md, "Security and bad
 # input"): the repository secret scan (with its self-test), schemathesis
-# against the admin API's OpenAPI (through the gateway, as a signed-in owner)
-# and against the session daemon's (with its bearer token) with no 5xx and
+# against the admin API's OpenAPI (through the gateway, as a signed-in owner),
+# the messaging API's (docs/openapi-messages.json, with an API key holding
+# every scope) and the session daemon's (with its bearer token) with no 5xx and
 # no response-schema, status-code or content-type violation, and the
 # daemon's malformed-body test (scripts/tests/daemon_bad_input_test.ts).
 # The function-side checks (role matrix, JWT attacks, SQL injection,
@@ -102,6 +103,17 @@ values ('$owner_id', 'security-owner@wabot.test', 'authenticated', 'authenticate
 insert into public.members (user_id, role) values ('$owner_id', 'owner') on conflict do nothing;
 SQL
 owner_token=$(ops_mint_user_jwt "$owner_id" security-owner@wabot.test 7200)
+# An API key with every scope for the messaging API (stored as its SHA-256,
+# as the admin API stores them), with a limit schemathesis never reaches.
+api_key_prefix="wbk_$(openssl rand -hex 4)"
+api_key="${api_key_prefix}_$(openssl rand -hex 24)"
+api_key_sha256=$(printf '%s' "$api_key" | sha256sum | cut -c1-64)
+PGPASSWORD=postgres psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$db_port" -U postgres -d postgres <<SQL >/dev/null
+insert into public.api_keys (name, prefix, key_hash, scopes, rate_limit_per_minute)
+values ('security (schemathesis)', '$api_key_prefix', '$api_key_sha256',
+        array['messages:send', 'messages:read', 'contacts:read', 'webhooks:manage',
+              'conversations:override_handoff'], 100000);
+SQL
 
 # Runs schemathesis against one API; $1 names it, $2 is its document, $3 its
 # base URL, $4 the Authorization header, the rest extra options. Checks: no
@@ -132,6 +144,8 @@ step "schemathesis: the admin API" run_schemathesis admin-api "$REPO_ROOT/docs/o
 step "schemathesis: the admin API's member changes" run_schemathesis admin-api-members \
   "$REPO_ROOT/docs/openapi.json" "http://127.0.0.1:$gateway_port/functions/v1" "Bearer $owner_token" \
   --include-operation-id changeMemberRole --include-operation-id removeMember
+step "schemathesis: the messaging API" run_schemathesis messages-api "$REPO_ROOT/docs/openapi-messages.json" \
+  "http://127.0.0.1:$gateway_port/functions/v1" "Bearer $api_key"
 step "schemathesis: the session daemon" run_schemathesis daemon "$REPO_ROOT/crates/session-daemon/openapi.json" \
   "http://127.0.0.1:$daemon_port" "Bearer $WABOT_DAEMON_TOKEN"
 

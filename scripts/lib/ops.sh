@@ -69,17 +69,24 @@ ops_mktemp_dir() {
 # file's storage_key); media_objects is the bucket's metadata. The bucket's
 # objects themselves are copied by `aws s3 sync` (docs/runbook.md, "Media
 # objects"); private.media_downloads (in-flight download attempts) is not.
-# Not exported, on purpose: session_credentials and alert_channel_secrets
-# (secrets: Supabase's own backups keep them; a restore re-pairs web numbers
-# and rotates webhook secrets), the outbox and pacing states (in-flight work
-# and runtime state), private.settings (migration defaults plus documented
-# updates).
+# api_keys is exported with its key_hash (the SHA-256 the keys are checked
+# against; no key can be recovered from it), so restored keys keep working
+# and messages.api_key_id keeps its reference; webhook_subscriptions without
+# their signing secrets.
+# Not exported, on purpose: session_credentials, alert_channel_secrets and
+# private.webhook_secrets (secrets: Supabase's own backups keep them; a
+# restore re-pairs web numbers and rotates the alert channels' and the
+# webhooks' secrets, docs/runbook.md), the outbox, the webhook events and
+# delivery log and the pacing states (in-flight work, a 30-day log and
+# runtime state), private.settings (migration defaults plus documented
+# updates), the API's rate windows and idempotency keys (minutes to a day).
 ops_table_specs() {
   cat <<'SPECS'
 auth_users|auth.users|id,aud,role,email,email_confirmed_at,raw_app_meta_data,raw_user_meta_data,created_at,updated_at||id
 members|public.members|*||user_id
 bots|public.bots|*||id
 bot_versions|public.bot_versions|*||id
+api_keys|public.api_keys|*||id
 runtime_instances|public.runtime_instances|*||id
 numbers|public.numbers|*||id
 number_connection_events|public.number_connection_events|*|event <> 'heartbeat'|id
@@ -88,6 +95,9 @@ contacts|public.contacts|*||id
 conversations|public.conversations|*||id
 messages|public.messages|*||id
 media_objects|public.media_objects|*||storage_key
+bot_version_media|public.bot_version_media|*||bot_version_id,storage_key
+message_templates|public.message_templates|*||id
+webhook_subscriptions|public.webhook_subscriptions|*||id
 alerts|public.alerts|*||id
 alert_channels|public.alert_channels|*||id
 alert_deliveries|public.alert_deliveries|*||id

@@ -79,6 +79,20 @@ if [ -f "$REPO_ROOT/admin-ui/package.json" ]; then
   ui_line="admin UI            http://localhost:$UI_PORT (admin@wabot.local / wabot-local-admin)"
 fi
 
+# A demo API key for the messaging API (docs/integration.md): a new one each
+# start, the previous demo keys revoked; stored as its SHA-256 like any key.
+demo_key_prefix="wbk_$(openssl rand -hex 4)"
+demo_key="${demo_key_prefix}_$(openssl rand -hex 24)"
+demo_number_id=$(PGPASSWORD=postgres psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DB_PORT" -U postgres \
+  -d postgres <<SQL
+update public.api_keys set revoked_at = now() where name = 'demo (scripts/dev.sh)' and revoked_at is null;
+insert into public.api_keys (name, prefix, key_hash, scopes)
+values ('demo (scripts/dev.sh)', '$demo_key_prefix', '$(printf '%s' "$demo_key" | sha256sum | cut -c1-64)',
+        array['messages:send', 'messages:read', 'contacts:read', 'webhooks:manage']);
+select id from public.numbers where phone_number = '$DEMO_NUMBER';
+SQL
+)
+
 cat <<MSG
 
 The local stack is up ($(( $(date +%s) - started_at )) s).
@@ -96,6 +110,14 @@ Talk to the demo bot on the demo number $DEMO_NUMBER as a simulated contact:
   ./scripts/contact.sh --button-reply 1 "Opening hours"   # a tap on the menu routes by its id
   ./scripts/contact.sh --location 38.7223,-9.1393         # the bot answers with the shop's pin
   ./scripts/contact.sh --picture photo.jpg "my order"      # a JPEG or PNG of yours: stored in the media bucket, thanked for
+
+Send from the demo number through the messaging API with the demo API key
+(shown once; docs/integration.md has every call and the webhooks):
+
+  curl -s http://127.0.0.1:$GATEWAY_PORT/functions/v1/messages-api/v1/messages \\
+    -H "Authorization: Bearer $demo_key" -H 'content-type: application/json' \\
+    -H "Idempotency-Key: demo-\$(date +%s)" \\
+    -d '{"number_id": "$demo_number_id", "to": "+15550109999", "content": {"kind": "text", "text": "Hello from the API"}}'
 
 See the rows it wrote (docs/messages.md explains content):
 

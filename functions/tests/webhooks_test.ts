@@ -82,7 +82,7 @@ Deno.test("event webhooks", async (t) => {
 
   const deliverAll = async () => {
     for (let round = 0; round < 20; round++) {
-      const report = await dispatchDueDeliveries({ timeBudgetMs: 10_000 });
+      const report = await dispatchDueDeliveries();
       if (report.claimed === 0) return;
     }
   };

@@ -244,6 +244,10 @@ declare
     message public.messages := new;
     ordering text := 'contact:' || new.number_id::text || ':' || new.contact_wa_id;
 begin
+    -- The common case under load: nobody subscribed, nothing to look up.
+    if not exists (select 1 from public.webhook_subscriptions) then
+        return null;
+    end if;
     if message.conversation_id is null then
         select c.id into message.conversation_id from public.conversations as c
         where c.number_id = new.number_id and c.contact_wa_id = new.contact_wa_id;

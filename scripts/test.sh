@@ -120,7 +120,7 @@ suite "end-to-end: the real daemon, gateway, function and Postgres" env \
   WABOT_TEST_DATABASE_URL="$TEST_DB_URL" \
   WABOT_TEST_FUNCTIONS_URL="http://127.0.0.1:$GATEWAY_PORT/functions/v1" \
   WABOT_TEST_SERVICE_ROLE_KEY="$SUPABASE_SERVICE_ROLE_KEY" \
-  cargo test --quiet --locked -p session-daemon --test end_to_end --test daemon_runtime --test cloud_templates --test media_storage -- --include-ignored --test-threads 2
+  cargo test --quiet --locked -p session-daemon --test end_to_end --test daemon_runtime --test cloud_templates --test media_storage --test integration_api -- --include-ignored --test-threads 2
 suite "admin UI: Chromium end-to-end with axe-core" \
   "$REPO_ROOT/admin-ui/e2e/suite.sh" "$STATE_DIR" "$DB_PORT" "$GATEWAY_PORT" "$UI_PORT" "$UI_DAEMON_PORT"
 
